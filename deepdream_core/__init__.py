@@ -1,0 +1,20 @@
+"""DeepDream Studio's engine: models, weights, objectives, the dream loop.
+
+The public API::
+
+    from deepdream_core import DreamSettings, dream
+    result = dream(Image.open("photo.jpg"), DreamSettings(steps=12))
+"""
+
+from .devices import DeviceError
+from .dreamer import Dreamer, DreamProgress, dream, dream_frames, fit_image, get_dreamer
+from .objectives import Objective
+from .settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient
+from .weights import BUNDLED_MODEL, WeightsUnavailableError
+from .zoo import ZOO, DreamLayer, ModelSpec, UnknownModelError, get_spec, load_model, model_names
+
+__all__ = [
+    "BUNDLED_MODEL", "DeviceError", "DreamLayer", "DreamProgress", "DreamSettings", "Dreamer", "LayerTarget",
+    "ModelSpec", "Objective", "SettingsError", "UnknownModelError", "WeightsUnavailableError", "ZOO", "dream",
+    "dream_frames", "fit_image", "get_dreamer", "get_spec", "load_model", "model_names", "settings_from_dict_lenient",
+]

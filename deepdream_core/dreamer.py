@@ -1,0 +1,286 @@
+"""The dream loop: gradient ascent on the pixels of an image, octave by octave.
+
+A :class:`Dreamer` works on any ``torch.nn.Module`` plus its input normalization, so a user can
+bring their own network; :func:`dream` and :func:`dream_frames` use the zoo's models.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import torch
+from PIL import Image, ImageOps
+from torch import nn
+
+from . import objectives
+from .devices import autocast, resolve_device, resolve_precision
+from .objectives import LOGITS, Activations, Objective
+from .settings import DreamSettings, LayerTarget, SettingsError
+from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
+from .zoo import class_index, get_spec, load_model
+
+
+@dataclass(frozen=True)
+class DreamProgress:
+    """One step of a dream, for progress bars and live previews."""
+
+    octave: int  # 1-based
+    octaves: int
+    step: int  # 1-based, within the octave
+    steps: int
+    done: int  # steps done in the whole run
+    total: int
+    loss: float
+    image: Image.Image | None  # a preview when one was due; the full-size result when ``final``
+    final: bool = False
+
+
+class _StopForward(Exception):
+    """Raised by a capture hook once every wanted layer has run: the rest of the network is skipped."""
+
+
+@contextmanager
+def capture(module: nn.Module, names: Sequence[str], stop_early: bool) -> Iterator[Activations]:
+    """Record the outputs of the named submodules during forward passes made by this thread.
+
+    The model is shared by concurrent requests, so hooks ignore other threads' passes, and
+    they are removed when the block ends.
+    """
+    acts: Activations = {}
+    owner = threading.get_ident()
+    modules = dict(module.named_modules())
+
+    def make_hook(name: str) -> Callable:
+        def hook(_module: nn.Module, _inputs: object, output: object) -> None:
+            if threading.get_ident() != owner:
+                return
+            acts[name] = output[0] if isinstance(output, (tuple, list)) else output
+            if stop_early and len(acts) == len(names):
+                raise _StopForward
+
+        return hook
+
+    handles = [modules[name].register_forward_hook(make_hook(name)) for name in names]
+    try:
+        yield acts
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+class Dreamer:
+    """DeepDream on any network: ``module`` takes a normalized (N, 3, H, W) batch."""
+
+    def __init__(
+        self,
+        module: nn.Module,
+        mean: Sequence[float] = (0.485, 0.456, 0.406),
+        std: Sequence[float] = (0.229, 0.224, 0.225),
+        device: torch.device | str = "cpu",
+        default_layer: str | None = None,
+        class_names: Callable[[], list[str]] | None = None,
+        name: str = "custom",
+    ) -> None:
+        self.device = torch.device(device)
+        self.module = module.eval().requires_grad_(False).to(self.device)
+        self.mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
+        self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
+        self.layer_names = {name for name, _ in module.named_modules() if name}
+        self.default_layer = default_layer
+        self.class_names = class_names
+        self.name = name
+
+    # -- network ---------------------------------------------------------------------------------
+
+    def activations(self, image: torch.Tensor, layers: frozenset[str]) -> Activations:
+        """Activations of ``layers`` for an image in [0, 1]; stops at the last layer needed."""
+        wanted = sorted(layers - {LOGITS})
+        with capture(self.module, wanted, stop_early=LOGITS not in layers) as acts:
+            try:
+                output = self.module((image - self.mean) / self.std)
+                acts[LOGITS] = output
+            except _StopForward:
+                pass
+            return dict(acts)
+
+    def gradient(
+        self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None = None
+    ) -> tuple[torch.Tensor, float]:
+        """d(objective)/d(pixels), tile by tile so memory stays bounded on any image size.
+
+        Each tile's gradient is weighted by its share of the image, so tiles add up to the
+        gradient of the whole-image mean.
+        """
+        height, width = image.shape[-2:]
+        grad = torch.empty_like(image)
+        total = image.new_zeros(())
+        for rows in tile_slices(height, tile_size):
+            for cols in tile_slices(width, tile_size):
+                tile = image[..., rows, cols].detach().requires_grad_(True)
+                share = tile.shape[-2] * tile.shape[-1] / (height * width)
+                with autocast(self.device, dtype):
+                    loss = objective(self.activations(tile, objective.layers))
+                (tile_grad,) = torch.autograd.grad(loss, tile)
+                grad[..., rows, cols] = tile_grad * share
+                total += loss.detach().float() * share
+        return grad, float(total)
+
+    # -- objectives ------------------------------------------------------------------------------
+
+    def objective(self, settings: DreamSettings, guide: Image.Image | None = None) -> Objective:
+        """The settings' objective: the chosen layers (or channels, or a guide), plus a class if asked."""
+        targets = settings.layers or (LayerTarget(self._default_layer()),)
+        for target in targets:
+            if target.layer not in self.layer_names:
+                raise SettingsError(
+                    "layers", f"model {self.name!r} has no layer {target.layer!r}; "
+                              f"list them with `python -m deepdream_core layers {self.name}`")
+        guide_acts = self._guide_activations(guide, settings, frozenset(t.layer for t in targets)) if guide else {}
+        terms: list[Objective] = []
+        for target in targets:
+            if guide is not None:
+                term = objectives.guide(target.layer, guide_acts[target.layer]) * settings.guide_weight
+            elif target.channels:
+                term = objectives.channels(target.layer, target.channels)
+            else:
+                term = objectives.layer(target.layer)
+            terms.append(term * target.weight)
+        if settings.class_target is not None:
+            names = self.class_names() if self.class_names else None
+            index = class_index(names, settings.class_target, self.name)
+            terms.append(objectives.class_logit(index) * settings.class_weight)
+        objective = terms[0]
+        for term in terms[1:]:
+            objective = objective + term
+        return objective
+
+    def _default_layer(self) -> str:
+        if self.default_layer is None:
+            raise SettingsError("layers", f"choose a layer; model {self.name!r} has no default layer")
+        return self.default_layer
+
+    def _guide_activations(self, guide: Image.Image, settings: DreamSettings, layers: frozenset[str]) -> Activations:
+        guide = ImageOps.exif_transpose(guide).convert("RGB")
+        guide.thumbnail((min(settings.max_size, 512),) * 2)
+        with torch.no_grad():
+            return self.activations(pil_to_tensor(guide, self.device), layers)
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def dream_frames(
+        self,
+        image: Image.Image | None,
+        settings: DreamSettings,
+        guide: Image.Image | None = None,
+        mask: Image.Image | None = None,
+        preview_every: int = 1,
+        preview_size: int | None = None,
+    ) -> Iterator[DreamProgress]:
+        """Dream ``image`` (noise when None), yielding progress after every step and the result last.
+
+        ``mask`` (greyscale, white = dream) limits the dream to part of the image. A preview image
+        rides along every ``preview_every`` steps (0: none), shrunk to ``preview_size`` if given.
+        """
+        objective = self.objective(settings, guide)
+        dtype = resolve_precision(settings.precision, self.device)
+        seed = settings.seed if settings.seed is not None else random.randrange(2**31)
+        shifts = random.Random(seed)
+        base = self._start_image(image, settings, seed)
+        mask_full = pil_to_tensor(mask.convert("RGB"), self.device)[:, :1] if mask is not None else None
+        sizes = octave_sizes(tuple(base.shape[-2:]), settings.octaves, settings.octave_scale)
+        total, done = len(sizes) * settings.steps, 0
+        detail = torch.zeros_like(resize(base, sizes[0]))
+        for octave, size in enumerate(sizes, start=1):
+            octave_base = resize(base, size)
+            img = octave_base + resize(detail, size)  # carry the dreamed detail up to this size
+            octave_mask = resize(mask_full, size) if mask_full is not None else None
+            jitter = min(settings.jitter, size[0] - 1, size[1] - 1)
+            for step in range(1, settings.steps + 1):
+                # Random roll, undone after: strided convolutions' grid and tile seams never stay put.
+                shift = (shifts.randint(-jitter, jitter), shifts.randint(-jitter, jitter))
+                grad, loss = self.gradient(roll(img, shift), objective, settings.tile_size, dtype)
+                grad = roll(grad, (-shift[0], -shift[1]))
+                # Smoothing grows with the steps: early steps find detail, later ones keep it soft.
+                grad = gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps))
+                if octave_mask is not None:
+                    grad = grad * octave_mask
+                # Normalized step: every step changes pixels by step_size grey levels on average.
+                img = (img + (settings.step_size / 255) * grad / (grad.abs().mean() + 1e-8)).clamp(0, 1)
+                done += 1
+                preview = None
+                if preview_every and done % preview_every == 0 and done < total:
+                    preview = _preview(img, preview_size)
+                yield DreamProgress(octave, len(sizes), step, settings.steps, done, total, loss, preview)
+            detail = img - octave_base
+        yield DreamProgress(len(sizes), len(sizes), settings.steps, settings.steps, total, total, loss,
+                            tensor_to_pil(img), final=True)
+
+    def dream(self, image: Image.Image | None, settings: DreamSettings, guide: Image.Image | None = None,
+              mask: Image.Image | None = None) -> Image.Image:
+        """The dreamed image at working size."""
+        for event in self.dream_frames(image, settings, guide, mask, preview_every=0):
+            if event.final:
+                return event.image
+        raise AssertionError("dream_frames ended without a final frame")
+
+    def _start_image(self, image: Image.Image | None, settings: DreamSettings, seed: int) -> torch.Tensor:
+        if image is None:
+            generator = torch.Generator().manual_seed(seed)
+            side = settings.max_size
+            noise = 0.5 + 0.1 * torch.randn(1, 3, side, side, generator=generator)
+            return noise.clamp(0, 1).to(self.device)
+        return pil_to_tensor(fit_image(image, settings.max_size), self.device)
+
+
+def fit_image(image: Image.Image, max_size: int) -> Image.Image:
+    """Upright RGB no larger than ``max_size`` on its long side."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    if max(image.size) > max_size:
+        scale = max_size / max(image.size)
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.Resampling.LANCZOS)
+    return image
+
+
+def _preview(img: torch.Tensor, preview_size: int | None) -> Image.Image:
+    if preview_size and max(img.shape[-2:]) > preview_size:
+        scale = preview_size / max(img.shape[-2:])
+        img = resize(img, (max(1, round(img.shape[-2] * scale)), max(1, round(img.shape[-1] * scale))))
+    return tensor_to_pil(img)
+
+
+_dreamers: dict[tuple[str, str], Dreamer] = {}
+_dreamers_lock = threading.Lock()
+
+
+def get_dreamer(model: str, device: str = "auto") -> Dreamer:
+    """The zoo model as a Dreamer, built once per process and device and reused by every request."""
+    torch_device = resolve_device(device)
+    key = (model, str(torch_device))
+    with _dreamers_lock:
+        if key not in _dreamers:
+            spec = get_spec(model)
+            _dreamers[key] = Dreamer(load_model(model, torch_device), spec.mean, spec.std, torch_device,
+                                     spec.default_layer, spec.class_names, spec.name)
+        return _dreamers[key]
+
+
+def dream_frames(image: Image.Image | None, settings: DreamSettings, guide: Image.Image | None = None,
+                 mask: Image.Image | None = None, preview_every: int = 1,
+                 preview_size: int | None = None) -> Iterator[DreamProgress]:
+    """Dream with the zoo model named in ``settings``, streaming progress; see :meth:`Dreamer.dream_frames`."""
+    dreamer = get_dreamer(settings.model, settings.device)
+    yield from dreamer.dream_frames(image, settings, guide, mask, preview_every, preview_size)
+
+
+def dream(image: Image.Image | None, settings: DreamSettings | None = None, guide: Image.Image | None = None,
+          mask: Image.Image | None = None) -> Image.Image:
+    """Dream ``image`` (noise when None) with the zoo model named in ``settings``."""
+    settings = settings or DreamSettings()
+    return get_dreamer(settings.model, settings.device).dream(image, settings, guide, mask)

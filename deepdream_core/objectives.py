@@ -1,0 +1,78 @@
+"""Objectives: functions of a dict of activations that return a scalar to maximize.
+
+They combine with ``+`` and scalar ``*`` (as in Lucid), and each knows which layers it reads,
+so the dream loop can run the network only as far as it must.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+Activations = dict[str, torch.Tensor]
+
+# The name under which the network's final output (the class logits) appears in the activations.
+LOGITS = "logits"
+
+
+class Objective:
+    def __init__(self, fn: Callable[[Activations], torch.Tensor], layers: frozenset[str], name: str) -> None:
+        self.fn = fn
+        self.layers = layers
+        self.name = name
+
+    def __call__(self, acts: Activations) -> torch.Tensor:
+        return self.fn(acts)
+
+    def __add__(self, other: "Objective") -> "Objective":
+        return Objective(lambda acts: self(acts) + other(acts), self.layers | other.layers,
+                         f"{self.name} + {other.name}")
+
+    def __mul__(self, scale: float) -> "Objective":
+        return Objective(lambda acts: scale * self(acts), self.layers, f"{scale:g} * {self.name}")
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"Objective({self.name})"
+
+
+def layer(name: str) -> Objective:
+    """The DeepDream objective: mean of the squared activations of a layer."""
+    return Objective(lambda acts: acts[name].float().pow(2).mean(), frozenset([name]), f"layer({name})")
+
+
+def channels(name: str, indices: tuple[int, ...]) -> Objective:
+    """Only some channels of a layer grow: one channel draws one kind of thing."""
+    index = list(indices)
+
+    def fn(acts: Activations) -> torch.Tensor:
+        act = acts[name]
+        if max(index) >= act.shape[1]:
+            raise ValueError(f"channels: layer {name!r} has {act.shape[1]} channels (0 to {act.shape[1] - 1}), "
+                             f"got {max(index)}")
+        return act[:, index].float().pow(2).mean()
+
+    return Objective(fn, frozenset([name]), f"channels({name}, {index})")
+
+
+def class_logit(index: int) -> Objective:
+    """Raise one ImageNet class's logit: "make it more cat-like"."""
+    return Objective(lambda acts: acts[LOGITS][:, index].float().mean(), frozenset([LOGITS]), f"class({index})")
+
+
+def guide(name: str, guide_features: torch.Tensor) -> Objective:
+    """Pull a layer's features towards a guide image's (the 2015 notebook's ``objective_guide``).
+
+    Each position is matched to the guide feature with which it has the largest dot product,
+    and that dot product grows. ``guide_features`` is the guide's activation, shape (1, C, h, w).
+    """
+    target = guide_features.detach().flatten(2)[0].float()  # (C, h*w)
+
+    def fn(acts: Activations) -> torch.Tensor:
+        x = acts[name].float().flatten(2)[0]  # (C, H*W)
+        best = (x.T @ target).argmax(dim=1)  # for each position, the best-matching guide position
+        return (x * target[:, best]).sum(0).mean()
+
+    return Objective(fn, frozenset([name]), f"guide({name})")

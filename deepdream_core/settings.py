@@ -1,0 +1,230 @@
+"""One validated settings object shared by the UI, the API, the CLI, presets and share links.
+
+Every entry point builds a :class:`DreamSettings` (directly, or from a plain dict with
+:meth:`DreamSettings.from_dict`), so an unknown or out-of-range value fails the same way
+everywhere: a :class:`SettingsError` naming the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+class SettingsError(ValueError):
+    """A setting has a value that is not allowed; ``field`` names it."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Range:
+    """Inclusive bounds of a numeric setting, kept as data so UIs can build sliders from it."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    def check(self, name: str, value: Any) -> None:
+        kind = "a whole number" if self.integer else "a number"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingsError(name, f"must be {kind} from {self.low:g} to {self.high:g}, got {value!r}")
+        if self.integer and int(value) != value:
+            raise SettingsError(name, f"must be a whole number from {self.low:g} to {self.high:g}, got {value!r}")
+        if not (self.low <= value <= self.high):  # also rejects NaN
+            raise SettingsError(name, f"must be from {self.low:g} to {self.high:g}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class LayerTarget:
+    """One term of the objective: a layer (module path), its weight, and optionally some of its channels."""
+
+    layer: str
+    weight: float = 1.0
+    channels: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"layer": self.layer, "weight": self.weight}
+        if self.channels:
+            out["channels"] = list(self.channels)
+        return out
+
+
+# Bounds for every numeric field. The caps keep a public demo responsive; they are the same
+# for every entry point because they live here and nowhere else.
+RANGES: dict[str, Range] = {
+    "octaves": Range(1, 8, integer=True),
+    "octave_scale": Range(1.05, 2.5),
+    "steps": Range(1, 100, integer=True),
+    "step_size": Range(0.01, 20.0),
+    "jitter": Range(0, 128, integer=True),
+    "smoothing": Range(0.0, 5.0),
+    "seed": Range(0, 2**31 - 1, integer=True),
+    "max_size": Range(32, 4096, integer=True),
+    "tile_size": Range(64, 2048, integer=True),
+    "class_weight": Range(0.0, 100.0),
+    "guide_weight": Range(0.0, 100.0),
+    "layer_weight": Range(-10.0, 10.0),
+    "channel": Range(0, 65535, integer=True),
+}
+MAX_LAYERS = 8
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    """Everything that decides what a dream looks like (the images themselves are passed separately)."""
+
+    # Zoo name ("efficientnet_lite0", "googlenet", ...) or any timm model name with Hub weights.
+    model: str = "efficientnet_lite0"
+    # Layers whose activations grow; empty means the model's default layer.
+    layers: tuple[LayerTarget, ...] = ()
+    # An ImageNet class (name or index) whose logit is raised too: "make it more cat-like".
+    class_target: str | None = None
+    class_weight: float = 1.0
+    # How strongly features are pulled towards a guide image's, when one is given.
+    guide_weight: float = 1.0
+    # Pyramid of sizes, small to large; each octave is octave_scale times the previous one.
+    octaves: int = 4
+    octave_scale: float = 1.4
+    # Gradient-ascent steps per octave.
+    steps: int = 10
+    # Mean change per step, in 0-255 grey levels (the 2015 notebook's 1.5).
+    step_size: float = 1.5
+    # Random roll, in pixels, before each step; hides the grid of strided convolutions and tile seams.
+    jitter: int = 32
+    # Gaussian smoothing of the gradient (0 = off); grows as the steps go on.
+    smoothing: float = 0.5
+    # Makes a run reproducible on the same device; None draws a fresh one.
+    seed: int | None = 0
+    # Longest side of the working image; larger inputs are downscaled.
+    max_size: int = 768
+    # Gradients are computed in tiles of this size, so memory stays bounded on any image size.
+    tile_size: int = 512
+    device: str = "auto"
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing",
+                     "max_size", "tile_size", "class_weight", "guide_weight"):
+            RANGES[name].check(name, getattr(self, name))
+        if self.seed is not None:
+            RANGES["seed"].check("seed", self.seed)
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise SettingsError("model", "must be a model name; list them with `python -m deepdream_core models`")
+        if self.device not in DEVICES:
+            raise SettingsError("device", f"must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise SettingsError("precision", f"must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if not isinstance(self.layers, tuple):
+            raise SettingsError("layers", "must be a tuple of LayerTarget")
+        if len(self.layers) > MAX_LAYERS:
+            raise SettingsError("layers", f"at most {MAX_LAYERS} layers, got {len(self.layers)}")
+        for target in self.layers:
+            if not isinstance(target, LayerTarget) or not isinstance(target.layer, str) or not target.layer:
+                raise SettingsError("layers", f"each layer needs a module path, got {target!r}")
+            RANGES["layer_weight"].check(f"layers[{target.layer}].weight", target.weight)
+            for channel in target.channels:
+                RANGES["channel"].check(f"layers[{target.layer}].channels", channel)
+        if self.class_target is not None and (not isinstance(self.class_target, str) or not self.class_target.strip()):
+            raise SettingsError("class_target", "must be an ImageNet class name or index, e.g. 'tabby cat' or '281'")
+
+    def replace(self, **changes: Any) -> "DreamSettings":
+        """A copy with some fields changed, validated like any other."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict; :meth:`from_dict` reads it back."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["layers"] = [t.to_dict() for t in self.layers]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base: "DreamSettings | None" = None) -> "DreamSettings":
+        """Settings from a plain dict (JSON, a preset, query parameters already parsed).
+
+        Missing keys keep ``base``'s values (the defaults if none). Unknown keys and bad values
+        raise :class:`SettingsError`; use :func:`settings_from_dict_lenient` to skip them instead.
+        """
+        base = base or cls()
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SettingsError(unknown[0], f"unknown setting; known settings are {', '.join(sorted(known))}")
+        changes = {k: _coerce(k, v) for k, v in data.items()}
+        return dataclasses.replace(base, **changes)
+
+
+def settings_from_dict_lenient(
+    data: Mapping[str, Any], base: DreamSettings | None = None
+) -> tuple[DreamSettings, list[str]]:
+    """Like :meth:`DreamSettings.from_dict`, but skips unknown or invalid entries.
+
+    Returns the settings and one message per skipped entry, for share links that must open
+    whatever they hold.
+    """
+    settings = base or DreamSettings()
+    ignored: list[str] = []
+    for key, value in data.items():
+        try:
+            settings = DreamSettings.from_dict({key: value}, base=settings)
+        except SettingsError as err:
+            ignored.append(str(err))
+    return settings, ignored
+
+
+def parse_layer(text: str) -> LayerTarget:
+    """``"blocks.4"``, ``"blocks.4:0.5"`` or ``"blocks.4:1:3,7"`` (layer[:weight[:channels]]), as on the CLI."""
+    parts = text.split(":")
+    if len(parts) > 3 or not parts[0]:
+        raise SettingsError("layers", f"write a layer as NAME[:WEIGHT[:CH,CH...]], got {text!r}")
+    try:
+        weight = float(parts[1]) if len(parts) > 1 and parts[1] else 1.0
+        channels = tuple(int(c) for c in parts[2].split(",") if c) if len(parts) > 2 else ()
+    except ValueError:
+        raise SettingsError("layers", f"weight must be a number and channels whole numbers, got {text!r}") from None
+    return LayerTarget(parts[0], weight, channels)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn JSON-ish values into the field's type; leaves validation to __post_init__."""
+    if name == "layers":
+        if isinstance(value, str):
+            return tuple(parse_layer(part) for part in value.split(";") if part)
+        if not isinstance(value, (list, tuple)):
+            raise SettingsError("layers", f"must be a list of layers, got {value!r}")
+        targets = []
+        for item in value:
+            if isinstance(item, LayerTarget):
+                targets.append(item)
+            elif isinstance(item, str):
+                targets.append(parse_layer(item))
+            elif isinstance(item, Mapping) and set(item) <= {"layer", "weight", "channels"} and "layer" in item:
+                channels = item.get("channels", ())
+                if not isinstance(channels, (list, tuple)):
+                    raise SettingsError("layers", f"channels must be a list of whole numbers, got {channels!r}")
+                targets.append(LayerTarget(str(item["layer"]), item.get("weight", 1.0), tuple(channels)))
+            else:
+                raise SettingsError("layers", f"each layer is {{'layer', 'weight', 'channels'}}, got {item!r}")
+        return tuple(targets)
+    if name in ("class_target",):
+        if value is None or value == "":
+            return None
+        return str(value)
+    if name == "seed" and value in (None, "", "random"):
+        return None
+    if name in ("model", "device", "precision"):
+        return value if isinstance(value, str) else str(value)
+    if isinstance(value, str):  # query parameters arrive as text
+        rng = RANGES.get(name)
+        try:
+            return int(value) if rng is not None and rng.integer else float(value)
+        except ValueError:
+            raise SettingsError(name, f"must be a number, got {value!r}") from None
+    return value
+

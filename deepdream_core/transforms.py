@@ -1,0 +1,74 @@
+"""Small tensor transforms used by the dream loop: images in and out, resizing, jitter, smoothing."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+
+def pil_to_tensor(image: Image.Image, device: torch.device | str = "cpu") -> torch.Tensor:
+    """An RGB image as a (1, 3, H, W) float tensor in [0, 1]."""
+    array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous().to(device)
+
+
+def tensor_to_pil(tensor: torch.Tensor) -> Image.Image:
+    array = (tensor.detach()[0].clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return Image.fromarray(array)
+
+
+def resize(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear (antialiased when shrinking), a no-op at the same size."""
+    if tuple(tensor.shape[-2:]) == tuple(size):
+        return tensor
+    shrinking = size[0] < tensor.shape[-2] or size[1] < tensor.shape[-1]
+    return F.interpolate(tensor, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
+
+
+def octave_sizes(size: tuple[int, int], octaves: int, scale: float, min_side: int = 32) -> list[tuple[int, int]]:
+    """Sizes from small to large, ending at ``size``; octaves smaller than ``min_side`` are left out."""
+    height, width = size
+    sizes = []
+    for i in reversed(range(octaves)):
+        factor = scale**i
+        h, w = round(height / factor), round(width / factor)
+        if min(h, w) >= min(min_side, height, width):
+            sizes.append((h, w))
+    return sizes
+
+
+def roll(tensor: torch.Tensor, shift: tuple[int, int]) -> torch.Tensor:
+    return torch.roll(tensor, shifts=shift, dims=(-2, -1))
+
+
+@lru_cache(maxsize=64)
+def _gaussian_kernel(sigma: float, channels: int, device: str, dtype: torch.dtype) -> torch.Tensor:
+    radius = max(1, math.ceil(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    kernel = (kernel / kernel.sum()).to(device=device, dtype=dtype)
+    return kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1)
+
+
+def gaussian_blur(tensor: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur with reflected borders; kernels are cached, not rebuilt every step."""
+    if sigma <= 0:
+        return tensor
+    channels = tensor.shape[1]
+    row = _gaussian_kernel(round(sigma, 3), channels, str(tensor.device), tensor.dtype)
+    radius = row.shape[-1] // 2
+    mode = "reflect" if min(tensor.shape[-2:]) > radius else "replicate"
+    out = F.conv2d(F.pad(tensor, (radius, radius, 0, 0), mode=mode), row, groups=channels)
+    return F.conv2d(F.pad(out, (0, 0, radius, radius), mode=mode), row.transpose(-1, -2), groups=channels)
+
+
+def tile_slices(length: int, tile: int) -> list[slice]:
+    """Even tiles no longer than ``tile`` covering ``length``: no sliver at the end to upset a deep network."""
+    count = max(1, math.ceil(length / tile))
+    edges = [round(i * length / count) for i in range(count + 1)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]

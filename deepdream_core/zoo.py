@@ -1,0 +1,305 @@
+"""The model zoo: each model is a spec (builder, weight source, normalization, named dream layers).
+
+The zoo is a dict of specs. Any other timm model name with Hub weights works too: its spec is
+made from timm's own pretrained config, and its layers are listed from its modules.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .settings import SettingsError
+from .weights import BUNDLED_MODEL, BundledLite0Weights, HubWeights, TorchvisionWeights, WeightSource
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class UnknownModelError(ValueError):
+    """No zoo entry and no timm model with Hub weights has this name."""
+
+
+@dataclass(frozen=True)
+class DreamLayer:
+    """A module path worth dreaming on, with what it tends to draw."""
+
+    path: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    title: str
+    build: Callable[[], nn.Module]  # architecture only, random weights, no download
+    weights: WeightSource
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    layers: tuple[DreamLayer, ...]
+    default_layer: str
+    # Names of the 1000 ImageNet classes, in logit order; None when the model has no classifier.
+    class_names: Callable[[], list[str]] | None
+    download_mb: int = 0  # 0: nothing to download
+
+    def layer_description(self, path: str) -> str:
+        return next((layer.description for layer in self.layers if layer.path == path), "")
+
+
+def _timm_class_names() -> list[str]:
+    import timm.data
+
+    info = timm.data.ImageNetInfo()
+    return [info.index_to_description(i) for i in range(info.num_classes())]
+
+
+def _torchvision_class_names(enum_name: str) -> Callable[[], list[str]]:
+    def names() -> list[str]:
+        import torchvision
+
+        return list(torchvision.models.get_weight(enum_name).meta["categories"])
+
+    return names
+
+
+def _timm_builder(arch: str) -> Callable[[], nn.Module]:
+    def build() -> nn.Module:
+        import timm
+
+        return timm.create_model(arch, pretrained=False)
+
+    return build
+
+
+def _googlenet() -> nn.Module:
+    import torchvision
+
+    # transform_input=True is how the IMAGENET1K_V1 weights were trained: the model takes
+    # ImageNet-normalized input and re-normalizes internally.
+    return torchvision.models.googlenet(weights=None, aux_logits=False, transform_input=True, init_weights=False)
+
+
+def _vgg16_features() -> nn.Module:
+    import timm
+
+    # Only the convolutional part dreams; skipping the 400 MB classifier keeps memory and downloads small.
+    return nn.Sequential(OrderedDict(features=timm.create_model("vgg16", pretrained=False).features))
+
+
+ZOO: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [
+        ModelSpec(
+            name=BUNDLED_MODEL,
+            title="EfficientNet-Lite0 (bundled, works offline)",
+            build=_timm_builder("efficientnet_lite0"),
+            weights=BundledLite0Weights(),
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+            layers=(
+                DreamLayer("blocks.1", "fine strokes and brush-like textures"),
+                DreamLayer("blocks.2", "swirls, scales and repeating patterns"),
+                DreamLayer("blocks.3.0", "dense ornaments and small eyes"),
+                DreamLayer("blocks.3", "eyes, fur and feather textures"),
+                DreamLayer("blocks.4", "eyes, snouts and animal parts"),
+                DreamLayer("blocks.5.0", "dog faces, birds and creatures"),
+                DreamLayer("blocks.5", "whole animals, buildings and objects"),
+                DreamLayer("blocks.6", "abstract object parts, strong and busy"),
+            ),
+            default_layer="blocks.4",
+            class_names=_timm_class_names,
+        ),
+        ModelSpec(
+            name="googlenet",
+            title="GoogLeNet (the original 2015 DeepDream network)",
+            build=_googlenet,
+            weights=TorchvisionWeights("GoogLeNet_Weights.IMAGENET1K_V1"),
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+            layers=(
+                DreamLayer("conv3", "strokes and simple textures"),
+                DreamLayer("inception3a", "curls and lines"),
+                DreamLayer("inception3b", "spirals and patterns"),
+                DreamLayer("inception4a", "eyes and simple shapes"),
+                DreamLayer("inception4b", "eyes, fur and scales"),
+                DreamLayer("inception4c", "the classic: dog faces, eyes and creatures"),
+                DreamLayer("inception4d", "dogs, birds and insects"),
+                DreamLayer("inception4e", "animals and objects"),
+                DreamLayer("inception5a", "pagodas, vehicles and whole objects"),
+                DreamLayer("inception5b", "abstract objects and scenes"),
+            ),
+            default_layer="inception4c",
+            class_names=_torchvision_class_names("GoogLeNet_Weights.IMAGENET1K_V1"),
+            download_mb=27,
+        ),
+        ModelSpec(
+            name="inception_v3",
+            title="Inception v3",
+            build=_timm_builder("inception_v3"),
+            weights=HubWeights("timm/inception_v3.tv_in1k"),
+            mean=(0.5, 0.5, 0.5),  # this checkpoint expects [-1, 1] input, unlike the others
+            std=(0.5, 0.5, 0.5),
+            layers=(
+                DreamLayer("Conv2d_4a_3x3", "strokes and grain"),
+                DreamLayer("Mixed_5b", "swirls and fine patterns"),
+                DreamLayer("Mixed_5d", "patterns and small eyes"),
+                DreamLayer("Mixed_6a", "eyes and fur"),
+                DreamLayer("Mixed_6c", "animal faces"),
+                DreamLayer("Mixed_6e", "creatures and objects"),
+                DreamLayer("Mixed_7b", "whole objects and scenes"),
+            ),
+            default_layer="Mixed_6c",
+            class_names=_timm_class_names,
+            download_mb=95,
+        ),
+        ModelSpec(
+            name="vgg16",
+            title="VGG16 (features only)",
+            build=_vgg16_features,
+            weights=HubWeights("timm/vgg16.tv_in1k"),
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+            layers=(
+                DreamLayer("features.8", "relu2_2: brush strokes"),
+                DreamLayer("features.15", "relu3_3: textures and patterns"),
+                DreamLayer("features.22", "relu4_3: eyes, fur and faces"),
+                DreamLayer("features.29", "relu5_3: objects and animals"),
+            ),
+            default_layer="features.22",
+            class_names=None,
+            download_mb=528,
+        ),
+        ModelSpec(
+            name="resnet50",
+            title="ResNet-50",
+            build=_timm_builder("resnet50"),
+            weights=HubWeights("timm/resnet50.tv_in1k"),
+            mean=IMAGENET_MEAN,
+            std=IMAGENET_STD,
+            layers=(
+                DreamLayer("layer1", "fine textures"),
+                DreamLayer("layer2", "patterns and grids"),
+                DreamLayer("layer3.2", "eyes and fur"),
+                DreamLayer("layer3", "animal parts and faces"),
+                DreamLayer("layer4.0", "objects and animals"),
+                DreamLayer("layer4", "abstract objects"),
+            ),
+            default_layer="layer3",
+            class_names=_timm_class_names,
+            download_mb=102,
+        ),
+    ]
+}
+
+
+def model_names() -> list[str]:
+    """The curated zoo, bundled default first."""
+    return list(ZOO)
+
+
+@lru_cache(maxsize=64)
+def get_spec(name: str) -> ModelSpec:
+    """The zoo's spec, or one made from timm's pretrained config for any timm model with Hub weights."""
+    if name in ZOO:
+        return ZOO[name]
+    return _timm_spec(name)
+
+
+def _timm_spec(name: str) -> ModelSpec:
+    import timm
+    from timm.models import get_pretrained_cfg
+
+    arch = name.split(".")[0]
+    cfg = get_pretrained_cfg(name) if timm.is_model(arch) else None
+    if cfg is None or not cfg.hf_hub_id:
+        raise UnknownModelError(
+            f"Unknown model {name!r}: not in the zoo and not a timm model with Hub weights. "
+            f"List the zoo with `python -m deepdream_core models`; any name from timm.list_pretrained() works too."
+        )
+    layers = tuple(_layers_from_modules(arch))
+    return ModelSpec(
+        name=name,
+        title=f"{name} (timm)",
+        build=_timm_builder(arch),
+        weights=HubWeights(cfg.hf_hub_id),
+        mean=tuple(cfg.mean),
+        std=tuple(cfg.std),
+        layers=layers,
+        default_layer=layers[len(layers) * 2 // 3].path,
+        class_names=_timm_class_names if cfg.num_classes == 1000 else None,
+    )
+
+
+def _layers_from_modules(arch: str) -> list[DreamLayer]:
+    """Stage outputs from timm's feature_info: low stages draw textures, high ones objects."""
+    import timm
+
+    model = timm.create_model(arch, pretrained=False)
+    stages = [info["module"] for info in getattr(model, "feature_info", []) if info.get("module")]
+    if not stages:
+        stages = [name for name, _ in model.named_children()][1:-1] or [name for name, _ in model.named_children()]
+    words = ["strokes and textures", "patterns", "eyes and fur", "animal parts and faces", "objects and animals"]
+    return [
+        DreamLayer(path, words[min(len(words) - 1, i * len(words) // max(1, len(stages)))])
+        for i, path in enumerate(stages)
+    ]
+
+
+def dream_layers(module: nn.Module) -> list[str]:
+    """Every named submodule of a model, for users who bring their own network."""
+    return [name for name, _ in module.named_modules() if name]
+
+
+_cache_lock = threading.Lock()
+_loaded: dict[tuple[str, str], nn.Module] = {}
+
+
+def load_model(name: str, device: torch.device | str = "cpu") -> nn.Module:
+    """The model with its weights on ``device``: built and loaded once per process, shared read-only after."""
+    from .weights import load_state_dict
+
+    key = (name, str(torch.device(device)))
+    with _cache_lock:
+        if key not in _loaded:
+            spec = get_spec(name)
+            module = spec.build()
+            load_state_dict(name, spec.weights, module)
+            _loaded[key] = module.eval().requires_grad_(False).to(device)
+        return _loaded[key]
+
+
+def loaded_models() -> list[str]:
+    """Names of the models loaded so far in this process (the app starts with none)."""
+    return sorted({name for name, _ in _loaded})
+
+
+def class_index(names: list[str] | None, target: str, model: str) -> int:
+    """An ImageNet class by index ("281") or by name ("tabby cat", "tabby"), from the model's own metadata."""
+    import difflib
+
+    if names is None:
+        raise SettingsError("class_target", f"model {model!r} has no ImageNet classifier; pick another model")
+    text = target.strip().lower()
+    if text.isdigit():
+        index = int(text)
+        if index >= len(names):
+            raise SettingsError("class_target", f"index must be from 0 to {len(names) - 1}, got {index}")
+        return index
+    synonyms = [[s.strip().lower() for s in name.split(",")] for name in names]
+    for i, words in enumerate(synonyms):
+        if text == names[i].lower() or text in words:
+            return i
+    partial = [i for i, words in enumerate(synonyms) if any(text in w for w in words)]
+    if len(partial) == 1:
+        return partial[0]
+    close = difflib.get_close_matches(text, [w for words in synonyms for w in words], n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    many = f" matches {len(partial)} classes" if partial else " is not an ImageNet class"
+    raise SettingsError("class_target", f"{target!r}{many}{hint}")
+
