@@ -13,6 +13,7 @@ from typing import Sequence
 from PIL import Image
 
 from .devices import DeviceError
+from .images import ImageInputError, load_image
 from .settings import RANGES, DreamSettings, SettingsError, parse_layer
 from .weights import WeightsUnavailableError
 from .zoo import UnknownModelError, get_spec, model_names
@@ -64,13 +65,15 @@ def settings_from_args(args: argparse.Namespace) -> DreamSettings:
     return DreamSettings.from_dict(changes, base=base)
 
 
-def _open_image(path: str, what: str) -> Image.Image:
-    from .images import ImageInputError, open_image
-
+def _open_image(path: str, what: str, max_size: int) -> Image.Image:
+    """The image at working size; notices (first frame only, downscaled...) go to stderr."""
     try:
-        return open_image(path)
+        loaded = load_image(path, max_size)
     except ImageInputError as err:
-        raise SystemExit(_fail(f"{what}: {err}", EXIT_BAD_INPUT)) from None
+        raise ImageInputError(f"{what}: {err}") from None
+    for notice in loaded.notices:
+        print(f"note: {what}: {notice}", file=sys.stderr)
+    return loaded.image
 
 
 def _fail(message: str, code: int) -> int:
@@ -89,8 +92,8 @@ def _dream(args: argparse.Namespace) -> int:
         return _fail(f"output {output} must end in .png, .jpg or .webp", EXIT_BAD_INPUT)
     if not output.parent.is_dir():
         return _fail(f"the folder {output.parent} does not exist; create it first", EXIT_BAD_INPUT)
-    image = None if args.input == "noise" else _open_image(args.input, "input")
-    guide = _open_image(args.guide, "guide") if args.guide else None
+    image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
+    guide = _open_image(args.guide, "guide", settings.max_size) if args.guide else None
     bar = tqdm(total=None, unit="step", disable=args.quiet, file=sys.stderr)
     result = None
     for event in dream_frames(image, settings, guide=guide, preview_every=0):
@@ -132,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "layers":
             return _layers(args.model)
         return _dream(args)
-    except (SettingsError, UnknownModelError, DeviceError) as err:
+    except (SettingsError, UnknownModelError, DeviceError, ImageInputError) as err:
         return _fail(str(err), EXIT_BAD_INPUT)
     except WeightsUnavailableError as err:
         return _fail(str(err), EXIT_NO_WEIGHTS)

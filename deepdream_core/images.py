@@ -1,10 +1,15 @@
-"""Reading user images: any raster format Pillow knows, upright, RGB, within safe limits."""
+"""Reading user images: common raster formats only, upright, RGB, within safe limits.
+
+Every entry point (app, API, CLI) reads photos through :func:`load_image`, so a bad file gets
+the same specific message everywhere, and anything changed on the way in (first frame of an
+animation, transparency filled, downscaled) is reported as a notice the caller shows the user.
+"""
 
 from __future__ import annotations
 
 import io
 import os
-import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -13,62 +18,167 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # Larger images are refused before decoding: a small file can claim billions of pixels.
 MAX_PIXELS = 50_000_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Smaller or thinner images leave the network nothing to see; refusing them says so instead of
+# returning a few recoloured pixels.
+MIN_SIDE = 16
+MAX_ASPECT = 32
+# Decoders Pillow may use on user files (JPEG covers phones' MPO files too). Others (EPS runs
+# Ghostscript, and a long tail of rarely used parsers) are never reached by an upload.
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+_FORMAT_HINT = "upload a JPEG, PNG, WebP, GIF, BMP or TIFF"
+_SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 
 class ImageInputError(ValueError):
     """The file is not an image we can dream on; the message says why and what to do."""
 
 
-def open_image(source: str | os.PathLike | BinaryIO | bytes) -> Image.Image:
+@dataclass(frozen=True)
+class LoadedImage:
+    """A user's image ready to dream on, and what was changed on the way in."""
+
+    image: Image.Image  # upright RGB, no larger than the max_size asked for
+    notices: tuple[str, ...] = ()  # one sentence per change the user should know about
+    original_size: tuple[int, int] = (0, 0)  # (width, height) as stored in the file, before any change
+
+
+def load_image(
+    source: str | os.PathLike | BinaryIO | bytes | Image.Image, max_size: int | None = None
+) -> LoadedImage:
     """Open, check and normalize a user's image: the first frame, upright, RGB.
 
     Transparency is composited onto white, so transparent areas dream like a white background.
+    With ``max_size``, a larger image is downscaled (long side = ``max_size``) and a notice says so.
+    Raises :class:`ImageInputError` with a message for the user when the file cannot be used.
     """
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise ImageInputError(f"{path} does not exist or is not a file")
-        size = path.stat().st_size
-        if size == 0:
-            raise ImageInputError(f"{path.name} is empty (0 bytes); upload a photo (JPEG, PNG, WebP...)")
-        if size > MAX_FILE_BYTES:
-            raise ImageInputError(f"{path.name} is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
-        source = path.read_bytes()
-    if isinstance(source, bytes):
-        if not source:
-            raise ImageInputError("the file is empty (0 bytes); upload a photo (JPEG, PNG, WebP...)")
-        source = io.BytesIO(source)
+    notices: list[str] = []
+    if isinstance(source, Image.Image):
+        image = source
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageInputError(_too_many_pixels(image.size))
+    else:
+        image = _decode(_read_bytes(source))
+    original_size = image.size
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source)
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageInputError(
-                    f"the image is {image.width}x{image.height} pixels; the limit is {MAX_PIXELS // 1_000_000} "
-                    f"megapixels. Scale it down and try again")
+        if getattr(image, "is_animated", False):
+            notices.append("the file holds several frames (an animation or a multi-page file); "
+                           "only the first frame is dreamed")
             image.seek(0)
-            image.load()
-    except ImageInputError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageInputError(f"the image claims too many pixels (over {MAX_PIXELS // 1_000_000} megapixels); "
-                              f"scale it down and try again") from None
-    except UnidentifiedImageError:
-        raise ImageInputError("this is not an image format we can read; upload a JPEG, PNG, WebP, GIF or BMP "
-                              "(vector files like SVG must be exported as raster first)") from None
+        if image.has_transparency_data and _has_transparent_pixels(image):
+            notices.append("transparent areas were filled with white")
+        image = to_rgb(image)
     except (OSError, SyntaxError, ValueError) as err:
-        raise ImageInputError(f"the image is damaged or truncated ({err}); try re-saving it") from None
-    return to_rgb(image)
+        raise ImageInputError(f"the image could not be converted to RGB ({err}); re-save it as PNG or JPEG") from None
+    _check_shape(image.size)
+    if max_size is not None and max(image.size) > max_size:
+        width, height = image.size
+        image = _downscale(image, max_size)
+        notices.append(f"the image is {width}x{height} pixels; it was scaled down to "
+                       f"{image.width}x{image.height} (the maximum working size is {max_size})")
+    return LoadedImage(image, tuple(notices), original_size)
+
+
+def open_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image) -> Image.Image:
+    """:func:`load_image` without notices or downscaling: just the upright RGB image."""
+    return load_image(source).image
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
     """Upright (EXIF orientation applied) RGB; transparency composited onto white."""
     image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if image.has_transparency_data:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+    if image.mode in _SIXTEEN_BIT:
         # 16-bit greyscale: scale to 8 bits rather than clipping everything above 255 to white.
         image = image.point(lambda v: v / 256).convert("L")
     return image.convert("RGB")
+
+
+def _read_bytes(source: str | os.PathLike | BinaryIO | bytes) -> bytes:
+    """The file's bytes, refusing empty and oversized files before reading them whole."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageInputError(f"{path} does not exist or is not a file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ImageInputError(_too_big(path.stat().st_size))
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        data = source.read(MAX_FILE_BYTES + 1)
+    if not data:
+        raise ImageInputError(f"the file is empty (0 bytes); {_FORMAT_HINT}")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageInputError(_too_big(len(data)))
+    return data
+
+
+def _too_big(size: int) -> str:
+    return f"the file is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB. Save it smaller"
+
+
+def _decode(data: bytes) -> Image.Image:
+    """Decode the first frame, refusing other formats and pixel counts beyond :data:`MAX_PIXELS`."""
+    what = _non_raster(data[:512])
+    if what:
+        raise ImageInputError(f"this is {what}, not a photo; {_FORMAT_HINT}")
+    try:
+        # Pillow warns (and errors, at twice its own limit) on huge images by itself; our lower
+        # limit below answers first. Its warning filter is process-wide, so it is not touched here.
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageInputError(_too_many_pixels(image.size))
+        image.load()
+    except ImageInputError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageInputError(_too_many_pixels(None)) from None
+    except UnidentifiedImageError:
+        raise ImageInputError(f"this is not an image format we read; {_FORMAT_HINT}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise ImageInputError(f"the image is damaged or truncated ({err}); re-save it and try again") from None
+    return image
+
+
+def _too_many_pixels(size: tuple[int, int] | None) -> str:
+    claim = f"is {size[0]}x{size[1]} pixels" if size else "claims too many pixels"
+    return f"the image {claim}; the limit is {MAX_PIXELS // 1_000_000} megapixels. Scale it down and try again"
+
+
+def _non_raster(head: bytes) -> str | None:
+    """Name the kind of file for common non-photos, so the message can say what it is."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
+        return "an SVG (vector) file; export it as PNG first, then upload that"
+    if text.startswith(b"%pdf"):
+        return "a PDF document; export the page as PNG or JPEG first"
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc"):
+        return "a HEIC/HEIF photo, which we cannot read; export it as JPEG first"
+    if text.startswith((b"<!doctype html", b"<html", b"<?xml")):
+        return "an HTML or XML document"
+    return None
+
+
+def _has_transparent_pixels(image: Image.Image) -> bool:
+    alpha = image.convert("RGBA").getchannel("A")
+    return alpha.getextrema()[0] < 255
+
+
+def _check_shape(size: tuple[int, int]) -> None:
+    width, height = size
+    if min(width, height) < MIN_SIDE:
+        raise ImageInputError(f"the image is {width}x{height} pixels; DeepDream needs at least {MIN_SIDE} pixels "
+                              f"on each side. Use a larger image")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageInputError(f"the image is {width}x{height} pixels, too long and thin to dream on (at most "
+                              f"{MAX_ASPECT}:1). Crop it closer to a rectangle")
+
+
+def _downscale(image: Image.Image, max_size: int) -> Image.Image:
+    scale = max_size / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)

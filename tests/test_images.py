@@ -1,0 +1,276 @@
+"""Bad and unusual images through the Python API (load_image + dream) and the CLI.
+
+Every file is made here, from a real photo where the content matters. The CLI runs in-process
+through ``cli.main`` for the whole matrix (same code path, no 3 s interpreter start per case)
+and as a real subprocess for a few end-to-end cases.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from deepdream_core import DreamSettings, dream
+from deepdream_core.cli import EXIT_BAD_INPUT, main
+from deepdream_core.images import (
+    MAX_FILE_BYTES, MAX_PIXELS, MIN_SIDE, ImageInputError, LoadedImage, load_image, open_image,
+)
+from tests.conftest import skimage_photo
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = DreamSettings(max_size=64, steps=1, octaves=1)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A valid greyscale PNG of zeros: tiny on disk, ``width*height`` bytes once decoded.
+
+    One deflate block of zero rows, fully flushed so it stands alone, is repeated: building a
+    30000x30000 bomb then costs a checksum pass, not 900 MB of compression.
+    """
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = bytes(width + 1) * 64  # 64 rows, each a filter byte and zero pixels
+    blocks, rest = divmod(height, 64)
+    head = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = head.compress(rows) + head.flush(zlib.Z_FULL_FLUSH)
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    last = tail.compress(rows[: rest * (width + 1)]) + tail.flush()
+    checksum = 1
+    for _ in range(blocks):
+        checksum = zlib.adler32(rows, checksum)
+    checksum = zlib.adler32(rows[: rest * (width + 1)], checksum)
+    stream = b"\x78\xda" + block * blocks + last + struct.pack(">I", checksum)
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", stream) + chunk(b"IEND", b"")
+
+
+def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def cat() -> Image.Image:
+    return skimage_photo("chelsea", 160)  # 160x106
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory, cat: Image.Image) -> dict[str, Path]:
+    """Every odd file, written once for the module."""
+    folder = tmp_path_factory.mktemp("images")
+    jpeg = encode(cat, "JPEG", quality=90)
+    frames = [Image.new("RGB", (64, 64), colour) for colour in ("red", "lime", "blue")]
+    gif = io.BytesIO()
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    rgba = cat.convert("RGBA")
+    rgba.putalpha(Image.linear_gradient("L").resize(cat.size))  # transparent at the top, opaque at the bottom
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: viewers rotate it 90 degrees clockwise
+    grey16 = Image.fromarray(np.full((48, 64), 32768, dtype=np.uint16))  # mid-grey in 16 bits
+    contents = {
+        "empty.jpg": b"",
+        "truncated.jpg": jpeg[: len(jpeg) // 2],
+        "text.png": b"Dear diary, this is not a picture.\n" * 20,
+        "bomb.png": png_claiming(30000, 30000),
+        "over_limit.png": png_claiming(8000, 8000),  # 64 MP: above our limit, below Pillow's own
+        "drawing.svg": b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+                       b'<rect width="64" height="64" fill="red"/></svg>',
+        "vector.eps": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nnewpath 0 0 moveto 64 64 lineto stroke\n",
+        "one_pixel.png": encode(Image.new("RGB", (1, 1), "red"), "PNG"),
+        "strip.png": encode(Image.new("RGB", (10000, 10), "red"), "PNG"),
+        "animated.gif": gif.getvalue(),
+        "cmyk.jpg": encode(cat.convert("CMYK"), "JPEG", quality=95),
+        "grey16.png": encode(grey16, "PNG"),
+        "grey.png": encode(cat.convert("L"), "PNG"),
+        "palette.png": encode(cat.convert("P", palette=Image.Palette.ADAPTIVE, colors=64), "PNG"),
+        "rgba.png": encode(rgba, "PNG"),
+        "sideways.jpg": encode(cat, "JPEG", quality=95, exif=exif),
+        "photo.jpg": jpeg,
+    }
+    for name, data in contents.items():
+        (folder / name).write_bytes(data)
+    return {name: folder / name for name in contents}
+
+
+def colour_distance(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference per channel, 0-255."""
+    return float(np.abs(np.asarray(a, np.float32) - np.asarray(b.resize(a.size), np.float32)).mean())
+
+
+# -- bad files: a specific message, through the API and the CLI ----------------------------------
+
+BAD = {
+    "empty.jpg": "empty (0 bytes)",
+    "truncated.jpg": "damaged or truncated",
+    "text.png": "not an image format",
+    "bomb.png": "limit is 50 megapixels",
+    "over_limit.png": "is 8000x8000 pixels; the limit is 50 megapixels",
+    "drawing.svg": "SVG (vector) file; export it as PNG",
+    "vector.eps": "not an image format",
+    "one_pixel.png": f"at least {MIN_SIDE} pixels on each side",
+    "strip.png": "is 10000x10 pixels",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_file_gets_a_specific_message(files: dict[str, Path], name: str) -> None:
+    with pytest.raises(ImageInputError, match=re.escape(BAD[name])):
+        load_image(files[name])
+    # bytes and open files take the same checks as paths
+    with pytest.raises(ImageInputError, match=re.escape(BAD[name])):
+        load_image(files[name].read_bytes())
+    with files[name].open("rb") as handle, pytest.raises(ImageInputError):
+        load_image(handle)
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_cli_reports_a_bad_file_and_exits_2(files: dict[str, Path], name: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.png"
+    code = main(["dream", str(files[name]), "-o", str(out), "--max-size", "64", "--steps", "1", "--octaves", "1",
+                 "--quiet"])
+    assert code == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("error: input: ") and BAD[name] in err
+    assert not out.exists()
+
+
+def test_bomb_is_a_real_png_tiny_on_disk(files: dict[str, Path]) -> None:
+    # The same construction at a size Pillow may decode gives a correct all-zero image...
+    small = Image.open(io.BytesIO(png_claiming(300, 130)))
+    small.load()
+    assert small.size == (300, 130) and small.getextrema() == (0, 0)
+    # ...and the bomb is 900 million pixels in under 1.5 MB: 2.7 GB once decoded as RGB.
+    assert files["bomb.png"].stat().st_size < 1_500_000
+    assert 8000 * 8000 > MAX_PIXELS
+
+
+def test_upload_size_limit(tmp_path: Path) -> None:
+    big = tmp_path / "huge.jpg"
+    with big.open("wb") as handle:  # sparse: takes no disk space, but stat() says 51 MB
+        handle.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(ImageInputError, match="the limit is 50 MB"):
+        load_image(big)
+    with pytest.raises(ImageInputError, match="the limit is 50 MB"):
+        load_image(io.BytesIO(bytes(MAX_FILE_BYTES + 1)))
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ImageInputError, match="does not exist"):
+        load_image(tmp_path / "nope.jpg")
+
+
+# -- unusual but valid files: a correct result ---------------------------------------------------
+
+def test_animated_gif_uses_the_first_frame_and_says_so(files: dict[str, Path]) -> None:
+    loaded = load_image(files["animated.gif"])
+    assert loaded.image.getpixel((32, 32))[0] > 200 and loaded.image.getpixel((32, 32))[2] < 50  # red, frame 1
+    assert any("only the first frame" in notice for notice in loaded.notices)
+    assert load_image(files["photo.jpg"]).notices == ()  # plain photos have nothing to report
+
+
+def test_cmyk_jpeg_keeps_its_colours(files: dict[str, Path], cat: Image.Image) -> None:
+    image = open_image(files["cmyk.jpg"])
+    assert image.mode == "RGB" and image.size == cat.size
+    assert colour_distance(image, cat) < 12  # inverted or misread CMYK is off by ~100
+
+
+def test_16_bit_png_keeps_its_brightness(files: dict[str, Path], tmp_path: Path) -> None:
+    grey = np.asarray(open_image(files["grey16.png"]))
+    assert grey.shape == (48, 64, 3) and abs(int(grey.mean()) - 128) <= 1  # not clipped to white
+
+    import cv2
+
+    colour = np.zeros((32, 32, 3), np.uint16)
+    colour[..., 2], colour[..., 1], colour[..., 0] = 65535, 32768, 1000  # OpenCV writes BGR
+    cv2.imwrite(str(tmp_path / "rgb16.png"), colour)
+    assert open_image(tmp_path / "rgb16.png").getpixel((5, 5)) == (255, 128, 3)  # the high byte of each 16-bit value
+
+
+def test_grey_and_palette_become_rgb(files: dict[str, Path], cat: Image.Image) -> None:
+    grey = open_image(files["grey.png"])
+    assert grey.mode == "RGB"
+    r, g, b = (np.asarray(grey)[..., i] for i in range(3))
+    assert (r == g).all() and (g == b).all()
+    assert colour_distance(open_image(files["palette.png"]), cat) < 12
+
+
+def test_transparency_is_composited_onto_white_with_a_notice(files: dict[str, Path], cat: Image.Image) -> None:
+    loaded = load_image(files["rgba.png"])
+    assert min(loaded.image.getpixel((80, 0))) >= 250  # the (almost) transparent top row: white, not black
+    assert colour_distance(loaded.image.crop((0, 100, 160, 106)), cat.crop((0, 100, 160, 106))) < 10
+    assert any("filled with white" in notice for notice in loaded.notices)
+    assert load_image(cat.convert("RGBA")).notices == ()  # an alpha channel with nothing transparent
+
+
+def test_exif_rotated_photo_is_dreamed_upright(files: dict[str, Path], cat: Image.Image) -> None:
+    upright = cat.transpose(Image.Transpose.ROTATE_270)  # what a viewer shows: 106x160
+    loaded = load_image(files["sideways.jpg"], max_size=64)
+    assert loaded.image.size == (42, 64)
+    result = dream(loaded.image, SMALL)
+    assert result.size == (42, 64)
+    assert colour_distance(result, upright) < colour_distance(result, upright.transpose(Image.Transpose.ROTATE_180))
+
+
+def test_large_image_is_downscaled_with_a_notice(files: dict[str, Path]) -> None:
+    loaded = load_image(files["photo.jpg"], max_size=64)
+    assert isinstance(loaded, LoadedImage)
+    assert loaded.image.size == (64, 42) and loaded.original_size == (160, 106)
+    assert loaded.notices == ("the image is 160x106 pixels; it was scaled down to 64x42 "
+                              "(the maximum working size is 64)",)
+    assert load_image(files["photo.jpg"], max_size=160).notices == ()
+
+
+@pytest.mark.parametrize("name", ["animated.gif", "cmyk.jpg", "grey16.png", "grey.png", "palette.png",
+                                  "rgba.png", "sideways.jpg"])
+def test_unusual_file_dreams_through_api_and_cli(files: dict[str, Path], name: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    loaded = load_image(files[name], max_size=64)
+    result = dream(loaded.image, SMALL)
+    assert result.mode == "RGB" and result.size == loaded.image.size
+    assert 20 < np.asarray(result).mean() < 235  # neither blown out nor black
+
+    out = tmp_path / "out.png"
+    code = main(["dream", str(files[name]), "-o", str(out), "--max-size", "64", "--steps", "1", "--octaves", "1",
+                 "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert Image.open(out).size == loaded.image.size
+    err = capsys.readouterr().err
+    for notice in loaded.notices:
+        assert f"note: input: {notice}" in err
+
+
+def test_engine_handles_the_smallest_and_thinnest_accepted_images() -> None:
+    """Images at the loader's limits (and below, for API users who skip it) dream without error."""
+    for size in [(MIN_SIDE, MIN_SIDE), (64, 2), (1, 1)]:
+        assert dream(Image.new("RGB", size, "grey"), SMALL).size == size
+
+
+# -- end to end: the real command ----------------------------------------------------------------
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "deepdream_core", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_process_refuses_a_bomb_and_notes_a_gif(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.png"
+    bomb = run_cli("dream", str(files["bomb.png"]), "-o", str(out), "--max-size", "64", "--steps", "1",
+                   "--octaves", "1")
+    assert bomb.returncode == EXIT_BAD_INPUT and "limit is 50 megapixels" in bomb.stderr
+    gif = run_cli("dream", str(files["animated.gif"]), "-o", str(out), "--max-size", "64", "--steps", "1",
+                  "--octaves", "1", "--quiet")
+    assert gif.returncode == 0, gif.stderr
+    assert "note: input: the file holds several frames" in gif.stderr
+    assert Image.open(out).size == (64, 64)
