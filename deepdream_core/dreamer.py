@@ -17,9 +17,9 @@ from PIL import Image, ImageOps
 from torch import nn
 
 from . import objectives
-from .devices import autocast, resolve_device, resolve_precision
+from .devices import DeviceError, autocast, resolve_device, resolve_precision
 from .objectives import LOGITS, Activations, Objective
-from .settings import DreamSettings, LayerTarget, SettingsError
+from .settings import RANGES, DreamSettings, LayerTarget, SettingsError
 from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
 from .zoo import class_index, get_spec, load_model
 
@@ -37,6 +37,10 @@ class DreamProgress:
     loss: float
     image: Image.Image | None  # a preview when one was due; the full-size result when ``final``
     final: bool = False
+
+
+# Out-of-memory fallback stops halving tiles here: the smallest tile a user may set.
+_MIN_TILE = int(RANGES["tile_size"].low)
 
 
 class _StopForward(Exception):
@@ -129,6 +133,25 @@ class Dreamer:
                 total += loss.detach().float() * share
         return grad, float(total)
 
+    def _gradient_in_memory(
+        self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None
+    ) -> tuple[torch.Tensor, float, int]:
+        """:meth:`gradient`, halving the tiles whenever the device runs out of memory.
+
+        Returns the tile size that fitted too, so the following steps start from it.
+        """
+        while True:
+            try:
+                return (*self.gradient(image, objective, tile_size, dtype), tile_size)
+            except torch.OutOfMemoryError as err:
+                if tile_size <= _MIN_TILE:
+                    raise DeviceError(f"{self.device} ran out of memory even with {_MIN_TILE}-pixel tiles; "
+                                      f"lower max_size or use another device") from err
+            # Retried outside the except block, so the failed attempt's tensors are already freed.
+            tile_size = max(_MIN_TILE, min(tile_size, max(image.shape[-2:])) // 2)
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+
     # -- objectives ------------------------------------------------------------------------------
 
     def objective(self, settings: DreamSettings, guide: Image.Image | None = None) -> Objective:
@@ -194,6 +217,7 @@ class Dreamer:
         sizes = octave_sizes(tuple(base.shape[-2:]), settings.octaves, settings.octave_scale)
         total, done = len(sizes) * settings.steps, 0
         detail = torch.zeros_like(resize(base, sizes[0]))
+        tile_size = settings.tile_size  # shrinks for good if the device runs out of memory
         for octave, size in enumerate(sizes, start=1):
             octave_base = resize(base, size)
             img = octave_base + resize(detail, size)  # carry the dreamed detail up to this size
@@ -202,7 +226,7 @@ class Dreamer:
             for step in range(1, settings.steps + 1):
                 # Random roll, undone after: strided convolutions' grid and tile seams never stay put.
                 shift = (shifts.randint(-jitter, jitter), shifts.randint(-jitter, jitter))
-                grad, loss = self.gradient(roll(img, shift), objective, settings.tile_size, dtype)
+                grad, loss, tile_size = self._gradient_in_memory(roll(img, shift), objective, tile_size, dtype)
                 grad = roll(grad, (-shift[0], -shift[1]))
                 # Smoothing grows with the steps: early steps find detail, later ones keep it soft.
                 grad = gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps))

@@ -7,7 +7,9 @@ that says which model, why, and that the bundled model works offline.
 
 from __future__ import annotations
 
+import pickle
 import urllib.error
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Protocol
@@ -87,10 +89,18 @@ class TorchvisionWeights:
 
         weights = torchvision.models.get_weight(self.enum_name)
         try:
-            # torchvision loads with torch.load(weights_only=True) and shows download progress.
-            return weights.get_state_dict(progress=True, check_hash=True)
+            # weights_only must be asked for: torch.hub's loader defaults to full unpickling, which
+            # would run code from a tampered file in TORCH_HOME.
+            return weights.get_state_dict(progress=True, check_hash=True, weights_only=True)
         except (urllib.error.URLError, OSError) as err:
             raise WeightsUnavailableError(model, f"downloading {weights.url} failed ({_reason(err)})") from err
+        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+            # A damaged or tampered cache entry: remove it so the next attempt downloads it again.
+            cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(weights.url).path).name
+            cached.unlink(missing_ok=True)
+            raise WeightsUnavailableError(
+                model, f"the cached file {cached.name} could not be read as weights ({_reason(err)}); it was removed "
+                       f"and is downloaded again next time") from err
 
 
 @dataclass(frozen=True)
@@ -125,15 +135,17 @@ class HubWeights:
 
         try:
             return Path(hf_hub_download(self.repo_id, self.filename, force_download=force))
-        except (hub_errors.RepositoryNotFoundError, hub_errors.RemoteEntryNotFoundError,
-                hub_errors.EntryNotFoundError, hub_errors.RevisionNotFoundError) as err:
-            raise WeightsUnavailableError(
-                model, f"{self.repo_id}/{self.filename} was not found on the Hugging Face Hub (404)"
-            ) from err
+        # LocalEntryNotFoundError subclasses EntryNotFoundError, so it must be caught first:
+        # "no network and not cached" is not "not on the Hub".
         except hub_errors.LocalEntryNotFoundError as err:
             raise WeightsUnavailableError(
                 model, f"the Hugging Face Hub could not be reached to download {self.repo_id} "
                        f"and it is not in the local cache ({_reason(err)})"
+            ) from err
+        except (hub_errors.RepositoryNotFoundError, hub_errors.RemoteEntryNotFoundError,
+                hub_errors.EntryNotFoundError, hub_errors.RevisionNotFoundError) as err:
+            raise WeightsUnavailableError(
+                model, f"{self.repo_id}/{self.filename} was not found on the Hugging Face Hub (404)"
             ) from err
         except (hub_errors.HfHubHTTPError, OSError) as err:
             raise WeightsUnavailableError(model, f"downloading {self.repo_id} failed ({_reason(err)})") from err
@@ -149,8 +161,9 @@ def _read_safetensors(path: Path, keys: Iterable[str]) -> dict[str, torch.Tensor
 
 
 def _reason(err: BaseException) -> str:
+    """The first sentence of an error's message: libraries' advice after it rarely fits our message."""
     text = str(err).strip().splitlines()
-    return text[0][:200] if text else type(err).__name__
+    return text[0].split(". ")[0][:200] if text else type(err).__name__
 
 
 def load_state_dict(model_name: str, source: WeightSource, module: torch.nn.Module) -> None:
