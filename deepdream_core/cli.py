@@ -21,12 +21,10 @@ from .zoo import UnknownModelError, get_spec, model_names
 EXIT_BAD_INPUT = 2
 EXIT_NO_WEIGHTS = 3
 
-# CLI flag -> settings field, for the flags that map one to one.
-_FLAGS = {
-    "model": str, "octaves": int, "octave_scale": float, "steps": int, "step_size": float, "jitter": int,
-    "smoothing": float, "seed": int, "max_size": int, "tile_size": int, "device": str, "precision": str,
-    "class_target": str,
-}
+# Settings fields with a flag of the same name. Values stay text until DreamSettings.from_dict
+# reads them, so a bad value gets the same message here as in presets, share links and the API.
+_FLAGS = ("model", "octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing", "seed", "max_size",
+          "tile_size", "device", "precision", "class_target")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,10 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     dream.add_argument("--layer", action="append", dest="layers", metavar="NAME[:WEIGHT[:CH,...]]",
                        help="layer to dream on; repeat for several (list them with `layers MODEL`)")
     dream.add_argument("--guide", help="guide image: pull the dream towards its features")
-    for name, kind in _FLAGS.items():
+    for name in _FLAGS:
         rng = RANGES.get(name)
         bounds = f" ({rng.low:g} to {rng.high:g})" if rng else ""
-        dream.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=f"{name}{bounds}")
+        dream.add_argument("--" + name.replace("_", "-"), default=None, help=f"{name}{bounds}")
     dream.add_argument("--quiet", action="store_true", help="no progress bar")
 
     commands.add_parser("models", help="list the model zoo")

@@ -220,11 +220,14 @@ def _coerce(name: str, value: Any) -> Any:
         return None
     if name in ("model", "device", "precision"):
         return value if isinstance(value, str) else str(value)
-    if isinstance(value, str):  # query parameters arrive as text
-        rng = RANGES.get(name)
+    rng = RANGES.get(name)
+    if isinstance(value, str) and rng is not None:  # query parameters and CLI flags arrive as text
         try:
-            return int(value) if rng is not None and rng.integer else float(value)
+            number = float(value)
         except ValueError:
-            raise SettingsError(name, f"must be a number, got {value!r}") from None
+            kind = "a whole number" if rng.integer else "a number"
+            raise SettingsError(name, f"must be {kind} from {rng.low:g} to {rng.high:g}, got {value!r}") from None
+        # "3" -> 3 for whole-number fields; "1.5" stays 1.5 so the range check names the problem.
+        return int(number) if rng.integer and number.is_integer() else number
     return value
 
