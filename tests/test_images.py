@@ -249,18 +249,19 @@ def test_engine_handles_the_smallest_and_thinnest_accepted_images() -> None:
 
 # -- end to end: the real command ----------------------------------------------------------------
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deepdream_core", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "deepdream_core", *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 def test_cli_process_refuses_a_bomb_and_notes_a_gif(files: dict[str, Path], tmp_path: Path) -> None:
-    out = tmp_path / "out.png"
-    bomb = run_cli("dream", str(files["bomb.png"]), "-o", str(out), "--max-size", "64", "--steps", "1",
-                   "--octaves", "1")
-    assert bomb.returncode == EXIT_BAD_INPUT and "limit is 50 megapixels" in bomb.stderr
-    gif = run_cli("dream", str(files["animated.gif"]), "-o", str(out), "--max-size", "64", "--steps", "1",
-                  "--octaves", "1", "--quiet")
-    assert gif.returncode == 0, gif.stderr
-    assert "note: input: the file holds several frames" in gif.stderr
-    assert Image.open(out).size == (64, 64)
+    small = ("--max-size", "64", "--steps", "1", "--octaves", "1", "--quiet")
+    bomb = start_cli("dream", str(files["bomb.png"]), "-o", str(tmp_path / "bomb.png"), *small)
+    gif = start_cli("dream", str(files["animated.gif"]), "-o", str(tmp_path / "gif.png"), *small)
+    _, bomb_err = bomb.communicate(timeout=300)
+    _, gif_err = gif.communicate(timeout=300)
+    assert bomb.returncode == EXIT_BAD_INPUT
+    assert bomb_err.startswith("error: input: the image claims too many pixels; the limit is 50 megapixels")
+    assert gif.returncode == 0, gif_err
+    assert "note: input: the file holds several frames" in gif_err
+    assert Image.open(tmp_path / "gif.png").size == (64, 64)
