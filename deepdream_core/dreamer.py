@@ -41,6 +41,8 @@ class DreamProgress:
 
 # Out-of-memory fallback stops halving tiles here: the smallest tile a user may set.
 _MIN_TILE = int(RANGES["tile_size"].low)
+# What torch says when an input is smaller than a network's kernels and pools can take.
+_TOO_SMALL = ("can't be greater than actual input size", "Output size is too small")
 
 
 class _StopForward(Exception):
@@ -147,6 +149,14 @@ class Dreamer:
                 if tile_size <= _MIN_TILE:
                     raise DeviceError(f"{self.device} ran out of memory even with {_MIN_TILE}-pixel tiles; "
                                       f"lower max_size or use another device") from err
+            except RuntimeError as err:
+                # Unpadded convolutions and pools (Inception v3's stem) need a minimum input size.
+                if not any(text in str(err) for text in _TOO_SMALL):
+                    raise
+                height, width = image.shape[-2:]
+                raise SettingsError(
+                    "max_size", f"model {self.name!r} cannot dream on an image this small ({width}x{height} pixels "
+                                f"at this octave); use a larger image or max_size, or fewer octaves") from err
             # Retried outside the except block, so the failed attempt's tensors are already freed.
             tile_size = max(_MIN_TILE, min(tile_size, max(image.shape[-2:])) // 2)
             if self.device.type == "cuda":

@@ -247,6 +247,23 @@ def test_engine_handles_the_smallest_and_thinnest_accepted_images() -> None:
         assert dream(Image.new("RGB", size, "grey"), SMALL).size == size
 
 
+def test_network_with_a_minimum_input_size_gets_a_specific_message() -> None:
+    """Like Inception v3's unpadded stem: 5x5 convolutions without padding need about 29 px."""
+    from collections import OrderedDict
+
+    from torch import nn
+
+    from deepdream_core import Dreamer, SettingsError
+
+    net = nn.Sequential(OrderedDict(conv1=nn.Conv2d(3, 8, 5, stride=2), relu1=nn.ReLU(),
+                                    conv2=nn.Conv2d(8, 8, 5, stride=2), relu2=nn.ReLU(),
+                                    conv3=nn.Conv2d(8, 8, 5), relu3=nn.ReLU()))
+    dreamer = Dreamer(net, default_layer="relu3", name="unpadded")
+    assert dreamer.dream(Image.new("RGB", (40, 40), "grey"), SMALL).size == (40, 40)
+    with pytest.raises(SettingsError, match=r"model 'unpadded' cannot dream on an image this small \(20x20 pixels"):
+        dreamer.dream(Image.new("RGB", (20, 20), "grey"), SMALL)
+
+
 # -- end to end: the real command ----------------------------------------------------------------
 
 def start_cli(*args: str) -> subprocess.Popen[str]:
