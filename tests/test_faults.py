@@ -140,6 +140,23 @@ def test_cancelled_run_frees_its_hold_and_the_next_run_works(photo: Image.Image)
     assert np.array_equal(np.asarray(again), np.asarray(reference))
 
 
+def test_concurrent_runs_on_the_shared_model_keep_their_own_images() -> None:
+    """Engine half of the load test: four threads, four photos, one model; each gets a dream of its own photo."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import skimage_photo
+
+    dreamer = get_dreamer("efficientnet_lite0", "cpu")
+    settings = DreamSettings(max_size=64, steps=1, octaves=1, seed=3, device="cpu")
+    photos = [skimage_photo(name, 64) for name in ("chelsea", "astronaut", "coffee", "rocket")]
+    alone = [np.asarray(dreamer.dream(p, settings)) for p in photos]
+    with ThreadPoolExecutor(4) as pool:
+        together = [np.asarray(r) for r in pool.map(lambda p: dreamer.dream(p, settings), photos)]
+    for mine, theirs in zip(alone, together):
+        assert np.array_equal(mine, theirs)
+    assert hook_count(dreamer.module) == 0
+
+
 class FailsOnCall(nn.Module):
     """A real network that fails on its n-th forward pass, as a driver error or a bug would."""
 
