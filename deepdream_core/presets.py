@@ -1,4 +1,9 @@
-"""Presets: one JSON file per preset in ``presets/``, read into the one settings object."""
+"""Presets: one JSON file per preset in ``presets/``, read into the one settings object.
+
+The file format is documented in ``presets/README.md``: a title, a description, the family it
+belongs to in the gallery, its thumbnail, an optional guide image, and ``settings`` as
+:meth:`DreamSettings.from_dict` reads them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pathlib import Path
 from .settings import DreamSettings, SettingsError
 
 PRESETS_DIR = Path(os.environ.get("DEEPDREAM_PRESETS", Path(__file__).resolve().parent.parent / "presets"))
+_KNOWN_KEYS = {"title", "description", "family", "order", "thumbnail", "guide", "settings"}
 
 
 @dataclass(frozen=True)
@@ -17,8 +23,11 @@ class Preset:
     name: str  # file stem, used in share links and on the CLI
     title: str
     description: str
+    family: str  # gallery grouping, e.g. "textures", "creatures"
+    order: int  # position in the gallery, lowest first
     settings: DreamSettings
     thumbnail: Path | None
+    guide: Path | None  # guide image shipped with the preset, for guide-image presets
 
 
 def preset_names(folder: Path = PRESETS_DIR) -> list[str]:
@@ -30,11 +39,37 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
     known = preset_names(folder)
     if name not in known:  # also keeps names like "../x" from reaching the file system
         raise SettingsError("preset", f"unknown preset {name!r}; choose one of {', '.join(known)}")
-    path = folder / f"{name}.json"
-    data = json.loads(path.read_text())
-    thumbnail = folder / data["thumbnail"] if data.get("thumbnail") else None
+    data = json.loads((folder / f"{name}.json").read_text())
+    unknown = sorted(set(data) - _KNOWN_KEYS)
+    if unknown:
+        raise SettingsError("preset", f"preset {name!r} has unknown key {unknown[0]!r}; "
+                                      f"known keys are {', '.join(sorted(_KNOWN_KEYS))}")
     try:
         settings = DreamSettings.from_dict(data.get("settings", {}))
     except SettingsError as err:
         raise SettingsError(err.field, f"in preset {name!r}: {err}") from None
-    return Preset(name, data.get("title", name), data.get("description", ""), settings, thumbnail)
+    return Preset(
+        name=name,
+        title=data.get("title", name),
+        description=data.get("description", ""),
+        family=data.get("family", ""),
+        order=int(data.get("order", 1000)),
+        settings=settings,
+        thumbnail=_file_in(folder, data.get("thumbnail"), name, "thumbnail"),
+        guide=_file_in(folder, data.get("guide"), name, "guide"),
+    )
+
+
+def all_presets(folder: Path = PRESETS_DIR) -> list[Preset]:
+    """Every preset in gallery order."""
+    return sorted((load_preset(name, folder) for name in preset_names(folder)), key=lambda p: (p.order, p.name))
+
+
+def _file_in(folder: Path, relative: str | None, preset: str, key: str) -> Path | None:
+    """A file named by a preset, which must stay inside the presets folder."""
+    if not relative:
+        return None
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        raise SettingsError("preset", f"preset {preset!r}: {key} {relative!r} is not a file in {folder.name}/")
+    return path

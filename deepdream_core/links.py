@@ -1,0 +1,79 @@
+"""Share links: settings (never images) as URL query parameters, and back.
+
+A link names a preset and only the settings that differ from it, so links stay short and keep
+working when a preset is tuned. Reading a link is lenient: unknown or invalid entries are
+skipped with a message saying which and why, so a link always opens.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .presets import PRESETS_DIR, load_preset
+from .settings import DreamSettings, SettingsError, settings_from_dict_lenient
+
+# Where a dream runs is the viewer's machine's business, not part of the look being shared.
+_NOT_SHARED = ("device", "precision")
+# Query parameters that belong to Gradio itself (?__theme=dark, ?view=api), not to us.
+_FOREIGN_PREFIXES = ("__",)
+_FOREIGN = ("view",)
+
+
+@dataclass(frozen=True)
+class SharedLink:
+    """What a link restores: the settings, the preset it starts from, and what it had to skip."""
+
+    settings: DreamSettings
+    preset: str | None = None
+    ignored: list[str] = field(default_factory=list)
+
+
+def to_query(settings: DreamSettings, preset: str | None = None, folder=PRESETS_DIR) -> str:
+    """``preset=NAME&steps=20...``: the preset, then every shared setting that differs from it."""
+    base = load_preset(preset, folder).settings if preset else DreamSettings()
+    params: dict[str, str] = {"preset": preset} if preset else {}
+    ours, theirs = settings.to_dict(), base.to_dict()
+    for name, value in ours.items():
+        if name not in _NOT_SHARED and value != theirs[name]:
+            params[name] = _text(name, value)
+    return urllib.parse.urlencode(params, safe=":;,")
+
+
+def from_query(params: Mapping[str, str], folder=PRESETS_DIR) -> SharedLink:
+    """Settings from a link's query parameters; never raises for what a link holds."""
+    ignored: list[str] = []
+    base, preset = DreamSettings(), params.get("preset") or None
+    if preset is not None:
+        try:
+            base = load_preset(preset, folder).settings
+        except SettingsError as err:
+            ignored.append(str(err))
+            preset = None
+    ours = {k: v for k, v in params.items() if k != "preset" and not _foreign(k)}
+    settings, skipped = settings_from_dict_lenient(ours, base)
+    return SharedLink(settings, preset, ignored + skipped)
+
+
+def _foreign(key: str) -> bool:
+    return key in _FOREIGN or key.startswith(_FOREIGN_PREFIXES)
+
+
+def _text(name: str, value: Any) -> str:
+    """A setting's value as the text that :meth:`DreamSettings.from_dict` reads back."""
+    if name == "layers":
+        return ";".join(_layer_text(t) for t in value)
+    if value is None:
+        return "random" if name == "seed" else ""
+    return str(value)
+
+
+def _layer_text(target: Mapping[str, Any]) -> str:
+    weight = f"{target['weight']:g}"
+    if float(weight) != target["weight"]:  # :g keeps 6 digits; a link must restore the exact value
+        weight = repr(float(target["weight"]))
+    text = f"{target['layer']}:{weight}"
+    if target.get("channels"):
+        text += ":" + ",".join(str(c) for c in target["channels"])
+    return text
