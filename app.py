@@ -1,20 +1,558 @@
-"""DeepDream Studio: the Gradio app (UI only; the engine is deepdream_core)."""
+"""DeepDream Studio: the Gradio app (UI only; the engine is deepdream_core).
+
+Structure, as in Gradio's own demos: handler functions, then the layout, then the event wiring,
+then ``demo.launch()``. Every dream, from the UI or the API, goes through :func:`_dream_events`
+(the one function that touches the GPU) with settings built by :class:`DreamSettings`, so a bad
+value fails with the same message everywhere. No user image is kept at module level: each
+request's images live in its own handler call (and the browser session's components).
+
+Environment: ``DEEPDREAM_CONCURRENCY`` (dreams run at once, default 1), ``DEEPDREAM_QUEUE_SIZE``
+(dreams waiting before new ones are told the queue is full, default 16), ``DEEPDREAM_PRESETS``
+(presets folder), plus Gradio's own ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
 
 import gradio as gr
+import spaces
+from gradio import processing_utils
+from PIL import Image
 
-from deepdream_core import DreamSettings, dream
+from deepdream_core import (
+    BUNDLED_MODEL, ZOO, DeviceError, DreamProgress, DreamSettings, LayerTarget, SettingsError, UnknownModelError,
+    WeightsUnavailableError, dream_frames, get_spec,
+)
+from deepdream_core.images import MAX_FILE_BYTES, ImageInputError, load_image
+from deepdream_core.links import from_query, to_query
+from deepdream_core.presets import PRESETS_DIR, Preset, all_presets, load_preset
+from deepdream_core.settings import RANGES
+from deepdream_core.zoo import class_index
+
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+# Live previews: at most this many per second, at most this many pixels on the long side. The final
+# frame is always sent at full working size.
+PREVIEWS_PER_SECOND = 4
+PREVIEW_SIZE = 512
+# Errors from the engine that are the user's to fix (or to read): shown as a message, never a traceback.
+USER_ERRORS = (SettingsError, ImageInputError, WeightsUnavailableError, UnknownModelError, DeviceError)
 
 
-def run_dream(image):
-    if image is None:
-        raise gr.Error("Upload a photo first.")
-    return dream(image, DreamSettings())
+def _env_int(name: str, default: int, low: int) -> int:
+    text = os.environ.get(name, "")
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < low:
+        raise SystemExit(f"{name} must be a whole number of at least {low}, got {text!r}")
+    return int(text)
 
 
-with gr.Blocks(title="DeepDream Studio") as demo:
-    photo = gr.Image(type="pil", label="Photo")
-    result = gr.Image(type="pil", label="Dream")
-    gr.Button("Dream").click(run_dream, photo, result, api_name="dream")
+class PhotoInput(gr.Image):
+    """An image input that hands the uploaded file to ``load_image`` undecoded.
+
+    ``gr.Image`` opens uploads with Pillow itself (every decoder, no pixel limit) before our code
+    sees them, so a text file, an EPS or a decompression bomb would fail there with Gradio's
+    generic error. Here the file's path goes straight to ``deepdream_core.images.load_image``,
+    which checks size, format and pixels and says what is wrong.
+    """
+
+    def get_block_name(self) -> str:
+        return "image"  # the same browser component as gr.Image
+
+    def preprocess(self, payload: Any) -> str | None:
+        if payload is None:
+            return None
+        if payload.path is None:  # a data: URL, which the browser component does not send
+            return super().preprocess(payload)
+        return str(payload.path)
+
+
+# -- settings <-> controls ----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _class_choices(model: str) -> tuple[tuple[str, str], ...]:
+    """The model's own ImageNet class names as dropdown choices (label, index as text)."""
+    spec = get_spec(model)
+    names = spec.class_names() if spec.class_names else []
+    seen = {name for i, name in enumerate(names) if name in names[:i]}  # "crane" the bird and the machine
+    return (("none", ""),) + tuple((f"{n} (#{i})" if n in seen else n, str(i)) for i, n in enumerate(names))
+
+
+def _layer_choices(model: str) -> list[tuple[str, str]]:
+    spec = get_spec(model)
+    return [(f"{layer.path} — {layer.description}" + (" (default)" if layer.path == spec.default_layer else ""),
+             layer.path) for layer in spec.layers]
+
+
+def _model_choices() -> list[tuple[str, str]]:
+    """The zoo, bundled default first; models that download say how much."""
+    choices = []
+    for spec in ZOO.values():
+        label = spec.title
+        if not spec.weights.offline:
+            label += f" · downloads ~{spec.download_mb} MB on first use" if spec.download_mb else " · downloads on first use"
+        choices.append((label, spec.name))
+    return sorted(choices, key=lambda choice: choice[1] != BUNDLED_MODEL)
+
+
+def _model_info(model: str) -> str:
+    spec = get_spec(model)
+    if spec.weights.offline:
+        return "Works offline, fast on a CPU."
+    size = f" (~{spec.download_mb} MB)" if spec.download_mb else ""
+    return f"Weights download on the first dream{size}, then stay cached."
+
+
+def settings_from_controls(
+    model: str, layer: str | None, layer_weight: float, channels: str, extra_layers: str, class_target: str | None,
+    class_weight: float, guide_weight: float, octaves: float, octave_scale: float, steps: float, step_size: float,
+    jitter: float, smoothing: float, seed: float | None, random_seed: bool, max_size: float, tile_size: float,
+) -> DreamSettings:
+    """The one place the controls become settings; a bad value raises SettingsError naming it."""
+    layers = ""
+    if layer:
+        channel_text = ",".join(part.strip() for part in (channels or "").replace(";", ",").split(",") if part.strip())
+        layers = f"{layer}:{layer_weight:g}" + (f":{channel_text}" if channel_text else "")
+    layers = ";".join(part.strip() for part in [layers, *(extra_layers or "").split(";")] if part.strip())
+    return DreamSettings.from_dict({
+        "model": model, "layers": layers, "class_target": class_target or None, "class_weight": class_weight,
+        "guide_weight": guide_weight, "octaves": _whole(octaves), "octave_scale": octave_scale, "steps": _whole(steps),
+        "step_size": step_size, "jitter": _whole(jitter), "smoothing": smoothing,
+        "seed": None if random_seed else _whole(seed if seed is not None else 0),
+        "max_size": _whole(max_size), "tile_size": _whole(tile_size),
+    })
+
+
+def _whole(value: float) -> float | int:
+    """Sliders send 4.0 for 4; the settings want whole numbers where they are whole."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def controls_from_settings(settings: DreamSettings) -> list[Any]:
+    """Updates for every control (in CONTROLS order) showing ``settings``."""
+    spec = get_spec(settings.model)
+    targets = settings.layers or (LayerTarget(spec.default_layer),)
+    first, extra = targets[0], targets[1:]
+    class_value = ""
+    if settings.class_target:
+        names = spec.class_names() if spec.class_names else None
+        class_value = str(class_index(names, settings.class_target, spec.name))
+    layer_choices = _layer_choices(spec.name)
+    if first.layer not in {value for _, value in layer_choices}:
+        layer_choices.append((first.layer, first.layer))
+    return [
+        gr.update(value=spec.name, info=_model_info(spec.name)),
+        gr.update(choices=layer_choices, value=first.layer),
+        first.weight,
+        ", ".join(str(c) for c in first.channels),
+        "; ".join(_layer_text(t) for t in extra),
+        gr.update(choices=list(_class_choices(spec.name)), value=class_value),
+        settings.class_weight, settings.guide_weight, settings.octaves, settings.octave_scale, settings.steps,
+        settings.step_size, settings.jitter, settings.smoothing,
+        settings.seed if settings.seed is not None else gr.skip(), settings.seed is None,
+        settings.max_size, settings.tile_size,
+    ]
+
+
+def _layer_text(target: LayerTarget) -> str:
+    text = f"{target.layer}:{target.weight:g}"
+    return text + (":" + ",".join(str(c) for c in target.channels) if target.channels else "")
+
+
+def _in_preset_terms(settings: DreamSettings, preset: Preset) -> DreamSettings:
+    """Spell equal choices the way the preset does, so a link to an unchanged preset is just its name."""
+    ours, theirs = settings, preset.settings
+    spec = get_spec(ours.model)
+    if ours.model == theirs.model and not theirs.layers and ours.layers == (LayerTarget(spec.default_layer),):
+        ours = ours.replace(layers=())
+    if ours.class_target and theirs.class_target and spec.class_names:
+        names = spec.class_names()
+        if class_index(names, ours.class_target, spec.name) == class_index(names, theirs.class_target, spec.name):
+            ours = ours.replace(class_target=theirs.class_target)
+    return ours
+
+
+# -- handlers -----------------------------------------------------------------------------------------
+
+
+@spaces.GPU(duration=120)
+def _dream_events(image: Image.Image, settings: DreamSettings, guide: Image.Image | None,
+                  mask: Image.Image | None, preview_every: int) -> Iterator[DreamProgress]:
+    """The only GPU work: on ZeroGPU Spaces this runs with a GPU attached; elsewhere it is a plain generator."""
+    yield from dream_frames(image, settings, guide=guide, mask=mask, preview_every=preview_every,
+                            preview_size=PREVIEW_SIZE)
+
+
+def _load_photo(path: str | None, max_size: int, what: str = "photo") -> tuple[Image.Image, tuple[str, ...]]:
+    if not path:
+        raise gr.Error(f"Add a {what} first: upload one, paste it, or take one with the webcam.")
+    loaded = load_image(path, max_size=max_size)
+    return loaded.image, loaded.notices
+
+
+def _mask_from_editor(editor: dict | None, size: tuple[int, int]) -> Image.Image | None:
+    """The painted strokes as a greyscale mask (white = dream) at the working size; None if nothing is painted."""
+    if not editor or not editor.get("layers"):
+        return None
+    alpha = Image.new("L", editor["layers"][0].size, 0)
+    for layer in editor["layers"]:
+        alpha.paste(255, mask=layer.convert("RGBA").getchannel("A").point(lambda a: 255 if a else 0))
+    if alpha.getbbox() is None:
+        return None
+    return alpha.resize(size, Image.Resampling.BILINEAR)
+
+
+def _run(image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None,
+         progress: gr.Progress | None, preview_every: int = 1) -> Iterator[tuple[Image.Image | None, str, bool]]:
+    """Dream, yielding (frame, status, final): a throttled stream of previews, then the full-size result.
+
+    Progress reaches ``progress`` (octave and step) on every step; a preview only when a quarter
+    second has passed since the last one, so a fast GPU does not flood the browser.
+    """
+    if settings.seed is None:  # draw it here, so the status can say which seed made this dream
+        settings = settings.replace(seed=random.randrange(int(RANGES["seed"].high)))
+    started = last_preview = time.monotonic()
+    try:
+        for event in _dream_events(image, settings, guide, mask, preview_every):
+            where = f"Octave {event.octave} of {event.octaves} · step {event.step} of {event.steps}"
+            if progress is not None:
+                progress((event.done, event.total), desc=where)
+            if event.final:
+                seconds = time.monotonic() - started
+                yield event.image, (f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · "
+                                    f"seed {settings.seed}"), True
+            elif event.image is not None and time.monotonic() - last_preview >= 1 / PREVIEWS_PER_SECOND:
+                last_preview = time.monotonic()
+                yield event.image, f"Dreaming… {where}", False
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+
+
+def _save_png(image: Image.Image) -> str:
+    """The full-resolution result as a lossless PNG in Gradio's cache (cleaned up by delete_cache)."""
+    return processing_utils.save_pil_to_cache(image, cache_dir=result.GRADIO_CACHE, name="deepdream", format="png")
+
+
+def dream_ui(photo: str | None, editor: dict | None, guide: str | None, *controls: Any,
+             progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+    """The Dream button: stream previews into the result, then the PNG, the comparison and the download."""
+    try:
+        settings = settings_from_controls(*controls)
+        image, notices = _load_photo(photo, settings.max_size)
+        guide_image = _load_photo(guide, settings.max_size, "guide image")[0] if guide else None
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+    for notice in notices:
+        gr.Warning(notice[0].upper() + notice[1:] + ".")
+    mask = _mask_from_editor(editor, image.size)
+    for frame, status, final in _run(image, settings, guide_image, mask, progress):
+        if final:
+            png = _save_png(frame)
+            yield png, (image, png), gr.update(value=png, visible=True), status
+        else:
+            yield frame, gr.skip(), gr.skip(), status
+
+
+def stop_ui() -> str:
+    return "Stopped. The last frame stays; press **Dream** to start again or **Go deeper** to dream this frame."
+
+
+def photo_changed(photo: str | None) -> tuple:
+    """A new photo: check it, show it under the mask brush, and clear the last result."""
+    if not photo:
+        return None, None, None, gr.update(visible=False), "Upload a photo, pick a look, then press **Dream**."
+    try:
+        loaded = load_image(photo, max_size=1024)
+    except ImageInputError as err:
+        raise gr.Error(str(err)) from None
+    editor = {"background": loaded.image, "layers": [], "composite": loaded.image}
+    return editor, None, None, gr.update(visible=False), "Ready: pick a look, then press **Dream**."
+
+
+def preset_chosen(name: str | None) -> list[Any]:
+    """A preset's values in every control (nothing hidden), its guide image and its description."""
+    if not name:
+        return [gr.skip()] * (len(CONTROLS) + 2)
+    try:
+        preset = load_preset(name)
+    except SettingsError as err:
+        raise gr.Error(str(err)) from None
+    about = f"**{preset.title}** — {preset.description}" if preset.description else f"**{preset.title}**"
+    guide = str(preset.guide) if preset.guide else None
+    return [*controls_from_settings(preset.settings), guide, about]
+
+
+def gallery_selected(evt: gr.SelectData) -> list[Any]:
+    """A thumbnail click: that preset's name in the Look dropdown, and its values everywhere."""
+    name = PRESETS[evt.index].name
+    return [name, *preset_chosen(name)]
+
+
+def model_changed(model: str) -> tuple:
+    """The user picked another model: its layers (default selected), its classes and where its weights come from."""
+    try:
+        spec = get_spec(model)
+    except UnknownModelError as err:
+        raise gr.Error(str(err)) from None
+    return (gr.update(info=_model_info(model)), gr.update(choices=_layer_choices(model), value=spec.default_layer),
+            gr.update(choices=list(_class_choices(model)), value=""))
+
+
+def make_link(page_url: str, preset: str | None, *controls: Any) -> tuple[str, str]:
+    """A URL restoring these settings (never the images): the preset and what differs from it."""
+    try:
+        settings = settings_from_controls(*controls)
+        if preset:
+            settings = _in_preset_terms(settings, load_preset(preset))
+        query = to_query(settings, preset=preset or None)
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+    base = (page_url or "").split("?")[0].split("#")[0]
+    return f"{base}?{query}" if query else base, "Link ready (it holds the settings, not your photos)."
+
+
+def restore_link(request: gr.Request) -> list[Any]:
+    """Open ?preset=...&steps=...: fill every control; skipped values are listed in a visible note."""
+    params = dict(request.query_params) if request else {}
+    link = from_query(params)
+    if not link.preset and link.settings == DreamSettings() and not link.ignored:
+        return [gr.skip()] * (len(CONTROLS) + 3)
+    ignored = list(link.ignored)
+    settings = link.settings
+    try:
+        updates = controls_from_settings(settings)
+    except (UnknownModelError, SettingsError) as err:
+        ignored.append(str(err))
+        settings = settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None)
+        updates = controls_from_settings(settings)
+    guide = str(load_preset(link.preset).guide) if link.preset and load_preset(link.preset).guide else None
+    note = ""
+    if ignored:
+        note = "**This link had values that were ignored:**\n" + "\n".join(f"- {message}" for message in ignored)
+    return [*updates, link.preset, guide, gr.update(value=note, visible=bool(note))]
+
+
+# -- API (gradio_client) ----------------------------------------------------------------------------
+
+
+def _api_inputs(photo: str | None, settings_json: str, guide: str | None, mask: str | None
+                ) -> tuple[Image.Image, DreamSettings, Image.Image | None, Image.Image | None, tuple[str, ...]]:
+    try:
+        data = json.loads(settings_json or "{}")
+    except json.JSONDecodeError as err:
+        raise gr.Error(f"settings: not valid JSON ({err.msg} at character {err.pos}); "
+                       f'send an object such as {{"preset": "eyes", "steps": 12}}') from None
+    if not isinstance(data, dict):
+        raise gr.Error('settings: send a JSON object such as {"preset": "eyes", "steps": 12}')
+    try:
+        preset = load_preset(str(data.pop("preset"))) if data.get("preset") else None
+        data.pop("preset", None)
+        settings = DreamSettings.from_dict(data, base=preset.settings if preset else None)
+        image, notices = _load_photo(photo, settings.max_size)
+        guide_path = guide or (str(preset.guide) if preset and preset.guide else None)
+        guide_image = _load_photo(guide_path, settings.max_size, "guide image")[0] if guide_path else None
+        mask_image = load_image(mask).image.convert("L").resize(image.size) if mask else None
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+    return image, settings, guide_image, mask_image, notices
+
+
+def dream_api(photo: str | None, settings_json: str, guide: str | None, mask: str | None) -> tuple[str, str]:
+    """Dream a photo; returns the full-resolution PNG and a status line (with any notices about the photo)."""
+    image, settings, guide_image, mask_image, notices = _api_inputs(photo, settings_json, guide, mask)
+    for frame, status, final in _run(image, settings, guide_image, mask_image, None, preview_every=0):
+        if final:
+            return _save_png(frame), "; ".join([status, *notices])
+    raise gr.Error("the dream ended without a result")
+
+
+def dream_stream_api(photo: str | None, settings_json: str, guide: str | None, mask: str | None,
+                     progress: gr.Progress = gr.Progress()) -> Iterator[tuple[str | Image.Image, str]]:
+    """Like /dream, but yields previews (at most 4 a second, 512 px) before the full-resolution PNG."""
+    image, settings, guide_image, mask_image, notices = _api_inputs(photo, settings_json, guide, mask)
+    for frame, status, final in _run(image, settings, guide_image, mask_image, progress):
+        yield (_save_png(frame), "; ".join([status, *notices])) if final else (frame, status)
+
+
+# -- layout -------------------------------------------------------------------------------------------
+
+PRESETS = all_presets() if PRESETS_DIR.is_dir() else []
+SAMPLES = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []
+DEFAULTS = DreamSettings()
+DEFAULT_SPEC = get_spec(DEFAULTS.model)
+
+
+def _slider(name: str, label: str, info: str, value: float, step: float | None = None) -> gr.Slider:
+    """A slider whose bounds come from settings.RANGES, the same bounds every entry point checks."""
+    bounds = RANGES[name]
+    return gr.Slider(bounds.low, bounds.high, value=value, step=step or (1 if bounds.integer else 0.01),
+                     label=label, info=info, elem_id=name.replace("_", "-"))
+
+
+CSS = """
+#dream-result img { object-fit: contain; }
+#preset-gallery .caption-label { font-size: 0.8rem; }
+#preset-gallery .grid-wrap { min-height: 0 !important; max-height: none !important; }  /* no empty rows */
+#title { margin-bottom: 0; }
+"""
+COPY_LINK_JS = """
+(url) => {
+  if (url && navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
+  return url;
+}
+"""
+
+with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
+    gr.Markdown("# 🌀 DeepDream Studio\nTurn a photo into a dream: a neural network paints what it *sees* into "
+                "your picture — eyes, fur, dog faces, swirls. **1** add a photo, **2** pick a look, **3** press Dream.",
+                elem_id="title")
+    link_note = gr.Markdown(visible=False, elem_id="link-note")
+    with gr.Tabs():
+        with gr.Tab("Photo", id="photo"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=5):
+                    photo = PhotoInput(label="1 · Your photo", type="filepath", image_mode=None, height=300,
+                                       sources=["upload", "clipboard", "webcam"], elem_id="photo")
+                    if SAMPLES:
+                        gr.Examples(SAMPLES, inputs=photo, label="…or try a sample", cache_examples=False)
+                    gallery = gr.Gallery(
+                        [(str(p.thumbnail), p.title) for p in PRESETS if p.thumbnail],
+                        label="2 · Pick a look", columns=4, height="auto", allow_preview=False,
+                        object_fit="cover", buttons=[], elem_id="preset-gallery", visible=bool(PRESETS))
+                    preset_about = gr.Markdown("Each look sets everything below; fine-tune it if you like.")
+                    with gr.Row():
+                        dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
+                        stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="stop")
+                with gr.Column(scale=6):
+                    result = gr.Image(label="3 · Your dream", type="filepath", image_mode=None, format="webp",
+                                      interactive=False, height=420, buttons=["download", "fullscreen"],
+                                      elem_id="dream-result")
+                    status = gr.Markdown("Upload a photo, pick a look, then press **Dream**.", elem_id="status")
+                    with gr.Row():
+                        deeper_btn = gr.Button("🌀 Go deeper", elem_id="deeper")
+                        download = gr.DownloadButton("⬇ Download PNG", visible=False, elem_id="download")
+                    with gr.Accordion("Before / after", open=True):
+                        compare = gr.ImageSlider(label="Drag to compare", type="pil", interactive=False,
+                                                 max_height=420, elem_id="compare")
+
+            with gr.Row():
+                preset = gr.Dropdown([(p.title, p.name) for p in PRESETS], value=None, label="Look",
+                                     info="The looks above, by name.", elem_id="preset")
+                model = gr.Dropdown(_model_choices(), value=DEFAULTS.model, label="Network",
+                                    info=_model_info(DEFAULTS.model), elem_id="model")
+                layer = gr.Dropdown(_layer_choices(DEFAULTS.model), value=DEFAULT_SPEC.default_layer,
+                                    label="What it dreams of", allow_custom_value=True, elem_id="layer",
+                                    info="Deeper layers draw bigger things: strokes → eyes → whole animals.")
+
+            with gr.Accordion("Advanced: every setting", open=False, elem_id="advanced"):
+                with gr.Row():
+                    octaves = _slider("octaves", "Octaves", "How many sizes it dreams at, small to large: "
+                                      "more = bigger shapes.", DEFAULTS.octaves)
+                    octave_scale = _slider("octave_scale", "Octave scale", "Size step between octaves.",
+                                           DEFAULTS.octave_scale)
+                    steps = _slider("steps", "Steps per octave", "More steps = stronger dream, slower.",
+                                    DEFAULTS.steps)
+                with gr.Row():
+                    step_size = _slider("step_size", "Step size", "How much each step changes the image.",
+                                        DEFAULTS.step_size)
+                    jitter = _slider("jitter", "Jitter (px)", "Random shift per step; hides grid artefacts.",
+                                     DEFAULTS.jitter)
+                    smoothing = _slider("smoothing", "Smoothing", "Softer, less noisy detail.", DEFAULTS.smoothing)
+                with gr.Row():
+                    max_size = _slider("max_size", "Max size (px)", "Long side of the working image; "
+                                       "larger photos are scaled down.", DEFAULTS.max_size, step=16)
+                    tile_size = _slider("tile_size", "Tile size (px)", "Memory per step; smaller uses less.",
+                                        DEFAULTS.tile_size, step=16)
+                    with gr.Column():
+                        seed = gr.Number(DEFAULTS.seed, label="Seed", precision=0, minimum=RANGES["seed"].low,
+                                         maximum=RANGES["seed"].high, info="Same seed + settings = same dream.",
+                                         elem_id="seed")
+                        random_seed = gr.Checkbox(DEFAULTS.seed is None, label="New random seed every run",
+                                                  elem_id="random-seed")
+                gr.Markdown("**Objective** — what the dream pulls towards.")
+                with gr.Row():
+                    layer_weight = _slider("layer_weight", "Layer weight", "Negative weights suppress it.", 1.0)
+                    channels = gr.Textbox(label="Channels", placeholder="all", elem_id="channels",
+                                          info="Only these channels of the layer, e.g. 3, 17 (empty = all).")
+                    extra_layers = gr.Textbox(label="Mix in more layers", placeholder="e.g. blocks.2:0.5; blocks.5.0:0.3",
+                                              info="layer:weight[:channels], separated by ;", elem_id="extra-layers")
+                with gr.Row():
+                    class_target = gr.Dropdown(list(_class_choices(DEFAULTS.model)), value="", filterable=True,
+                                               label="ImageNet class", elem_id="class-target",
+                                               info="Type to search, e.g. 'tabby' or 'pizza': makes it look more like that.")
+                    class_weight = _slider("class_weight", "Class weight", "How strongly the class pulls.",
+                                           DEFAULTS.class_weight)
+                with gr.Row():
+                    guide = PhotoInput(label="Guide image (optional)", type="filepath", image_mode=None, height=200,
+                                       sources=["upload", "clipboard"], elem_id="guide")
+                    with gr.Column():
+                        guide_weight = _slider("guide_weight", "Guide weight",
+                                               "Dream the guide's textures into your photo.", DEFAULTS.guide_weight)
+                mask_editor = gr.ImageEditor(
+                    label="Where to dream (optional): paint over the parts to dream; leave empty to dream everywhere",
+                    type="pil", sources=[], transforms=[], layers=False, height=360, elem_id="mask",
+                    brush=gr.Brush(colors=["rgba(255, 0, 200, 0.6)"], color_mode="fixed"))
+
+            with gr.Row(equal_height=True):
+                copy_btn = gr.Button("🔗 Copy link to these settings", scale=1, elem_id="copy-link")
+                link_box = gr.Textbox(label="Share link", show_label=False, scale=3, interactive=False,
+                                      placeholder="A link to these settings appears here", elem_id="link",
+                                      buttons=["copy"])
+            page_url = gr.Textbox(visible=False)
+
+    # The API: one photo, settings as JSON, optional guide and mask (white = dream). Not shown in the page.
+    with gr.Column(visible=False):
+        api_photo = PhotoInput(label="photo", type="filepath", image_mode=None)
+        api_settings = gr.Textbox(label="settings_json", value="{}")
+        api_guide = PhotoInput(label="guide", type="filepath", image_mode=None)
+        api_mask = PhotoInput(label="mask", type="filepath", image_mode=None)
+        api_result = gr.Image(label="dream", type="filepath", image_mode=None, format="png")
+        api_status = gr.Textbox(label="status")
+
+    # -- wiring ---------------------------------------------------------------------------------------
+    CONTROLS = [model, layer, layer_weight, channels, extra_layers, class_target, class_weight, guide_weight,
+                octaves, octave_scale, steps, step_size, jitter, smoothing, seed, random_seed, max_size, tile_size]
+    dream_outputs = [result, compare, download, status]
+    dream_event = dream_btn.click(
+        dream_ui, [photo, mask_editor, guide, *CONTROLS], dream_outputs, concurrency_id="dream",
+        show_progress="minimal", show_progress_on=[status], api_visibility="private")
+    deeper_event = deeper_btn.click(
+        dream_ui, [result, mask_editor, guide, *CONTROLS], dream_outputs, concurrency_id="dream",
+        show_progress="minimal", show_progress_on=[status], api_visibility="private")
+    stop_btn.click(stop_ui, None, status, cancels=[dream_event, deeper_event], concurrency_limit=None,
+                   api_visibility="private")
+
+    photo.change(photo_changed, photo, [mask_editor, result, compare, download, status], concurrency_limit=None,
+                 api_visibility="private")
+    # .input, not .change: a share link sets the preset and its own values, which must not be overwritten.
+    gallery.select(gallery_selected, None, [preset, *CONTROLS, guide, preset_about], concurrency_limit=None,
+                   api_visibility="private")
+    preset.input(preset_chosen, preset, [*CONTROLS, guide, preset_about], concurrency_limit=None,
+                  api_visibility="private")
+    model.input(model_changed, model, [model, layer, class_target], concurrency_limit=None, api_visibility="private")
+    copy_btn.click(make_link, [page_url, preset, *CONTROLS], [link_box, status], concurrency_limit=None,
+                   js="(url, ...rest) => [window.location.href, ...rest]", api_visibility="private"
+                   ).then(None, link_box, None, js=COPY_LINK_JS)
+    demo.load(restore_link, None, [*CONTROLS, preset, guide, link_note], concurrency_limit=None,
+              api_visibility="private")
+
+    api_inputs = [api_photo, api_settings, api_guide, api_mask]
+    gr.Button(visible=False).click(dream_api, api_inputs, [api_result, api_status], api_name="dream",
+                                   concurrency_id="dream")
+    gr.Button(visible=False).click(dream_stream_api, api_inputs, [api_result, api_status], api_name="dream_stream",
+                                   concurrency_id="dream")
+
+demo.queue(default_concurrency_limit=_env_int("DEEPDREAM_CONCURRENCY", 1, 1),
+           max_size=_env_int("DEEPDREAM_QUEUE_SIZE", 16, 1))
 
 if __name__ == "__main__":
-    demo.launch()
+    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR)],
+                theme=gr.themes.Soft(primary_hue="violet", secondary_hue="pink"), css=CSS)

@@ -37,3 +37,14 @@ def make_tiny_cnn(seed: int = 0) -> nn.Module:
 @pytest.fixture
 def tiny_cnn() -> nn.Module:
     return make_tiny_cnn()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory):
+    """The real app (``python app.py``) with small test presets, shared by the API and browser tests."""
+    from app_server import running_app, write_test_presets
+
+    workdir = tmp_path_factory.mktemp("app")
+    presets = write_test_presets(workdir / "presets")
+    with running_app(workdir, {"DEEPDREAM_PRESETS": str(presets)}) as server:
+        yield server
