@@ -256,7 +256,7 @@ def dream_ui(photo: str | None, editor: dict | None, guide: str | None, *control
     for frame, status, final in _run(image, settings, guide_image, mask, progress):
         if final:
             png = _save_png(frame)
-            yield png, (image, png), gr.update(value=png, visible=True), status
+            yield png, gr.update(value=(image, png), visible=True), gr.update(value=png, visible=True), status
         else:
             yield frame, gr.skip(), gr.skip(), status
 
@@ -268,13 +268,15 @@ def stop_ui() -> str:
 def photo_changed(photo: str | None) -> tuple:
     """A new photo: check it, show it under the mask brush, and clear the last result."""
     if not photo:
-        return None, None, None, gr.update(visible=False), "Upload a photo, pick a look, then press **Dream**."
+        return None, None, gr.update(visible=False), gr.update(visible=False), \
+            "Upload a photo, pick a look, then press **Dream**."
     try:
         loaded = load_image(photo, max_size=1024)
     except ImageInputError as err:
         raise gr.Error(str(err)) from None
     editor = {"background": loaded.image, "layers": [], "composite": loaded.image}
-    return editor, None, None, gr.update(visible=False), "Ready: pick a look, then press **Dream**."
+    return editor, None, gr.update(value=None, visible=False), gr.update(visible=False), \
+        "Ready: pick a look, then press **Dream**."
 
 
 def preset_chosen(name: str | None) -> list[Any]:
@@ -427,7 +429,16 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
                         [(str(p.thumbnail), p.title) for p in PRESETS if p.thumbnail],
                         label="2 · Pick a look", columns=4, height="auto", allow_preview=False,
                         object_fit="cover", buttons=[], elem_id="preset-gallery", visible=bool(PRESETS))
-                    preset_about = gr.Markdown("Each look sets everything below; fine-tune it if you like.")
+                    preset_about = gr.Markdown("Each look sets everything below; fine-tune it if you like.",
+                                               elem_id="preset-about")
+                    with gr.Row():
+                        preset = gr.Dropdown([(p.title, p.name) for p in PRESETS], value=None, label="Look",
+                                             info="The looks above, by name.", elem_id="preset")
+                        model = gr.Dropdown(_model_choices(), value=DEFAULTS.model, label="Network",
+                                            info=_model_info(DEFAULTS.model), elem_id="model")
+                    layer = gr.Dropdown(_layer_choices(DEFAULTS.model), value=DEFAULT_SPEC.default_layer,
+                                        label="What it dreams of", allow_custom_value=True, elem_id="layer",
+                                        info="Deeper layers draw bigger things: strokes → eyes → whole animals.")
                     with gr.Row():
                         dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
                         stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="stop")
@@ -439,18 +450,8 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
                     with gr.Row():
                         deeper_btn = gr.Button("🌀 Go deeper", elem_id="deeper")
                         download = gr.DownloadButton("⬇ Download PNG", visible=False, elem_id="download")
-                    with gr.Accordion("Before / after", open=True):
-                        compare = gr.ImageSlider(label="Drag to compare", type="pil", interactive=False,
-                                                 max_height=420, elem_id="compare")
-
-            with gr.Row():
-                preset = gr.Dropdown([(p.title, p.name) for p in PRESETS], value=None, label="Look",
-                                     info="The looks above, by name.", elem_id="preset")
-                model = gr.Dropdown(_model_choices(), value=DEFAULTS.model, label="Network",
-                                    info=_model_info(DEFAULTS.model), elem_id="model")
-                layer = gr.Dropdown(_layer_choices(DEFAULTS.model), value=DEFAULT_SPEC.default_layer,
-                                    label="What it dreams of", allow_custom_value=True, elem_id="layer",
-                                    info="Deeper layers draw bigger things: strokes → eyes → whole animals.")
+                    compare = gr.ImageSlider(label="Before / after: drag to compare", type="pil", interactive=False,
+                                             max_height=420, visible=False, elem_id="compare")
 
             with gr.Accordion("Advanced: every setting", open=False, elem_id="advanced"):
                 with gr.Row():
@@ -527,8 +528,9 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
     deeper_event = deeper_btn.click(
         dream_ui, [result, mask_editor, guide, *CONTROLS], dream_outputs, concurrency_id="dream",
         show_progress="minimal", show_progress_on=[status], api_visibility="private")
-    stop_btn.click(stop_ui, None, status, cancels=[dream_event, deeper_event], concurrency_limit=None,
-                   api_visibility="private")
+    # The note comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
+    stop_btn.click(None, None, None, cancels=[dream_event, deeper_event], api_visibility="private").then(
+        stop_ui, None, status, concurrency_limit=None, api_visibility="private")
 
     photo.change(photo_changed, photo, [mask_editor, result, compare, download, status], concurrency_limit=None,
                  api_visibility="private")

@@ -1,0 +1,123 @@
+"""A real browser (Debian's Chromium, headless, via Playwright) against the launched app.
+
+Screenshots land in test-artifacts/ (gitignored) so a person can look at what the tests saw.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from app_server import REPO
+from conftest import skimage_photo
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+# Cold model load and a CPU shared with other work: generous bounds for waits, never asserted on.
+DREAM_WAIT_MS = 240_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
+    skimage_photo("chelsea", 128).save(path)
+    return path
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator("#dream")).to_be_visible()
+
+
+def upload(page: Page, photo: Path) -> None:
+    page.locator("#photo input[type=file]").set_input_files(str(photo))
+    expect(page.locator("#status")).to_contain_text("Ready")
+
+
+def open_advanced(page: Page) -> None:
+    page.locator("#advanced").get_by_text("Advanced: every setting").click()
+    expect(page.locator("#steps input[type=number]")).to_be_visible()
+
+
+def test_upload_pick_a_look_dream_and_share(page: Page, app_server, cat_png: Path) -> None:
+    open_app(page, app_server.url)
+    upload(page, cat_png)
+    page.locator("#preset-gallery button.thumbnail-item").first.click()
+    expect(page.locator("#preset input")).to_have_value("Quick eyes")
+    expect(page.locator("#preset-about")).to_contain_text("Eyes, fast.")
+
+    page.locator("#dream").click()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=DREAM_WAIT_MS)
+    result = page.locator("#dream-result img")
+    expect(result).to_have_attribute("src", re.compile(r"deepdream\.png"))
+    expect(page.locator("#download")).to_be_visible()
+    expect(page.locator("#compare img")).to_have_count(2)
+    screenshot(page, "dreamed")
+
+    page.locator("#copy-link").click()
+    expect(page.locator("#link textarea, #link input").first).to_have_value(re.compile(r"\?preset=quick-eyes$"))
+
+
+def test_a_share_link_restores_the_controls(page: Page, app_server) -> None:
+    open_app(page, app_server.url + "?preset=tabby&steps=7&octave_scale=1.6&layers=blocks.2:0.5")
+    expect(page.locator("#preset input")).to_have_value("Tabby")
+    expect(page.locator("#layer input")).to_have_value(re.compile(r"^blocks\.2 — "))
+    open_advanced(page)
+    expect(page.locator("#steps input[type=number]")).to_have_value("7")
+    expect(page.locator("#octaves input[type=number]")).to_have_value("2")  # from the preset
+    expect(page.locator("#octave-scale input[type=number]")).to_have_value("1.6")
+    expect(page.locator("#layer-weight input[type=number]")).to_have_value("0.5")
+    expect(page.locator("#class-target input")).to_have_value("tabby, tabby cat")
+    expect(page.locator("#link-note")).to_be_hidden()
+    screenshot(page, "link-restored")
+
+
+def test_a_link_with_bad_values_opens_with_a_note_naming_them(page: Page, app_server) -> None:
+    open_app(page, app_server.url + "?steps=1000&colour=blue&octaves=3")
+    note = page.locator("#link-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("steps: must be from 1 to 100, got 1000")
+    expect(note).to_contain_text("colour: unknown setting")
+    open_advanced(page)
+    expect(page.locator("#octaves input[type=number]")).to_have_value("3")  # the good value is kept
+    screenshot(page, "link-with-bad-values")
+
+
+def test_stop_ends_a_run_and_keeps_the_last_frame(page: Page, app_server, cat_png: Path) -> None:
+    open_app(page, app_server.url + "?steps=100&octaves=4")
+    upload(page, cat_png)
+    page.locator("#dream").click()
+    expect(page.locator("#status")).to_contain_text("Dreaming", timeout=DREAM_WAIT_MS)
+    expect(page.locator("#dream-result img")).to_have_attribute("src", re.compile(r"."))
+    page.locator("#stop").click()
+    expect(page.locator("#status")).to_contain_text("Stopped")
+    expect(page.locator("#dream-result img")).to_have_attribute("src", re.compile(r"."))
+    screenshot(page, "stopped")
