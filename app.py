@@ -54,24 +54,23 @@ def _env_int(name: str, default: int, low: int) -> int:
     return int(text)
 
 
-class PhotoInput(gr.Image):
-    """An image input that hands the uploaded file to ``load_image`` undecoded.
+def photo_input(**options: Any) -> gr.Image:
+    """An image input whose uploads reach ``load_image`` undecoded, as a file path.
 
     ``gr.Image`` opens uploads with Pillow itself (every decoder, no pixel limit) before our code
     sees them, so a text file, an EPS or a decompression bomb would fail there with Gradio's
-    generic error. Here the file's path goes straight to ``deepdream_core.images.load_image``,
-    which checks size, format and pixels and says what is wrong.
+    generic error. Here the path goes straight to ``deepdream_core.images.load_image``, which
+    checks size, format and pixels and says what is wrong. (Replacing the method on the instance
+    rather than subclassing: Gradio writes a .pyi stub next to any module that subclasses a
+    component, at import time.)
     """
+    image = gr.Image(type="filepath", image_mode=None, **options)
+    image.preprocess = _upload_path  # type: ignore[method-assign]
+    return image
 
-    def get_block_name(self) -> str:
-        return "image"  # the same browser component as gr.Image
 
-    def preprocess(self, payload: Any) -> str | None:
-        if payload is None:
-            return None
-        if payload.path is None:  # a data: URL, which the browser component does not send
-            return super().preprocess(payload)
-        return str(payload.path)
+def _upload_path(payload: Any) -> str | None:
+    return None if payload is None or payload.path is None else str(payload.path)
 
 
 # -- settings <-> controls ----------------------------------------------------------------------------
@@ -335,7 +334,8 @@ def restore_link(request: gr.Request) -> list[Any]:
         ignored.append(str(err))
         settings = settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None)
         updates = controls_from_settings(settings)
-    guide = str(load_preset(link.preset).guide) if link.preset and load_preset(link.preset).guide else None
+    preset_guide = load_preset(link.preset).guide if link.preset else None
+    guide = str(preset_guide) if preset_guide else None
     note = ""
     if ignored:
         note = "**This link had values that were ignored:**\n" + "\n".join(f"- {message}" for message in ignored)
@@ -421,8 +421,8 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
         with gr.Tab("Photo", id="photo"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=5):
-                    photo = PhotoInput(label="1 · Your photo", type="filepath", image_mode=None, height=300,
-                                       sources=["upload", "clipboard", "webcam"], elem_id="photo")
+                    photo = photo_input(label="1 · Your photo", height=300,
+                                        sources=["upload", "clipboard", "webcam"], elem_id="photo")
                     if SAMPLES:
                         gr.Examples(SAMPLES, inputs=photo, label="…or try a sample", cache_examples=False)
                     gallery = gr.Gallery(
@@ -492,8 +492,8 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
                     class_weight = _slider("class_weight", "Class weight", "How strongly the class pulls.",
                                            DEFAULTS.class_weight)
                 with gr.Row():
-                    guide = PhotoInput(label="Guide image (optional)", type="filepath", image_mode=None, height=200,
-                                       sources=["upload", "clipboard"], elem_id="guide")
+                    guide = photo_input(label="Guide image (optional)", height=200,
+                                        sources=["upload", "clipboard"], elem_id="guide")
                     with gr.Column():
                         guide_weight = _slider("guide_weight", "Guide weight",
                                                "Dream the guide's textures into your photo.", DEFAULTS.guide_weight)
@@ -511,10 +511,10 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
 
     # The API: one photo, settings as JSON, optional guide and mask (white = dream). Not shown in the page.
     with gr.Column(visible=False):
-        api_photo = PhotoInput(label="photo", type="filepath", image_mode=None)
+        api_photo = photo_input(label="photo")
         api_settings = gr.Textbox(label="settings_json", value="{}")
-        api_guide = PhotoInput(label="guide", type="filepath", image_mode=None)
-        api_mask = PhotoInput(label="mask", type="filepath", image_mode=None)
+        api_guide = photo_input(label="guide")
+        api_mask = photo_input(label="mask")
         api_result = gr.Image(label="dream", type="filepath", image_mode=None, format="png")
         api_status = gr.Textbox(label="status")
 
