@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import cv2
 import numpy as np
@@ -18,7 +18,9 @@ from PIL import Image
 from .dreamer import fit_image, get_dreamer
 from .flow import optical_flow, reliable, warp
 from .settings import DreamSettings, Range, SettingsError
-from .video import Clip
+
+if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads only when a clip is read
+    from .video import Clip
 
 # Bounds of every motion setting, as data (like settings.RANGES) so UIs can build sliders from them.
 # The frame caps keep a public demo's runs to minutes, not hours.
