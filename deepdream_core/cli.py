@@ -161,14 +161,14 @@ def _animate(args: argparse.Namespace) -> int:
 
 
 def _video(args: argparse.Namespace) -> int:
-    from .motion import dream_video
-    from .video import read_clip, write_mp4
+    from .motion import dream_video, load_clip
+    from .video import write_mp4
 
     settings = settings_from_args(args)
     video = VideoSettings.from_dict({name: getattr(args, name) for name in _VIDEO_FLAGS
                                      if getattr(args, name) is not None})
     output = _output_path(args.output, (".mp4",))
-    clip = read_clip(args.input, video.max_frames, video.max_side)
+    clip = load_clip(args.input, settings, video)
     for notice in clip.notices:
         print(f"note: input: {notice}", file=sys.stderr)
     guide = _open_image(args.guide, "guide", settings.max_size) if args.guide else None

@@ -8,6 +8,7 @@ Every frame reuses the process's shared :class:`~deepdream_core.dreamer.Dreamer`
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
@@ -124,6 +125,16 @@ def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Imag
     moved = cv2.warpAffine(np.asarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REFLECT_101)
     return Image.fromarray(moved)
+
+
+def load_clip(path: str | os.PathLike, settings: DreamSettings, video: VideoSettings) -> Clip:
+    """The clip within ``video``'s caps, at the size it will be dreamed at; its notices say what was cut.
+
+    Raises :class:`~deepdream_core.video.VideoInputError` with a message for the user when the file cannot be used.
+    """
+    from .video import read_clip
+
+    return read_clip(path, video.max_frames, min(video.max_side, settings.max_size))
 
 
 def dream_video(clip: Clip, settings: DreamSettings, video: VideoSettings,
