@@ -8,12 +8,14 @@ The public API::
 
 from .devices import DeviceError
 from .dreamer import Dreamer, DreamProgress, dream, dream_frames, fit_image, get_dreamer
+from .motion import AnimationSettings, FrameProgress, VideoSettings, animate, dream_video, load_clip
 from .objectives import Objective
 from .settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient
 from .weights import BUNDLED_MODEL, WeightsUnavailableError
 from .zoo import ZOO, DreamLayer, ModelSpec, UnknownModelError, get_spec, load_model, model_names
 
 __all__ = [
+    "AnimationSettings", "FrameProgress", "VideoSettings", "animate", "dream_video", "load_clip",
     "BUNDLED_MODEL", "DeviceError", "DreamLayer", "DreamProgress", "DreamSettings", "Dreamer", "LayerTarget",
     "ModelSpec", "Objective", "SettingsError", "UnknownModelError", "WeightsUnavailableError", "ZOO", "dream",
     "dream_frames", "fit_image", "get_dreamer", "get_spec", "load_model", "model_names", "settings_from_dict_lenient",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m deepdream_core dream|models|layers``.
+"""Command line: ``python -m deepdream_core dream|animate|video|models|layers``.
 
 Exit codes: 0 done, 2 bad input (settings, files, names), 3 weights unavailable, 1 anything else.
 """
@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from PIL import Image
 
 from .devices import DeviceError
 from .images import ImageInputError, load_image
-from .settings import RANGES, DreamSettings, SettingsError, parse_layer
+from .motion import MOTION_RANGES, AnimationSettings, FrameProgress, VideoSettings
+from .settings import RANGES, DreamSettings, Range, SettingsError, parse_layer
 from .weights import WeightsUnavailableError
 from .zoo import UnknownModelError, get_spec, model_names
 
@@ -25,6 +26,9 @@ EXIT_NO_WEIGHTS = 3
 # reads them, so a bad value gets the same message here as in presets, share links and the API.
 _FLAGS = ("model", "octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing", "seed", "max_size",
           "tile_size", "device", "precision", "class_target")
+# The same for AnimationSettings and VideoSettings (--translate X,Y sets translate_x and translate_y).
+_ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
+_VIDEO_FLAGS = ("blend", "max_frames", "max_side")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,20 +38,42 @@ def build_parser() -> argparse.ArgumentParser:
     dream = commands.add_parser("dream", help="dream an image")
     dream.add_argument("input", help="photo to dream on, or 'noise' to start from noise")
     dream.add_argument("-o", "--output", required=True, help="where to write the result (PNG or JPEG)")
-    dream.add_argument("--preset", help="start from a preset (name of a file in presets/, without .json)")
-    dream.add_argument("--layer", action="append", dest="layers", metavar="NAME[:WEIGHT[:CH,...]]",
-                       help="layer to dream on; repeat for several (list them with `layers MODEL`)")
-    dream.add_argument("--guide", help="guide image: pull the dream towards its features")
-    for name in _FLAGS:
-        rng = RANGES.get(name)
-        bounds = f" ({rng.low:g} to {rng.high:g})" if rng else ""
-        dream.add_argument("--" + name.replace("_", "-"), default=None, help=f"{name}{bounds}")
-    dream.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_dream_flags(dream)
+
+    animate = commands.add_parser("animate", help="zoom-feedback animation: dream, move, dream again")
+    animate.add_argument("input", help="photo to start from, or 'noise'")
+    animate.add_argument("-o", "--output", required=True, help="where to write the animation (.mp4 or .gif)")
+    _add_flags(animate, _ANIMATION_FLAGS, MOTION_RANGES)
+    animate.add_argument("--translate", metavar="X,Y", help="pixels per frame the picture moves (right, down)")
+    _add_dream_flags(animate)
+
+    video = commands.add_parser("video", help="dream a video clip, frame by frame, without flicker")
+    video.add_argument("input", help="clip to dream on (MP4, MOV, WebM, MKV, AVI or GIF)")
+    video.add_argument("-o", "--output", required=True, help="where to write the result (.mp4, with the clip's audio)")
+    _add_flags(video, _VIDEO_FLAGS, MOTION_RANGES)
+    _add_dream_flags(video)
 
     commands.add_parser("models", help="list the model zoo")
     layers = commands.add_parser("layers", help="list a model's dream layers")
     layers.add_argument("model")
     return parser
+
+
+def _add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: dict[str, Range]) -> None:
+    for name in names:
+        rng = ranges.get(name)
+        bounds = f" ({rng.low:g} to {rng.high:g})" if rng else ""
+        parser.add_argument("--" + name.replace("_", "-"), default=None, help=f"{name}{bounds}")
+
+
+def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags every dreaming command shares, read by :func:`settings_from_args`."""
+    parser.add_argument("--preset", help="start from a preset (name of a file in presets/, without .json)")
+    parser.add_argument("--layer", action="append", dest="layers", metavar="NAME[:WEIGHT[:CH,...]]",
+                        help="layer to dream on; repeat for several (list them with `layers MODEL`)")
+    parser.add_argument("--guide", help="guide image: pull the dream towards its features")
+    _add_flags(parser, _FLAGS, RANGES)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def settings_from_args(args: argparse.Namespace) -> DreamSettings:
@@ -85,11 +111,7 @@ def _dream(args: argparse.Namespace) -> int:
     from .dreamer import dream_frames
 
     settings = settings_from_args(args)
-    output = Path(args.output)
-    if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
-        return _fail(f"output {output} must end in .png, .jpg or .webp", EXIT_BAD_INPUT)
-    if not output.parent.is_dir():
-        return _fail(f"the folder {output.parent} does not exist; create it first", EXIT_BAD_INPUT)
+    output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
     image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
     guide = _open_image(args.guide, "guide", settings.max_size) if args.guide else None
     bar = tqdm(total=None, unit="step", disable=args.quiet, file=sys.stderr)
@@ -105,6 +127,68 @@ def _dream(args: argparse.Namespace) -> int:
     result.save(output)
     print(f"wrote {output} ({result.width}x{result.height})")
     return 0
+
+
+def _output_path(text: str, suffixes: Sequence[str]) -> Path:
+    """The output path, checked before any dreaming so a typo does not cost a whole run."""
+    output = Path(text)
+    if output.suffix.lower() not in suffixes:
+        raise SettingsError("output", f"{output} must end in {', '.join(suffixes)}")
+    if not output.parent.is_dir():
+        raise SettingsError("output", f"the folder {output.parent} does not exist; create it first")
+    return output
+
+
+def _animate(args: argparse.Namespace) -> int:
+    from .motion import animate
+    from .video import VIDEO_SUFFIXES, write_video
+
+    settings = settings_from_args(args)
+    changes = {name: getattr(args, name) for name in _ANIMATION_FLAGS if getattr(args, name) is not None}
+    if args.translate is not None:
+        parts = args.translate.split(",")
+        if len(parts) != 2:
+            raise SettingsError("translate", f"write it as X,Y in pixels per frame, e.g. 2,-1; got {args.translate!r}")
+        changes["translate_x"], changes["translate_y"] = parts
+    motion = AnimationSettings.from_dict(changes)
+    output = _output_path(args.output, VIDEO_SUFFIXES)
+    image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
+    guide = _open_image(args.guide, "guide", settings.max_size) if args.guide else None
+    frames = _frames_with_bar(animate(image, settings, motion, guide), args.quiet)
+    write_video(frames, output, motion.fps)
+    print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {motion.fps} fps)")
+    return 0
+
+
+def _video(args: argparse.Namespace) -> int:
+    from .motion import dream_video, load_clip
+    from .video import write_mp4
+
+    settings = settings_from_args(args)
+    video = VideoSettings.from_dict({name: getattr(args, name) for name in _VIDEO_FLAGS
+                                     if getattr(args, name) is not None})
+    output = _output_path(args.output, (".mp4",))
+    clip = load_clip(args.input, settings, video)
+    for notice in clip.notices:
+        print(f"note: input: {notice}", file=sys.stderr)
+    guide = _open_image(args.guide, "guide", settings.max_size) if args.guide else None
+    frames = _frames_with_bar(dream_video(clip, settings, video, guide), args.quiet)
+    write_mp4(frames, output, clip.fps, audio_from=clip)
+    audio = ", with the clip's audio" if clip.has_audio else ""
+    print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {float(clip.fps):g} fps{audio})")
+    return 0
+
+
+def _frames_with_bar(progress: Iterator[FrameProgress], quiet: bool) -> list[Image.Image]:
+    from tqdm import tqdm
+
+    frames = []
+    with tqdm(total=None, unit="frame", disable=quiet, file=sys.stderr) as bar:
+        for event in progress:
+            bar.total = event.total
+            bar.update(1)
+            frames.append(event.image)
+    return frames
 
 
 def _models() -> int:
@@ -132,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _models()
         if args.command == "layers":
             return _layers(args.model)
+        if args.command == "animate":
+            return _animate(args)
+        if args.command == "video":
+            return _video(args)
         return _dream(args)
     except (SettingsError, UnknownModelError, DeviceError, ImageInputError) as err:
         return _fail(str(err), EXIT_BAD_INPUT)

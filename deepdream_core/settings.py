@@ -40,6 +40,18 @@ class Range:
         if not (self.low <= value <= self.high):  # also rejects NaN
             raise SettingsError(name, f"must be from {self.low:g} to {self.high:g}, got {value!r}")
 
+    def parse(self, name: str, value: Any) -> Any:
+        """Text (query parameters, CLI flags) as a number; other values pass through to :meth:`check`."""
+        if not isinstance(value, str):
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            kind = "a whole number" if self.integer else "a number"
+            raise SettingsError(name, f"must be {kind} from {self.low:g} to {self.high:g}, got {value!r}") from None
+        # "3" -> 3 for whole-number fields; "1.5" stays 1.5 so the range check names the problem.
+        return int(number) if self.integer and number.is_integer() else number
+
 
 @dataclass(frozen=True)
 class LayerTarget:
@@ -221,13 +233,5 @@ def _coerce(name: str, value: Any) -> Any:
     if name in ("model", "device", "precision"):
         return value if isinstance(value, str) else str(value)
     rng = RANGES.get(name)
-    if isinstance(value, str) and rng is not None:  # query parameters and CLI flags arrive as text
-        try:
-            number = float(value)
-        except ValueError:
-            kind = "a whole number" if rng.integer else "a number"
-            raise SettingsError(name, f"must be {kind} from {rng.low:g} to {rng.high:g}, got {value!r}") from None
-        # "3" -> 3 for whole-number fields; "1.5" stays 1.5 so the range check names the problem.
-        return int(number) if rng.integer and number.is_integer() else number
-    return value
+    return rng.parse(name, value) if rng is not None else value
 
