@@ -7,6 +7,7 @@ belongs to in the gallery, its thumbnail, an optional guide image, and ``setting
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class Preset:
     family: str  # gallery grouping, e.g. "textures", "creatures"
     order: int  # position in the gallery, lowest first
     settings: DreamSettings
-    thumbnail: Path | None
+    thumbnail: Path | None  # None when the preset names none, or it is not rendered yet
     guide: Path | None  # guide image shipped with the preset, for guide-image presets
 
 
@@ -55,7 +56,8 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
         family=data.get("family", ""),
         order=int(data.get("order", 1000)),
         settings=settings,
-        thumbnail=_file_in(folder, data.get("thumbnail"), name, "thumbnail"),
+        # A new preset's thumbnail does not exist until presets/render_thumbnails.py renders it.
+        thumbnail=_file_in(folder, data.get("thumbnail"), name, "thumbnail", missing_ok=True),
         guide=_file_in(folder, data.get("guide"), name, "guide"),
     )
 
@@ -65,11 +67,28 @@ def all_presets(folder: Path = PRESETS_DIR) -> list[Preset]:
     return sorted((load_preset(name, folder) for name in preset_names(folder)), key=lambda p: (p.order, p.name))
 
 
-def _file_in(folder: Path, relative: str | None, preset: str, key: str) -> Path | None:
-    """A file named by a preset, which must stay inside the presets folder."""
+def _file_in(folder: Path, relative: str | None, preset: str, key: str, missing_ok: bool = False) -> Path | None:
+    """A file named by a preset, which must stay inside the presets folder; None if missing and that is ok."""
     if not relative:
         return None
     path = (folder / relative).resolve()
-    if not path.is_relative_to(folder.resolve()) or not path.is_file():
-        raise SettingsError("preset", f"preset {preset!r}: {key} {relative!r} is not a file in {folder.name}/")
-    return path
+    if path.is_relative_to(folder.resolve()) and (path.is_file() or (missing_ok and not path.exists())):
+        return path if path.is_file() else None
+    raise SettingsError("preset", f"preset {preset!r}: {key} {relative!r} is not a file in {folder.name}/")
+
+
+# Where a dream runs changes its pixels only by rounding, not its look (links skip these too).
+_MACHINE_SETTINGS = ("device", "precision")
+
+
+def fingerprint(settings: DreamSettings, guide: Path | None, sample: Path) -> str:
+    """A short hash of everything a preset's thumbnail depends on.
+
+    The settings as rendered, the guide image's bytes and the sample photo's bytes: when any
+    of them changes, a thumbnail stamped with the old fingerprint is stale.
+    """
+    look = {k: v for k, v in settings.to_dict().items() if k not in _MACHINE_SETTINGS}
+    digest = hashlib.sha256(json.dumps(look, sort_keys=True).encode())
+    for path in (guide, sample):
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if path else b"no file")
+    return digest.hexdigest()[:16]
