@@ -89,7 +89,17 @@ def settings_from_args(args: argparse.Namespace) -> DreamSettings:
     return DreamSettings.from_dict(changes, base=base)
 
 
-def _open_image(path: str, what: str, max_size: int) -> Image.Image:
+def _guide_from_args(args: argparse.Namespace, max_size: int) -> Image.Image | None:
+    """``--guide``, or else the guide image a guide-image preset ships with."""
+    path = args.guide
+    if path is None and args.preset:
+        from .presets import load_preset
+
+        path = load_preset(args.preset).guide
+    return _open_image(path, "guide", max_size) if path else None
+
+
+def _open_image(path: str | Path, what: str, max_size: int) -> Image.Image:
     """The image at working size; notices (first frame only, downscaled...) go to stderr."""
     try:
         loaded = load_image(path, max_size)
@@ -113,7 +123,7 @@ def _dream(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
     image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
-    guide = _open_image(args.guide, "guide", settings.max_size) if args.guide else None
+    guide = _guide_from_args(args, settings.max_size)
     bar = tqdm(total=None, unit="step", disable=args.quiet, file=sys.stderr)
     result = None
     for event in dream_frames(image, settings, guide=guide, preview_every=0):
@@ -153,7 +163,7 @@ def _animate(args: argparse.Namespace) -> int:
     motion = AnimationSettings.from_dict(changes)
     output = _output_path(args.output, VIDEO_SUFFIXES)
     image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
-    guide = _open_image(args.guide, "guide", settings.max_size) if args.guide else None
+    guide = _guide_from_args(args, settings.max_size)
     frames = _frames_with_bar(animate(image, settings, motion, guide), args.quiet)
     write_video(frames, output, motion.fps)
     print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {motion.fps} fps)")
@@ -171,7 +181,7 @@ def _video(args: argparse.Namespace) -> int:
     clip = load_clip(args.input, settings, video)
     for notice in clip.notices:
         print(f"note: input: {notice}", file=sys.stderr)
-    guide = _open_image(args.guide, "guide", settings.max_size) if args.guide else None
+    guide = _guide_from_args(args, settings.max_size)
     frames = _frames_with_bar(dream_video(clip, settings, video, guide), args.quiet)
     write_mp4(frames, output, clip.fps, audio_from=clip)
     audio = ", with the clip's audio" if clip.has_audio else ""

@@ -105,3 +105,23 @@ def test_render_script_writes_a_stamped_thumbnail(tmp_path: Path, script: Module
     assert script.stamped_fingerprint(out) == fingerprint(settings, preset.guide, script.SAMPLE)
     assert script.stamped_fingerprint(out) != fingerprint(preset.settings.replace(max_size=65), preset.guide,
                                                           script.SAMPLE)
+
+
+def test_cli_uses_a_guide_presets_own_guide_image(tmp_path: Path) -> None:
+    """`--preset galaxies` without --guide dreams towards the preset's guide, as the app does."""
+    import numpy as np
+
+    from deepdream_core.cli import main
+    from tests.conftest import skimage_photo
+
+    photo = tmp_path / "cat.png"
+    skimage_photo("chelsea", 64).save(photo)
+    small = ["--max-size", "64", "--steps", "2", "--octaves", "1", "--quiet"]
+    guide = load_preset("galaxies").guide
+    runs = {"preset": [], "explicit": ["--guide", str(guide)], "other": ["--guide", str(photo)]}
+    for name, extra in runs.items():
+        assert main(["dream", str(photo), "-o", str(tmp_path / f"{name}.png"), "--preset", "galaxies",
+                     *small, *extra]) == 0
+    pixels = {name: np.asarray(Image.open(tmp_path / f"{name}.png")) for name in runs}
+    assert np.array_equal(pixels["preset"], pixels["explicit"])
+    assert not np.array_equal(pixels["preset"], pixels["other"])  # a guide that changes the dream
