@@ -230,7 +230,8 @@ class Dreamer:
         tile_size = settings.tile_size  # shrinks for good if the device runs out of memory
         for octave, size in enumerate(sizes, start=1):
             octave_base = resize(base, size)
-            img = octave_base + resize(detail, size)  # carry the dreamed detail up to this size
+            # Carry the dreamed detail up to this size; the sum can leave [0, 1] (bilinear overshoot), so clamp.
+            img = (octave_base + resize(detail, size)).clamp(0, 1)
             octave_mask = resize(mask_full, size) if mask_full is not None else None
             jitter = min(settings.jitter, size[0] - 1, size[1] - 1)
             for step in range(1, settings.steps + 1):
