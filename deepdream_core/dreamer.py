@@ -21,7 +21,7 @@ from .devices import DeviceError, autocast, resolve_device, resolve_precision
 from .objectives import LOGITS, Activations, Objective
 from .settings import RANGES, DreamSettings, LayerTarget, SettingsError
 from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
-from .zoo import class_index, get_spec, load_model
+from .zoo import UnknownModelError, class_index, dream_layers, get_spec, load_model
 
 
 @dataclass(frozen=True)
@@ -169,9 +169,8 @@ class Dreamer:
         targets = settings.layers or (LayerTarget(self._default_layer()),)
         for target in targets:
             if target.layer not in self.layer_names:
-                raise SettingsError(
-                    "layers", f"model {self.name!r} has no layer {target.layer!r}; "
-                              f"list them with `python -m deepdream_core layers {self.name}`")
+                raise SettingsError("layers", f"model {self.name!r} has no layer {target.layer!r}; "
+                                              f"{self._how_to_list_layers()}")
         guide_acts = self._guide_activations(guide, settings, frozenset(t.layer for t in targets)) if guide else {}
         terms: list[Objective] = []
         for target in targets:
@@ -190,6 +189,16 @@ class Dreamer:
         for term in terms[1:]:
             objective = objective + term
         return objective
+
+    def _how_to_list_layers(self) -> str:
+        try:
+            get_spec(self.name)
+        except UnknownModelError:
+            # A network of one's own: the CLI cannot list it, so name some of its modules instead.
+            first = ", ".join(repr(name) for name in dream_layers(self.module)[:6])
+            return (f"its layers are its module names ({first}, ...); "
+                    f"list them with `deepdream_core.zoo.dream_layers(module)`")
+        return f"list them with `python -m deepdream_core layers {self.name}`"
 
     def _default_layer(self) -> str:
         if self.default_layer is None:
