@@ -165,3 +165,147 @@ def test_tiles_smaller_than_the_image_give_a_close_result(cat: Image.Image) -> N
     change = np.abs(whole - pixels(cat)).mean()
     # Only pixels near tile borders see different padding; measured: 0.4 grey levels apart vs a 5.9 change.
     assert np.abs(tiled - whole).mean() < 0.15 * change
+
+
+# -- inputs: noise and masks --------------------------------------------------------------------------
+
+def test_no_image_starts_from_noise_of_the_working_size() -> None:
+    dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
+    settings = QUICK.replace(max_size=48, steps=1)
+    result = dreamer.dream(None, settings)
+    assert result.size == (48, 48)
+    assert pixels(result).std() > 5  # noise, not a flat grey
+    assert np.array_equal(pixels(dreamer.dream(None, settings)), pixels(result))  # the seed picks the noise
+    assert not np.array_equal(pixels(dreamer.dream(None, settings.replace(seed=1))), pixels(result))
+
+
+def test_mask_limits_the_change_to_its_white_part(cat: Image.Image) -> None:
+    dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
+    settings = QUICK.replace(max_size=128, octaves=2)
+    mask = Image.new("L", cat.size, 0)
+    mask.paste(255, (0, 0, 64, cat.height))  # dream on the left half only
+    change = np.abs(pixels(dreamer.dream(cat, settings, mask=mask)) - pixels(cat)).mean(axis=2)
+    inside, outside = change[:, :60], change[:, 68:]  # a few pixels of slack where the octaves blur the edge
+    assert inside.mean() > 3
+    assert outside.max() <= 1  # only rounding to 8 bits
+
+
+# -- progress events -----------------------------------------------------------------------------------
+
+def test_previews_come_every_n_steps_at_the_preview_size_then_the_final_result(cat: Image.Image) -> None:
+    dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
+    settings = QUICK.replace(max_size=128, octaves=2, steps=4)
+    events = list(dreamer.dream_frames(cat, settings, preview_every=3, preview_size=32))
+    assert len(events) == 2 * 4 + 1
+    assert [e.done for e in events if e.image is not None and not e.final] == [3, 6]
+    assert all(max(e.image.size) == 32 for e in events if e.image is not None and not e.final)
+    final = events[-1]
+    assert final.final and final.done == final.total == 8 and final.image.size == cat.size
+    assert sum(e.final for e in events) == 1
+    # preview_every=0: no previews, only the result.
+    quiet = list(dreamer.dream_frames(cat, settings, preview_every=0))
+    assert [e.image is not None for e in quiet] == [False] * 8 + [True]
+
+
+# -- objectives chosen by the settings -----------------------------------------------------------------
+
+def test_several_layers_are_a_weighted_sum(cat: Image.Image) -> None:
+    dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
+    settings = QUICK.replace(layers=(LayerTarget("relu2", 1.0), LayerTarget("relu3", 0.5)))
+    objective = dreamer.objective(settings)
+    assert objective.layers == frozenset({"relu2", "relu3"})
+    with torch.no_grad():
+        acts = dreamer.activations(pil_to_tensor(cat), objective.layers)
+    expected = acts["relu2"].pow(2).mean() + 0.5 * acts["relu3"].pow(2).mean()
+    assert objective(acts).item() == pytest.approx(expected.item(), rel=1e-6)
+    # A layer with weight 0 changes nothing: the same dream as the other layer alone.
+    alone = dreamer.dream(cat, QUICK.replace(layers=(LayerTarget("relu2"),)))
+    with_zero = dreamer.dream(cat, QUICK.replace(layers=(LayerTarget("relu2"), LayerTarget("relu3", 0.0))))
+    assert np.array_equal(pixels(alone), pixels(with_zero))
+
+
+def test_channel_objective_grows_the_chosen_channel_most(cat: Image.Image) -> None:
+    dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
+    start = cat.resize((64, 42))
+    result = dreamer.dream(cat, QUICK.replace(layers=(LayerTarget("relu3", channels=(5,)),)))
+    with torch.no_grad():
+        before = dreamer.activations(pil_to_tensor(start), frozenset(["relu3"]))["relu3"].pow(2).mean((0, 2, 3))
+        after = dreamer.activations(pil_to_tensor(result), frozenset(["relu3"]))["relu3"].pow(2).mean((0, 2, 3))
+    # Measured: channel 5 grows 10x, and its share of the layer's energy from 1.2% to 4.7%.
+    assert after[5] > 4 * before[5]
+    assert after[5] / after.sum() > 2 * before[5] / before.sum()
+
+
+def test_channel_out_of_range_is_a_settings_error(cat: Image.Image) -> None:
+    net = make_tiny_cnn()
+    with pytest.raises(SettingsError, match=r"layer 'relu3' has 16 channels \(0 to 15\), got 99"):
+        Dreamer(net).dream(cat, QUICK.replace(layers=(LayerTarget("relu3", channels=(99,)),)))
+    assert hook_count(net) == 0
+
+
+def test_class_target_by_name_and_by_index_raises_that_logit(cat: Image.Image) -> None:
+    net = classifier_cnn()
+    dreamer = Dreamer(net, default_layer="features.relu3", class_names=lambda: ["cat", "dog", "goldfish"])
+    start = pil_to_tensor(cat.resize((64, 42)))
+    for target, index in [("goldfish", 2), ("1", 1)]:
+        settings = QUICK.replace(layers=(LayerTarget("features.relu3", 0.0),), class_target=target, class_weight=1.0)
+        result = pil_to_tensor(dreamer.dream(cat, settings))
+        with torch.no_grad():
+            gain = net((result - dreamer.mean) / dreamer.std) - net((start - dreamer.mean) / dreamer.std)
+        assert gain[0, index] > 0 and gain[0, index] == gain[0].max()
+
+
+def test_class_target_on_a_network_without_class_names_says_so(cat: Image.Image) -> None:
+    with pytest.raises(SettingsError, match="has no ImageNet classifier"):
+        Dreamer(make_tiny_cnn(), default_layer="relu3").dream(cat, QUICK.replace(class_target="cat"))
+
+
+def test_guide_of_another_size_pulls_features_towards_the_guide(cat: Image.Image) -> None:
+    dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
+    guide = skimage_photo("coffee", 96)  # 96x72: another size and aspect than the 64x42 working image
+    settings = QUICK.replace(layers=(LayerTarget("relu3"),))
+    objective = dreamer.objective(settings, guide=guide)
+    result = dreamer.dream(cat, settings, guide=guide)
+    with torch.no_grad():
+        before = objective(dreamer.activations(pil_to_tensor(cat.resize(result.size)), objective.layers)).item()
+        after = objective(dreamer.activations(pil_to_tensor(result), objective.layers)).item()
+    assert after > 1.5 * before
+
+
+# -- bring your own network ----------------------------------------------------------------------------
+
+def test_any_torchvision_network_dreams_by_module_name(cat: Image.Image) -> None:
+    import torchvision
+
+    net = torchvision.models.resnet18(weights=None)
+    dreamer = Dreamer(net, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    settings = QUICK.replace(steps=2, layers=(LayerTarget("layer2.1.conv1"), LayerTarget("layer1", 0.5)))
+    result = dreamer.dream(cat, settings)
+    assert result.size == (64, 42) and not np.array_equal(pixels(result), pixels(cat.resize(result.size)))
+    assert hook_count(net) == 0
+
+
+def test_unknown_layer_names_the_layer_and_how_to_list_layers(cat: Image.Image) -> None:
+    dreamer = Dreamer(make_tiny_cnn(), name="tiny")
+    with pytest.raises(SettingsError, match=r"model 'tiny' has no layer 'relu9'") as err:
+        dreamer.dream(cat, QUICK.replace(layers=(LayerTarget("relu9"),)))
+    assert err.value.field == "layers"
+    # A network of one's own is not in the CLI's zoo: the hint must work for it too.
+    assert "dream_layers(module)" in str(err.value) and "'relu3'" in str(err.value)
+
+
+def test_no_layer_and_no_default_layer_asks_for_a_layer(cat: Image.Image) -> None:
+    with pytest.raises(SettingsError, match="choose a layer"):
+        Dreamer(make_tiny_cnn()).dream(cat, QUICK)
+
+
+def test_hooks_are_removed_after_every_kind_of_run(cat: Image.Image) -> None:
+    net = classifier_cnn()
+    dreamer = Dreamer(net, default_layer="features.relu3", class_names=lambda: ["cat", "dog", "goldfish"])
+    dreamer.dream(cat, QUICK.replace(steps=1))
+    dreamer.dream(cat, QUICK.replace(steps=1, class_target="dog"))
+    dreamer.dream(cat, QUICK.replace(steps=1), guide=cat)
+    run = dreamer.dream_frames(cat, QUICK, preview_every=1)
+    next(run)
+    run.close()  # stopped half-way
+    assert hook_count(net) == 0
