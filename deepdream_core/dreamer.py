@@ -252,8 +252,9 @@ class Dreamer:
                 grad = gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps))
                 if octave_mask is not None:
                     grad = grad * octave_mask
-                # Normalized step: every step changes pixels by step_size grey levels on average.
-                img = (img + (settings.step_size / 255) * grad / (grad.abs().mean() + 1e-8)).clamp(0, 1)
+                # Normalized step: every step changes pixels by step_size grey levels on average. The floor
+                # only guards a zero gradient: a fixed +1e-8 stalled networks whose gradients are tiny.
+                img = (img + (settings.step_size / 255) * grad / grad.abs().mean().clamp_min(1e-30)).clamp(0, 1)
                 done += 1
                 preview = None
                 if preview_every and done % preview_every == 0 and done < total:
