@@ -21,7 +21,7 @@ from .devices import DeviceError, autocast, resolve_device, resolve_precision
 from .objectives import LOGITS, Activations, Objective
 from .settings import RANGES, DreamSettings, LayerTarget, SettingsError
 from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
-from .zoo import class_index, get_spec, load_model
+from .zoo import UnknownModelError, class_index, dream_layers, get_spec, load_model
 
 
 @dataclass(frozen=True)
@@ -169,9 +169,8 @@ class Dreamer:
         targets = settings.layers or (LayerTarget(self._default_layer()),)
         for target in targets:
             if target.layer not in self.layer_names:
-                raise SettingsError(
-                    "layers", f"model {self.name!r} has no layer {target.layer!r}; "
-                              f"list them with `python -m deepdream_core layers {self.name}`")
+                raise SettingsError("layers", f"model {self.name!r} has no layer {target.layer!r}; "
+                                              f"{self._how_to_list_layers()}")
         guide_acts = self._guide_activations(guide, settings, frozenset(t.layer for t in targets)) if guide else {}
         terms: list[Objective] = []
         for target in targets:
@@ -190,6 +189,16 @@ class Dreamer:
         for term in terms[1:]:
             objective = objective + term
         return objective
+
+    def _how_to_list_layers(self) -> str:
+        try:
+            get_spec(self.name)
+        except UnknownModelError:
+            # A network of one's own: the CLI cannot list it, so name some of its modules instead.
+            first = ", ".join(repr(name) for name in dream_layers(self.module)[:6])
+            return (f"its layers are its module names ({first}, ...); "
+                    f"list them with `deepdream_core.zoo.dream_layers(module)`")
+        return f"list them with `python -m deepdream_core layers {self.name}`"
 
     def _default_layer(self) -> str:
         if self.default_layer is None:
@@ -230,7 +239,8 @@ class Dreamer:
         tile_size = settings.tile_size  # shrinks for good if the device runs out of memory
         for octave, size in enumerate(sizes, start=1):
             octave_base = resize(base, size)
-            img = octave_base + resize(detail, size)  # carry the dreamed detail up to this size
+            # Carry the dreamed detail up to this size; the sum can leave [0, 1] (bilinear overshoot), so clamp.
+            img = (octave_base + resize(detail, size)).clamp(0, 1)
             octave_mask = resize(mask_full, size) if mask_full is not None else None
             jitter = min(settings.jitter, size[0] - 1, size[1] - 1)
             for step in range(1, settings.steps + 1):
@@ -242,8 +252,9 @@ class Dreamer:
                 grad = gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps))
                 if octave_mask is not None:
                     grad = grad * octave_mask
-                # Normalized step: every step changes pixels by step_size grey levels on average.
-                img = (img + (settings.step_size / 255) * grad / (grad.abs().mean() + 1e-8)).clamp(0, 1)
+                # Normalized step: every step changes pixels by step_size grey levels on average. The floor
+                # only guards a zero gradient: a fixed +1e-8 stalled networks whose gradients are tiny.
+                img = (img + (settings.step_size / 255) * grad / grad.abs().mean().clamp_min(1e-30)).clamp(0, 1)
                 done += 1
                 preview = None
                 if preview_every and done % preview_every == 0 and done < total:

@@ -10,6 +10,8 @@ from typing import Callable
 
 import torch
 
+from .settings import SettingsError
+
 Activations = dict[str, torch.Tensor]
 
 # The name under which the network's final output (the class logits) appears in the activations.
@@ -50,8 +52,9 @@ def channels(name: str, indices: tuple[int, ...]) -> Objective:
     def fn(acts: Activations) -> torch.Tensor:
         act = acts[name]
         if max(index) >= act.shape[1]:
-            raise ValueError(f"channels: layer {name!r} has {act.shape[1]} channels (0 to {act.shape[1] - 1}), "
-                             f"got {max(index)}")
+            # A SettingsError, so the CLI and the app report it as bad input, not as a crash.
+            raise SettingsError("layers", f"layer {name!r} has {act.shape[1]} channels "
+                                          f"(0 to {act.shape[1] - 1}), got {max(index)}")
         return act[:, index].float().pow(2).mean()
 
     return Objective(fn, frozenset([name]), f"channels({name}, {index})")

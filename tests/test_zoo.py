@@ -1,0 +1,246 @@
+"""Every zoo entry, plus any timm name with Hub weights: builds, lists its layers, dreams, loads weights.
+
+Building needs no download (random weights). Loading goes through the real code paths with no
+mock of any download function: Hub models through huggingface_hub against the local Hub stand-in
+(tests/hub_standin.py, in a child process because huggingface_hub reads HF_ENDPOINT at import),
+GoogLeNet through torchvision's weights API from a pre-populated TORCH_HOME, and the bundled model
+with no network and empty caches.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import torch
+from safetensors.torch import save as save_safetensors
+from torch import nn
+
+from deepdream_core import ZOO, Dreamer, DreamSettings, SettingsError, get_spec
+from deepdream_core import zoo
+from deepdream_core.cli import main
+from deepdream_core.transforms import pil_to_tensor
+from deepdream_core.weights import HubWeights, TorchvisionWeights
+from tests.conftest import skimage_photo
+from tests.hub_standin import HubStandIn
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Any timm model with Hub weights works by name; a small one keeps the test quick.
+TIMM_NAME = "mobilenetv3_small_100.lamb_in1k"
+MODELS = [*ZOO, TIMM_NAME]
+HUB_MODELS = [name for name in MODELS if isinstance(get_spec(name).weights, HubWeights)]
+# Unpadded stems and reductions (Inception v3's) need about 75 px on the short side: chelsea at 120x80.
+MIN_SIDE = {"inception_v3": 120}
+TABBY = 281
+
+
+@functools.cache
+def built(name: str) -> nn.Module:
+    """The architecture with random weights, built once per test run."""
+    return get_spec(name).build().eval()
+
+
+def state_dict_digest(state: dict[str, torch.Tensor]) -> dict[str, str]:
+    """A SHA-256 per tensor: equal digests mean exactly equal weights."""
+    return {k: hashlib.sha256(v.detach().contiguous().cpu().numpy().tobytes()).hexdigest() for k, v in state.items()}
+
+
+def random_checkpoint(module: nn.Module, seed: int) -> dict[str, torch.Tensor]:
+    """The module's state dict with every float tensor random: unlike any freshly built module's."""
+    generator = torch.Generator().manual_seed(seed)
+    return {k: (torch.rand(v.shape, generator=generator) if v.is_floating_point() else v).contiguous()
+            for k, v in module.state_dict().items()}
+
+
+# -- building, layers, a short dream -----------------------------------------------------------------
+
+def test_the_timm_example_is_a_timm_model_with_hub_weights() -> None:
+    from timm.models import get_pretrained_cfg
+
+    assert get_pretrained_cfg(TIMM_NAME).hf_hub_id == f"timm/{TIMM_NAME}"
+    assert TIMM_NAME not in ZOO
+    assert set(HUB_MODELS) == {"inception_v3", "vgg16", "resnet50", TIMM_NAME}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_listed_layer_exists_and_is_described(name: str) -> None:
+    spec = get_spec(name)
+    modules = dict(built(name).named_modules())
+    assert spec.layers and len({layer.path for layer in spec.layers}) == len(spec.layers)
+    for layer in spec.layers:
+        assert layer.path in modules, f"{name}: no module {layer.path!r}"
+        assert layer.description.strip()
+    assert spec.default_layer in [layer.path for layer in spec.layers]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_listed_layer_gives_activations_and_the_default_layer_dreams(name: str) -> None:
+    spec = get_spec(name)
+    side = MIN_SIDE.get(name, 64)
+    photo = skimage_photo("chelsea", side)
+    dreamer = Dreamer(built(name), spec.mean, spec.std, default_layer=spec.default_layer, name=name)
+    with torch.no_grad():
+        acts = dreamer.activations(pil_to_tensor(photo), frozenset(layer.path for layer in spec.layers))
+    assert all(acts[layer.path].dim() == 4 and acts[layer.path].shape[0] == 1 for layer in spec.layers)
+    result = dreamer.dream(photo, DreamSettings(max_size=side, steps=1, octaves=1, precision="fp32"))
+    assert result.size == photo.size and result.tobytes() != photo.tobytes()
+
+
+def test_inception_v3_on_too_small_an_image_says_what_to_do() -> None:
+    spec = get_spec("inception_v3")
+    dreamer = Dreamer(built("inception_v3"), spec.mean, spec.std, default_layer=spec.default_layer,
+                      name="inception_v3")
+    with pytest.raises(SettingsError, match="cannot dream on an image this small .* use a larger image or max_size"):
+        dreamer.dream(skimage_photo("chelsea", 48), DreamSettings(max_size=48, steps=1, octaves=1))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_class_names_are_imagenets_in_logit_order(name: str) -> None:
+    spec = get_spec(name)
+    if spec.class_names is None:  # vgg16 keeps only the convolutional features
+        assert not hasattr(built(name), "fc") and name == "vgg16"
+        return
+    names = spec.class_names()
+    assert len(names) == 1000
+    # The same class target means the same class on every model (presets and share links switch models).
+    assert zoo.class_index(names, "tabby cat", name) == TABBY
+    assert zoo.class_index(names, "goldfish", name) == 1
+    with torch.no_grad():
+        logits = built(name)(torch.zeros(1, 3, MIN_SIDE.get(name, 64), MIN_SIDE.get(name, 64)))
+    assert logits.shape == (1, 1000)
+
+
+# -- weights through the real code paths ----------------------------------------------------------------
+
+# Loads each named model through deepdream_core.zoo.load_model and prints a digest of its weights.
+LOAD_CHILD = textwrap.dedent("""
+    import hashlib, json, sys
+    from deepdream_core.zoo import load_model
+    report = {}
+    for name in sys.argv[1:]:
+        state = load_model(name).state_dict()
+        report[name] = {k: hashlib.sha256(v.contiguous().numpy().tobytes()).hexdigest() for k, v in state.items()}
+    print(json.dumps(report))
+""")
+
+
+def load_in_child(names: list[str], env: dict[str, str]) -> dict[str, dict[str, str]]:
+    child = subprocess.run([sys.executable, "-c", LOAD_CHILD, *names], cwd=REPO, env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert child.returncode == 0, child.stderr[-3000:]
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def hub_checkpoint(name: str, seed: int) -> dict[str, torch.Tensor]:
+    """What the Hub repo holds for ``name``: timm's key names and shapes (the zoo builds timm models), random values."""
+    checkpoint = random_checkpoint(built(name), seed)
+    if name == "vgg16":
+        # The zoo's VGG16 is timm's `features` alone. The real file also holds the classifier; its 500 MB
+        # pre_logits.fc1/fc2 are left out to keep the suite fast, its head stays, so the file still has
+        # tensors the model never asks for.
+        checkpoint["head.fc.weight"], checkpoint["head.fc.bias"] = torch.rand(1000, 4096), torch.rand(1000)
+    return checkpoint
+
+
+def test_hub_models_load_the_hubs_weights_once_and_then_from_the_cache(tmp_path: Path) -> None:
+    served = {name: hub_checkpoint(name, seed) for seed, name in enumerate(HUB_MODELS)}
+    with HubStandIn() as hub:
+        for name, checkpoint in served.items():
+            hub.add(get_spec(name).weights.repo_id, "model.safetensors", save_safetensors(checkpoint))
+        env = hub.env(tmp_path / "hf")
+        loaded = load_in_child(HUB_MODELS, env)
+        for name in HUB_MODELS:
+            assert hub.downloads(get_spec(name).weights.repo_id, "model.safetensors") == 1, name
+    for name in HUB_MODELS:
+        expected = state_dict_digest(served[name])
+        assert loaded[name] == {k: expected[k] for k in loaded[name]}, name  # every tensor the Hub's
+        assert len(loaded[name]) == len(built(name).state_dict())
+    assert "head.fc.weight" not in loaded["vgg16"]  # the classifier in the file was not needed
+    # A fresh process with the stand-in gone and the Hub switched off reads the same weights from the cache
+    # (one model: the cache is huggingface_hub's, the same for all of them).
+    offline = dict(env, HF_HUB_OFFLINE="1")
+    assert load_in_child([TIMM_NAME], offline) == {TIMM_NAME: loaded[TIMM_NAME]}
+
+
+@pytest.fixture
+def googlenet_not_loaded() -> Iterator[None]:
+    """load_model caches per process: keep this test's random GoogLeNet out of other tests' way."""
+    zoo._loaded.pop(("googlenet", "cpu"), None)
+    yield
+    zoo._loaded.pop(("googlenet", "cpu"), None)
+
+
+def test_googlenet_loads_torchvision_weights_from_torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             googlenet_not_loaded: None) -> None:
+    import torchvision
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    source = get_spec("googlenet").weights
+    assert isinstance(source, TorchvisionWeights)
+    url = torchvision.models.get_weight(source.enum_name).url
+    # torchvision's file holds the auxiliary classifiers too; the zoo's GoogLeNet leaves them out.
+    checkpoint = random_checkpoint(torchvision.models.googlenet(weights=None, aux_logits=True, init_weights=False), 7)
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    cached.parent.mkdir(parents=True)
+    torch.save(checkpoint, cached)  # torch.hub checks the hash only when it downloads
+
+    module = zoo.load_model("googlenet")
+    loaded = state_dict_digest(module.state_dict())
+    expected = state_dict_digest(checkpoint)
+    assert loaded == {k: expected[k] for k in loaded}
+    assert any(k.startswith("aux1.") for k in checkpoint) and not any(k.startswith("aux1.") for k in loaded)
+    assert zoo.load_model("googlenet") is module  # built and loaded once per process
+
+
+BUNDLED_CHILD = textwrap.dedent("""
+    from PIL import Image
+    from deepdream_core import DreamSettings, dream
+    result = dream(Image.new("RGB", (48, 40), "gray"), DreamSettings(max_size=48, steps=1, octaves=1))
+    print(result.size)
+""")
+
+
+def test_bundled_model_needs_no_network_and_no_cache(tmp_path: Path) -> None:
+    env = HubStandIn().env(tmp_path / "hf", endpoint="http://127.0.0.1:9")  # nothing listens there
+    env.update(HF_HUB_OFFLINE="1", TORCH_HOME=str(tmp_path / "torch"))
+    child = subprocess.run([sys.executable, "-c", BUNDLED_CHILD], cwd=REPO, env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert child.returncode == 0, child.stderr[-3000:]
+    assert child.stdout.strip() == "(48, 40)"
+    assert not (tmp_path / "hf").exists() and not (tmp_path / "torch").exists()  # nothing was cached
+
+
+# -- listing from the command line ------------------------------------------------------------------------
+
+def test_models_command_lists_every_zoo_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name in ZOO:
+        line = next(line for line in lines if line.split()[0] == name)
+        assert get_spec(name).title in line
+    assert "[bundled, offline]" in lines[0] and lines[0].startswith("efficientnet_lite0")
+    assert "Any timm model name with Hub weights works too" in lines[-1]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_layers_command_lists_every_layer_with_its_description(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["layers", name]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    spec = get_spec(name)
+    assert len(lines) == len(spec.layers) + 1
+    for line, layer in zip(lines, spec.layers):
+        assert line[2:].split()[0] == layer.path and line.rstrip().endswith(layer.description)
+        assert line.startswith("*") == (layer.path == spec.default_layer)
+
+
+def test_layers_command_on_an_unknown_model_exits_2_with_the_models_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["layers", "no_such_model"]) == 2
+    assert "python -m deepdream_core models" in capsys.readouterr().err
