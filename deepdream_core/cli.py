@@ -25,7 +25,7 @@ EXIT_NO_WEIGHTS = 3
 # Settings fields with a flag of the same name. Values stay text until DreamSettings.from_dict
 # reads them, so a bad value gets the same message here as in presets, share links and the API.
 _FLAGS = ("model", "octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing", "seed", "max_size",
-          "tile_size", "device", "precision", "class_target")
+          "tile_size", "device", "precision", "class_target", "class_weight", "guide_weight")
 # The same for AnimationSettings and VideoSettings (--translate X,Y sets translate_x and translate_y).
 _ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
 _VIDEO_FLAGS = ("blend", "max_frames", "max_side")

@@ -138,7 +138,8 @@ def test_noise_input_dreams_a_square_of_max_size(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("flags", [["--octave-scale", "1.3"], ["--step-size", "3"], ["--jitter", "8"],
                                    ["--smoothing", "0"], ["--tile-size", "64"], ["--device", "cpu"],
-                                   ["--precision", "fp32"], ["--model", "efficientnet_lite0"]])
+                                   ["--precision", "fp32"], ["--model", "efficientnet_lite0"],
+                                   ["--class-target", "goldfish", "--class-weight", "3"], ["--guide-weight", "2"]])
 def test_every_settings_flag_is_accepted(flags: list[str], tmp_path: Path) -> None:
     assert Image.open(dream(tmp_path, "noise", "--max-size", "40", "--steps", "1", *flags)).size == (40, 40)
 
