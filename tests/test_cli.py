@@ -177,14 +177,14 @@ def test_output_in_a_missing_folder_exits_2(photo_file: Path, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "missing" / "o.png"
     assert main(["dream", str(photo_file), "-o", str(output), *QUICK]) == EXIT_BAD_INPUT
-    assert capsys.readouterr().err == f"error: the folder {output.parent} does not exist; create it first\n"
+    assert capsys.readouterr().err == f"error: output: the folder {output.parent} does not exist; create it first\n"
 
 
 def test_missing_input_and_odd_output_type_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dream", str(tmp_path / "nothing.jpg"), "-o", str(tmp_path / "o.png"), *QUICK]) == 2
     assert "does not exist or is not a file" in capsys.readouterr().err
     assert main(["dream", "noise", "-o", str(tmp_path / "o.gif"), *QUICK]) == 2
-    assert "must end in .png, .jpg or .webp" in capsys.readouterr().err
+    assert "o.gif must end in .png, .jpg, .jpeg, .webp" in capsys.readouterr().err
 
 
 def test_a_missing_output_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
