@@ -345,19 +345,30 @@ def restore_link(request: gr.Request) -> list[Any]:
 # -- API (gradio_client) ----------------------------------------------------------------------------
 
 
+def _json_object(text: str | None, name: str, example: str) -> dict[str, Any]:
+    """An API argument that holds a JSON object; anything else is a gr.Error showing ``example``."""
+    try:
+        data = json.loads(text or "{}")
+    except json.JSONDecodeError as err:
+        raise gr.Error(f"{name}: not valid JSON ({err.msg} at character {err.pos}); "
+                       f"send an object such as {example}") from None
+    if not isinstance(data, dict):
+        raise gr.Error(f"{name}: send a JSON object such as {example}")
+    return data
+
+
+def _settings_from_json(settings_json: str | None) -> tuple[DreamSettings, Preset | None]:
+    """The API's settings: an optional "preset" to start from, then any settings by name. Raises SettingsError."""
+    data = _json_object(settings_json, "settings", '{"preset": "eyes", "steps": 12}')
+    preset = load_preset(str(data.pop("preset"))) if data.get("preset") else None
+    data.pop("preset", None)
+    return DreamSettings.from_dict(data, base=preset.settings if preset else None), preset
+
+
 def _api_inputs(photo: str | None, settings_json: str, guide: str | None, mask: str | None
                 ) -> tuple[Image.Image, DreamSettings, Image.Image | None, Image.Image | None, tuple[str, ...]]:
     try:
-        data = json.loads(settings_json or "{}")
-    except json.JSONDecodeError as err:
-        raise gr.Error(f"settings: not valid JSON ({err.msg} at character {err.pos}); "
-                       f'send an object such as {{"preset": "eyes", "steps": 12}}') from None
-    if not isinstance(data, dict):
-        raise gr.Error('settings: send a JSON object such as {"preset": "eyes", "steps": 12}')
-    try:
-        preset = load_preset(str(data.pop("preset"))) if data.get("preset") else None
-        data.pop("preset", None)
-        settings = DreamSettings.from_dict(data, base=preset.settings if preset else None)
+        settings, preset = _settings_from_json(settings_json)
         image, notices = _load_photo(photo, settings.max_size)
         guide_path = guide or (str(preset.guide) if preset and preset.guide else None)
         guide_image = _load_photo(guide_path, settings.max_size, "guide image")[0] if guide_path else None
