@@ -787,7 +787,7 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
             with gr.Row(equal_height=False):
                 with gr.Column(scale=5):
                     with gr.Row():
-                        anim_start = photo_input(label="Start from (optional: empty = noise)", height=220,
+                        anim_start = photo_input(label="Start image (optional)", height=220,
                                                  sources=["upload", "clipboard"], elem_id="anim-start")
                         with gr.Column():
                             anim_use_photo = gr.Button("Use the Photo tab's photo", size="sm", elem_id="anim-use-photo")
@@ -812,7 +812,7 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
                         anim_btn = gr.Button("🎞 Render animation", variant="primary", size="lg", elem_id="animate")
                         anim_stop = gr.Button("Stop", variant="stop", size="lg", elem_id="anim-stop")
                 with gr.Column(scale=6):
-                    anim_live = gr.Image(label="Dreaming now", type="pil", format="webp", interactive=False,
+                    anim_live = gr.Image(label="Latest frame", type="pil", format="webp", interactive=False,
                                          height=300, buttons=["fullscreen"], elem_id="anim-live")
                     anim_status = gr.Markdown("Pick a look and a motion, then press **Render animation**.",
                                               elem_id="anim-status")
@@ -843,7 +843,7 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
                         video_btn = gr.Button("🎬 Dream the video", variant="primary", size="lg", elem_id="dream-video")
                         video_stop = gr.Button("Stop", variant="stop", size="lg", elem_id="video-stop")
                 with gr.Column(scale=6):
-                    video_live = gr.Image(label="Dreaming now", type="pil", format="webp", interactive=False,
+                    video_live = gr.Image(label="Latest frame", type="pil", format="webp", interactive=False,
                                           height=300, buttons=["fullscreen"], elem_id="video-live")
                     video_status = gr.Markdown("Upload a clip, then press **Dream the video**.", elem_id="video-status")
                     video_result = gr.Video(label="Your dreamed video", interactive=False, height=300,
