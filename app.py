@@ -13,13 +13,17 @@ Environment: ``DEEPDREAM_CONCURRENCY`` (dreams run at once, default 1), ``DEEPDR
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
+import tempfile
 import time
+from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import gradio as gr
 import spaces
@@ -27,13 +31,16 @@ from gradio import processing_utils
 from PIL import Image
 
 from deepdream_core import (
-    BUNDLED_MODEL, ZOO, DeviceError, DreamProgress, DreamSettings, LayerTarget, SettingsError, UnknownModelError,
-    WeightsUnavailableError, dream_frames, get_spec,
+    BUNDLED_MODEL, ZOO, AnimationSettings, DeviceError, DreamProgress, DreamSettings, FrameProgress, LayerTarget,
+    SettingsError, UnknownModelError, VideoSettings, WeightsUnavailableError, animate, dream_frames, dream_video,
+    get_spec, load_clip,
 )
 from deepdream_core.images import MAX_FILE_BYTES, ImageInputError, load_image
 from deepdream_core.links import from_query, to_query
+from deepdream_core.motion import MOTION_RANGES
 from deepdream_core.presets import PRESETS_DIR, Preset, all_presets, load_preset
 from deepdream_core.settings import RANGES
+from deepdream_core.video import Clip, write_video
 from deepdream_core.zoo import class_index
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
@@ -345,19 +352,30 @@ def restore_link(request: gr.Request) -> list[Any]:
 # -- API (gradio_client) ----------------------------------------------------------------------------
 
 
+def _json_object(text: str | None, name: str, example: str) -> dict[str, Any]:
+    """An API argument that holds a JSON object; anything else is a gr.Error showing ``example``."""
+    try:
+        data = json.loads(text or "{}")
+    except json.JSONDecodeError as err:
+        raise gr.Error(f"{name}: not valid JSON ({err.msg} at character {err.pos}); "
+                       f"send an object such as {example}") from None
+    if not isinstance(data, dict):
+        raise gr.Error(f"{name}: send a JSON object such as {example}")
+    return data
+
+
+def _settings_from_json(settings_json: str | None) -> tuple[DreamSettings, Preset | None]:
+    """The API's settings: an optional "preset" to start from, then any settings by name. Raises SettingsError."""
+    data = _json_object(settings_json, "settings", '{"preset": "eyes", "steps": 12}')
+    preset = load_preset(str(data.pop("preset"))) if data.get("preset") else None
+    data.pop("preset", None)
+    return DreamSettings.from_dict(data, base=preset.settings if preset else None), preset
+
+
 def _api_inputs(photo: str | None, settings_json: str, guide: str | None, mask: str | None
                 ) -> tuple[Image.Image, DreamSettings, Image.Image | None, Image.Image | None, tuple[str, ...]]:
     try:
-        data = json.loads(settings_json or "{}")
-    except json.JSONDecodeError as err:
-        raise gr.Error(f"settings: not valid JSON ({err.msg} at character {err.pos}); "
-                       f'send an object such as {{"preset": "eyes", "steps": 12}}') from None
-    if not isinstance(data, dict):
-        raise gr.Error('settings: send a JSON object such as {"preset": "eyes", "steps": 12}')
-    try:
-        preset = load_preset(str(data.pop("preset"))) if data.get("preset") else None
-        data.pop("preset", None)
-        settings = DreamSettings.from_dict(data, base=preset.settings if preset else None)
+        settings, preset = _settings_from_json(settings_json)
         image, notices = _load_photo(photo, settings.max_size)
         guide_path = guide or (str(preset.guide) if preset and preset.guide else None)
         guide_image = _load_photo(guide_path, settings.max_size, "guide image")[0] if guide_path else None
@@ -384,6 +402,240 @@ def dream_stream_api(photo: str | None, settings_json: str, guide: str | None, m
         yield (_save_png(frame), "; ".join([status, *notices])) if final else (frame, status)
 
 
+# -- motion: zoom animations and videos ---------------------------------------------------------------
+
+# Caps for the public demo, lower than the CLI's: a CPU Space dreams a 384 px frame in seconds, so these
+# keep one run to minutes. Longer clips are cut and larger ones scaled down, with a notice.
+MOTION_MAX_FRAMES = min(_env_int("DEEPDREAM_MOTION_MAX_FRAMES", 48, 1), int(MOTION_RANGES["frames"].high))
+MOTION_MAX_SIDE = min(_env_int("DEEPDREAM_MOTION_MAX_SIDE", 384, 32), int(MOTION_RANGES["max_side"].high))
+SAME_AS_PHOTO_TAB = ""  # the Look dropdown's first choice: the Photo tab's look and settings
+
+
+@dataclass
+class _Render:
+    """A motion render of one browser session: what Stop needs to still save the frames dreamed so far."""
+
+    name: str  # file stem of the downloads
+    fps: float | Fraction
+    audio_from: Clip | None = None
+    frames: list[Image.Image] = field(default_factory=list)
+
+
+def clip_input(**options: Any) -> gr.Video:
+    """A video input whose uploads reach ``load_clip`` as they were sent, as a file path.
+
+    ``gr.Video`` may run the ffmpeg program on uploads (to mirror webcam clips or change the format),
+    which is not installed everywhere and would open any file before our checks; PyAV does the decoding.
+    """
+    clip = gr.Video(sources=["upload"], format=None, include_audio=True, **options)
+    clip.preprocess = _upload_path  # type: ignore[method-assign]
+    return clip
+
+
+@spaces.GPU(duration=300)
+def _animation_events(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
+                      guide: Image.Image | None) -> Iterator[FrameProgress]:
+    """GPU work of a zoom animation, under the same queue (concurrency_id "dream") as photo dreams."""
+    yield from animate(image, settings, motion, guide)
+
+
+@spaces.GPU(duration=300)
+def _video_events(clip: Clip, settings: DreamSettings, video: VideoSettings,
+                  guide: Image.Image | None) -> Iterator[FrameProgress]:
+    """GPU work of a video dream, under the same queue (concurrency_id "dream") as photo dreams."""
+    yield from dream_video(clip, settings, video, guide)
+
+
+def _capped_animation(settings: DreamSettings, motion: AnimationSettings
+                      ) -> tuple[DreamSettings, AnimationSettings, list[str]]:
+    notices = []
+    if motion.frames > MOTION_MAX_FRAMES:
+        notices.append(f"this app makes at most {MOTION_MAX_FRAMES} frames per animation; "
+                       f"rendering {MOTION_MAX_FRAMES} of the {motion.frames} asked for")
+        motion = dataclasses.replace(motion, frames=MOTION_MAX_FRAMES)
+    if settings.max_size > MOTION_MAX_SIDE:
+        notices.append(f"animations are dreamed at most {MOTION_MAX_SIDE} px on the long side here")
+        settings = settings.replace(max_size=MOTION_MAX_SIDE)
+    return settings, motion, notices
+
+
+def _capped_video(video: VideoSettings) -> VideoSettings:
+    """The clip caps of this app; ``load_clip`` adds the notice when a clip is cut or scaled down."""
+    return dataclasses.replace(video, max_frames=min(video.max_frames, MOTION_MAX_FRAMES),
+                               max_side=min(video.max_side, MOTION_MAX_SIDE))
+
+
+def _with_seed(settings: DreamSettings) -> DreamSettings:
+    """A drawn seed in place of "random", so the status can say which seed made this."""
+    return settings if settings.seed is not None else settings.replace(seed=random.randrange(int(RANGES["seed"].high)))
+
+
+def _look(look: str | None, size: float, guide: str | None, controls: tuple) -> tuple[DreamSettings, Image.Image | None]:
+    """The motion tabs' look: a preset, or everything the Photo tab is set to; at ``size`` px."""
+    if look:
+        preset = load_preset(look)
+        settings, guide = preset.settings, (str(preset.guide) if preset.guide else None)
+    else:
+        settings = settings_from_controls(*controls)
+    settings = _with_seed(settings.replace(max_size=int(size)))
+    guide_image = _load_photo(guide, settings.max_size, "guide image")[0] if guide else None
+    return settings, guide_image
+
+
+def _render(events: Iterator[FrameProgress], render: _Render,
+            progress: gr.Progress | None) -> Iterator[tuple[Image.Image, str]]:
+    """Each dreamed frame as it comes, with "frame i of N" and a rough time left; frames are kept in ``render``."""
+    first_done = None
+    try:
+        for event in events:
+            render.frames.append(event.image)
+            # Frames after the first take about the same time each (the first is a full dream, the rest feedback).
+            left = ""
+            if first_done is None:
+                first_done = time.monotonic()
+            elif event.index < event.total:
+                seconds = (time.monotonic() - first_done) / (event.index - 1) * (event.total - event.index)
+                left = f" · about {seconds:.0f} s left"
+            where = f"Frame {event.index} of {event.total}"
+            if progress is not None:
+                progress((event.index, event.total), desc=where)
+            yield event.image, f"Dreaming… {where} done{left}"
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+
+
+def _save_motion(render: _Render, suffix: str, cache_dir: str) -> str:
+    """``render``'s frames as an MP4 (with the clip's audio) or GIF file in Gradio's cache (cleaned up by delete_cache)."""
+    with tempfile.TemporaryDirectory(prefix="deepdream-") as folder:
+        path = write_video(render.frames, Path(folder) / f"{render.name}{suffix}", render.fps,
+                           audio_from=render.audio_from if suffix == ".mp4" else None)
+        return processing_utils.save_file_to_cache(path, cache_dir=cache_dir)
+
+
+def _summary(render: _Render, started: float | None, seed: int | None) -> str:
+    width, height = render.frames[-1].size
+    took = f"Done in {time.monotonic() - started:.1f} s · " if started is not None else ""
+    sound = " · with the clip's sound" if render.audio_from is not None and render.audio_from.has_audio else ""
+    seed_text = f" · seed {seed}" if seed is not None else ""
+    return f"{took}{len(render.frames)} frames · {width}×{height} px · {float(render.fps):g} fps{sound}{seed_text}"
+
+
+def _warn(notices: Iterable[str]) -> None:
+    for notice in notices:
+        gr.Warning(notice[0].upper() + notice[1:] + ".")
+
+
+def animate_ui(start: str | None, look: str | None, size: float, frames: float, zoom: float, rotate: float,
+               translate_x: float, translate_y: float, fps: float, guide: str | None, *controls: Any,
+               progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+    """Render: stream each frame into the live view, then show the MP4 and offer MP4 and GIF downloads."""
+    try:
+        settings, guide_image = _look(look, size, guide, controls)
+        motion = AnimationSettings.from_dict({"frames": _whole(frames), "zoom": zoom, "rotate": rotate,
+                                              "translate_x": translate_x, "translate_y": translate_y,
+                                              "fps": _whole(fps)})
+        settings, motion, notices = _capped_animation(settings, motion)
+        image, photo_notices = _load_photo(start, settings.max_size) if start else (None, ())
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+    _warn([*notices, *photo_notices])
+    render, started = _Render("deepdream-zoom", motion.fps), time.monotonic()
+    for frame, status in _render(_animation_events(image, settings, motion, guide_image), render, progress):
+        if len(render.frames) == 1:  # the last run's animation and downloads go away
+            yield frame, None, gr.update(value=None, visible=False), gr.update(value=None, visible=False), status, render
+        else:
+            yield frame, gr.skip(), gr.skip(), gr.skip(), status, render
+    yield (*_animation_result(render), _summary(render, started, settings.seed), None)
+
+
+def _animation_result(render: _Render) -> tuple:
+    """The last frame, the MP4 to watch, and the MP4 and GIF download buttons."""
+    mp4 = _save_motion(render, ".mp4", anim_video.GRADIO_CACHE)
+    gif = _save_motion(render, ".gif", anim_video.GRADIO_CACHE)
+    return (render.frames[-1], mp4, gr.update(value=mp4, visible=True), gr.update(value=gif, visible=True))
+
+
+def video_ui(clip_path: str | None, look: str | None, size: float, blend: float, guide: str | None,
+             *controls: Any, progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+    """Render: stream each dreamed frame into the live view, then show the MP4 with the clip's sound."""
+    if not clip_path:
+        raise gr.Error("Add a clip first: upload a short video (MP4, MOV, WebM, MKV, AVI or GIF).")
+    try:
+        settings, guide_image = _look(look, size, guide, controls)
+        video = _capped_video(VideoSettings.from_dict({"blend": blend}))
+        clip = load_clip(clip_path, settings, video)
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+    _warn(clip.notices)
+    render, started = _Render("deepdream-video", clip.fps, audio_from=clip), time.monotonic()
+    for frame, status in _render(_video_events(clip, settings, video, guide_image), render, progress):
+        yield frame, None if len(render.frames) == 1 else gr.skip(), status, render
+    mp4 = _save_motion(render, ".mp4", video_result.GRADIO_CACHE)
+    yield render.frames[-1], mp4, _summary(render, started, settings.seed), None
+
+
+def photo_tab_photo(path: str | None) -> str | None:
+    if not path:
+        raise gr.Error("The Photo tab has no photo yet: upload one here, or there first.")
+    return path
+
+
+def stop_animation_ui(render: _Render | None) -> tuple:
+    """Stop: the frames dreamed so far still become an MP4 and a GIF."""
+    if render is None or not render.frames:
+        return gr.skip(), gr.skip(), gr.skip(), "Stopped before the first frame was done.", None
+    return (*_animation_result(render)[1:], f"Stopped: kept the {_summary(render, None, None)}.", None)
+
+
+def stop_video_ui(render: _Render | None) -> tuple:
+    """Stop: the frames dreamed so far still become an MP4, with the clip's sound for as long."""
+    if render is None or not render.frames:
+        return gr.skip(), "Stopped before the first frame was done.", None
+    mp4 = _save_motion(render, ".mp4", video_result.GRADIO_CACHE)
+    return mp4, f"Stopped: kept the {_summary(render, None, None)}.", None
+
+
+def animate_api(photo: str | None, settings_json: str, motion_json: str,
+                progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+    """Zoom animation from a photo (or noise when none): each frame as it is dreamed, then the MP4 and GIF."""
+    try:
+        settings, preset = _settings_from_json(settings_json)
+        motion = AnimationSettings.from_dict(
+            _json_object(motion_json, "motion", '{"frames": 24, "zoom": 1.05, "rotate": 0.5}'))
+        settings, motion, notices = _capped_animation(_with_seed(settings), motion)
+        image, photo_notices = _load_photo(photo, settings.max_size) if photo else (None, ())
+        guide = _load_photo(str(preset.guide), settings.max_size, "guide image")[0] if preset and preset.guide else None
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+    render, started = _Render("deepdream-zoom", motion.fps), time.monotonic()
+    for frame, status in _render(_animation_events(image, settings, motion, guide), render, progress):
+        yield frame, None, None, status
+    mp4 = _save_motion(render, ".mp4", api_motion_video.GRADIO_CACHE)
+    gif = _save_motion(render, ".gif", api_motion_video.GRADIO_CACHE)
+    yield render.frames[-1], mp4, gif, "; ".join([_summary(render, started, settings.seed), *notices, *photo_notices])
+
+
+def dream_video_api(clip_path: str | None, settings_json: str, video_json: str,
+                    progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+    """Dream a clip: each frame as it is dreamed, then the MP4 (H.264, the clip's fps and audio)."""
+    if not clip_path:
+        raise gr.Error("clip: send a video file (MP4, MOV, WebM, MKV, AVI or GIF)")
+    try:
+        settings, preset = _settings_from_json(settings_json)
+        video = _capped_video(VideoSettings.from_dict(
+            _json_object(video_json, "video", '{"blend": 0.6, "max_frames": 24}')))
+        settings = _with_seed(settings)
+        clip = load_clip(clip_path, settings, video)
+        guide = _load_photo(str(preset.guide), settings.max_size, "guide image")[0] if preset and preset.guide else None
+    except USER_ERRORS as err:
+        raise gr.Error(str(err)) from None
+    render, started = _Render("deepdream-video", clip.fps, audio_from=clip), time.monotonic()
+    for frame, status in _render(_video_events(clip, settings, video, guide), render, progress):
+        yield frame, None, status
+    mp4 = _save_motion(render, ".mp4", api_motion_video.GRADIO_CACHE)
+    yield render.frames[-1], mp4, "; ".join([_summary(render, started, settings.seed), *clip.notices])
+
+
 # -- layout -------------------------------------------------------------------------------------------
 
 PRESETS = all_presets() if PRESETS_DIR.is_dir() else []
@@ -397,6 +649,26 @@ def _slider(name: str, label: str, info: str, value: float, step: float | None =
     bounds = RANGES[name]
     return gr.Slider(bounds.low, bounds.high, value=value, step=step or (1 if bounds.integer else 0.01),
                      label=label, info=info, elem_id=name.replace("_", "-"))
+
+
+def _motion_slider(name: str, label: str, info: str, value: float, elem_id: str, low: float | None = None,
+                   high: float | None = None, step: float | None = None) -> gr.Slider:
+    """A slider within motion.MOTION_RANGES (narrower where the full range is more than a person needs)."""
+    bounds = MOTION_RANGES[name]
+    return gr.Slider(max(bounds.low, low if low is not None else bounds.low),
+                     min(bounds.high, high if high is not None else bounds.high), value=value,
+                     step=step or (1 if bounds.integer else 0.01), label=label, info=info, elem_id=elem_id)
+
+
+def _motion_size(elem_id: str) -> gr.Slider:
+    return gr.Slider(min(64, MOTION_MAX_SIDE), MOTION_MAX_SIDE, value=min(256, MOTION_MAX_SIDE), step=16, label="Size (px)",
+                     info="Long side of each frame; smaller is much faster.", elem_id=elem_id)
+
+
+def _look_dropdown(elem_id: str) -> gr.Dropdown:
+    return gr.Dropdown([("Same as the Photo tab", SAME_AS_PHOTO_TAB), *[(p.title, p.name) for p in PRESETS]],
+                       value=SAME_AS_PHOTO_TAB, label="Look", elem_id=elem_id,
+                       info="Uses the look and settings of the Photo tab, or pick one of the looks here.")
 
 
 CSS = """
@@ -509,6 +781,75 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
                                       buttons=["copy"])
             page_url = gr.Textbox(visible=False)
 
+        with gr.Tab("Zoom animation", id="zoom"):
+            gr.Markdown("Dream a picture, zoom into it a little, dream again — over and over, so new dreams grow "
+                        "out of the old ones. Start from a photo, or leave it empty to grow a dream out of noise.")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=5):
+                    with gr.Row():
+                        anim_start = photo_input(label="Start image (optional)", height=220,
+                                                 sources=["upload", "clipboard"], elem_id="anim-start")
+                        with gr.Column():
+                            anim_use_photo = gr.Button("Use the Photo tab's photo", size="sm", elem_id="anim-use-photo")
+                            anim_look = _look_dropdown("anim-look")
+                            anim_size = _motion_size("anim-size")
+                    with gr.Row():
+                        anim_frames = _motion_slider("frames", "Frames", "How many pictures; more = a longer clip.",
+                                                     min(24, MOTION_MAX_FRAMES), "anim-frames", high=MOTION_MAX_FRAMES)
+                        anim_fps = _motion_slider("fps", "Frames per second", "Playback speed.", 12, "anim-fps")
+                    with gr.Row():
+                        anim_zoom = _motion_slider("zoom", "Zoom per frame", "Above 1 flies in, below 1 pulls out.",
+                                                   AnimationSettings.zoom, "anim-zoom", low=0.8, high=1.25, step=0.01)
+                        anim_rotate = _motion_slider("rotate", "Turn per frame (°)", "Positive turns to the left.",
+                                                     0.0, "anim-rotate", low=-10, high=10, step=0.5)
+                    with gr.Accordion("Drift sideways", open=False):
+                        with gr.Row():
+                            anim_tx = _motion_slider("translate_x", "Right (px per frame)", "Negative = left.",
+                                                     0.0, "anim-translate-x", low=-16, high=16, step=0.5)
+                            anim_ty = _motion_slider("translate_y", "Down (px per frame)", "Negative = up.",
+                                                     0.0, "anim-translate-y", low=-16, high=16, step=0.5)
+                    with gr.Row():
+                        anim_btn = gr.Button("🎞 Render animation", variant="primary", size="lg", elem_id="animate")
+                        anim_stop = gr.Button("Stop", variant="stop", size="lg", elem_id="anim-stop")
+                with gr.Column(scale=6):
+                    anim_live = gr.Image(label="Latest frame", type="pil", format="webp", interactive=False,
+                                         height=300, buttons=["fullscreen"], elem_id="anim-live")
+                    anim_status = gr.Markdown("Pick a look and a motion, then press **Render animation**.",
+                                              elem_id="anim-status")
+                    anim_video = gr.Video(label="Your animation", interactive=False, autoplay=True, loop=True,
+                                          height=300, elem_id="anim-video")
+                    with gr.Row():
+                        anim_mp4 = gr.DownloadButton("⬇ Download MP4", visible=False, elem_id="anim-mp4")
+                        anim_gif = gr.DownloadButton("⬇ Download GIF", visible=False, elem_id="anim-gif")
+            anim_render = gr.State(None)
+
+        with gr.Tab("Video", id="video"):
+            gr.Markdown(f"Upload a short clip and every frame is dreamed. Each frame starts from the last dream, moved "
+                        f"along with the picture, so the patterns stay on things instead of flickering. The sound is "
+                        f"kept. **Limits here:** the first {MOTION_MAX_FRAMES} frames (about "
+                        f"{MOTION_MAX_FRAMES / 24:.0f} s at 24 fps), at most {MOTION_MAX_SIDE} px; longer clips are "
+                        f"cut and larger ones scaled down.")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=5):
+                    video_clip = clip_input(label="Your clip", height=260, elem_id="video-clip")
+                    video_look = _look_dropdown("video-look")
+                    with gr.Row():
+                        video_size = _motion_size("video-size")
+                        video_blend = _motion_slider(
+                            "blend", "Steadiness", "How much of the last dream each frame keeps: higher = calmer "
+                            "patterns that stick to things; 0 = every frame dreamed on its own (flickers).",
+                            VideoSettings.blend, "video-blend", step=0.05)
+                    with gr.Row():
+                        video_btn = gr.Button("🎬 Dream the video", variant="primary", size="lg", elem_id="dream-video")
+                        video_stop = gr.Button("Stop", variant="stop", size="lg", elem_id="video-stop")
+                with gr.Column(scale=6):
+                    video_live = gr.Image(label="Latest frame", type="pil", format="webp", interactive=False,
+                                          height=300, buttons=["fullscreen"], elem_id="video-live")
+                    video_status = gr.Markdown("Upload a clip, then press **Dream the video**.", elem_id="video-status")
+                    video_result = gr.Video(label="Your dreamed video", interactive=False, height=300,
+                                            buttons=["download"], elem_id="video-result")
+            video_render = gr.State(None)
+
     # The API: one photo, settings as JSON, optional guide and mask (white = dream). Not shown in the page.
     with gr.Column(visible=False):
         api_photo = photo_input(label="photo")
@@ -517,6 +858,13 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
         api_mask = photo_input(label="mask")
         api_result = gr.Image(label="dream", type="filepath", image_mode=None, format="png")
         api_status = gr.Textbox(label="status")
+        # Motion: a clip, and the motion (animate) or video (dream_video) settings as JSON.
+        api_clip = clip_input(label="clip")
+        api_motion = gr.Textbox(label="motion_json", value="{}")
+        api_video_json = gr.Textbox(label="video_json", value="{}")
+        api_frame = gr.Image(label="frame", type="pil", format="png")
+        api_motion_video = gr.Video(label="video")
+        api_gif = gr.File(label="gif")
 
     # -- wiring ---------------------------------------------------------------------------------------
     CONTROLS = [model, layer, layer_weight, channels, extra_layers, class_target, class_weight, guide_weight,
@@ -550,6 +898,31 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
     gr.Button(visible=False).click(dream_api, api_inputs, [api_result, api_status], api_name="dream",
                                    concurrency_id="dream")
     gr.Button(visible=False).click(dream_stream_api, api_inputs, [api_result, api_status], api_name="dream_stream",
+                                   concurrency_id="dream")
+
+    # Motion tabs: the same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
+    look_inputs = [guide, *CONTROLS]
+    anim_use_photo.click(photo_tab_photo, photo, anim_start, concurrency_limit=None, api_visibility="private")
+    anim_event = anim_btn.click(
+        animate_ui, [anim_start, anim_look, anim_size, anim_frames, anim_zoom, anim_rotate, anim_tx, anim_ty, anim_fps,
+                     *look_inputs],
+        [anim_live, anim_video, anim_mp4, anim_gif, anim_status, anim_render], concurrency_id="dream",
+        show_progress="minimal", show_progress_on=[anim_status], api_visibility="private")
+    anim_stop.click(None, None, None, cancels=[anim_event], api_visibility="private").then(
+        stop_animation_ui, anim_render, [anim_video, anim_mp4, anim_gif, anim_status, anim_render],
+        concurrency_limit=None, api_visibility="private")
+    video_event = video_btn.click(
+        video_ui, [video_clip, video_look, video_size, video_blend, *look_inputs],
+        [video_live, video_result, video_status, video_render], concurrency_id="dream", show_progress="minimal",
+        show_progress_on=[video_status], api_visibility="private")
+    video_stop.click(None, None, None, cancels=[video_event], api_visibility="private").then(
+        stop_video_ui, video_render, [video_result, video_status, video_render], concurrency_limit=None,
+        api_visibility="private")
+    gr.Button(visible=False).click(animate_api, [api_photo, api_settings, api_motion],
+                                   [api_frame, api_motion_video, api_gif, api_status], api_name="animate",
+                                   concurrency_id="dream")
+    gr.Button(visible=False).click(dream_video_api, [api_clip, api_settings, api_video_json],
+                                   [api_frame, api_motion_video, api_status], api_name="dream_video",
                                    concurrency_id="dream")
 
 demo.queue(default_concurrency_limit=_env_int("DEEPDREAM_CONCURRENCY", 1, 1),

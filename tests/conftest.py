@@ -46,5 +46,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
 
     workdir = tmp_path_factory.mktemp("app")
     presets = write_test_presets(workdir / "presets")
-    with running_app(workdir, {"DEEPDREAM_PRESETS": str(presets)}) as server:
+    # A low frame cap, so a short generated clip is over it (the app's default is 48 frames).
+    env = {"DEEPDREAM_PRESETS": str(presets), "DEEPDREAM_MOTION_MAX_FRAMES": "6"}
+    with running_app(workdir, env) as server:
         yield server

@@ -121,3 +121,18 @@ def test_stop_ends_a_run_and_keeps_the_last_frame(page: Page, app_server, cat_pn
     expect(page.locator("#status")).to_contain_text("Stopped")
     expect(page.locator("#dream-result img")).to_have_attribute("src", re.compile(r"."))
     screenshot(page, "stopped")
+
+
+def test_video_tab_dreams_an_uploaded_clip_and_plays_it(page: Page, app_server, tmp_path: Path) -> None:
+    from clips import make_clip
+
+    open_app(page, app_server.url)
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-clip input[type=file]").set_input_files(str(make_clip(tmp_path / "pan.mp4", frames=4)))
+    page.locator("#video-look input").click()
+    page.get_by_role("option", name="Quick eyes").click()
+    page.locator("#dream-video").click()
+    expect(page.locator("#video-status")).to_contain_text("with the clip's sound", timeout=DREAM_WAIT_MS)
+    expect(page.locator("#video-result video")).to_have_attribute("src", re.compile(r"deepdream-video\.mp4$"))
+    expect(page.locator("#video-live img")).to_be_visible()
+    screenshot(page, "video-dreamed")

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from clips import FPS, FRAMES, PAN, SIZE, make_clip, shapes_at
 from conftest import skimage_photo
 from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.cli import EXIT_BAD_INPUT, main
@@ -21,44 +22,8 @@ from deepdream_core.flow import optical_flow, reliable
 from deepdream_core.motion import AnimationSettings, VideoSettings, animate, dream_video, transform_frame
 from deepdream_core.video import VideoInputError, read_clip, write_gif, write_mp4
 
-# The test clip: a texture panning by PAN pixels per frame (so its motion is known exactly), with a
-# disc and a square moving on their own over it, and a sine tone.
-SIZE, FRAMES, FPS, PAN = (64, 48), 8, 8, (2, 2)
 # Tiny dreams: one octave at clip size, strong enough steps that the dream dominates the frame.
 TINY = DreamSettings(max_size=64, octaves=1, steps=6, step_size=4, device="cpu")
-
-
-def shapes_at(index: int) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
-    """Centre of the disc and corners of the square in frame ``index``."""
-    return (10 + 3 * index, 24), (40, 4 + 2 * index, 52, 16 + 2 * index)
-
-
-def make_clip(path: Path, frames: int = FRAMES, audio: str | None = "aac") -> Path:
-    width, height = SIZE
-    rng = np.random.default_rng(0)
-    # A smooth texture (cells of ~10 px): fine colour noise would not survive H.264's halved chroma.
-    texture = cv2.resize(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8),
-                         (width + frames * PAN[0] + 8, height + frames * PAN[1] + 8), interpolation=cv2.INTER_CUBIC)
-    with av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=FPS)
-        video.width, video.height, video.pix_fmt, video.options = width, height, "yuv420p", {"crf": "10"}
-        sound = out.add_stream(audio, rate=16000, layout="mono") if audio else None
-        for index in range(frames):
-            x, y = 4 + index * PAN[0], 4 + index * PAN[1]
-            frame = texture[y:y + height, x:x + width].copy()
-            disc, square = shapes_at(index)
-            cv2.circle(frame, disc, 7, (255, 240, 0), -1)
-            cv2.rectangle(frame, square[:2], square[2:], (0, 0, 255), -1)
-            out.mux(video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        out.mux(video.encode())
-        if sound is not None:
-            seconds = np.arange(16000 * frames // FPS) / 16000
-            tone = av.AudioFrame.from_ndarray((0.3 * np.sin(2 * np.pi * 440 * seconds)).astype(np.float32)[None],
-                                              format="fltp", layout="mono")
-            tone.sample_rate, tone.pts = 16000, 0
-            out.mux(sound.encode(tone))
-            out.mux(sound.encode())
-    return path
 
 
 def instability(frames: list[Image.Image]) -> float:
