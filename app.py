@@ -190,10 +190,16 @@ def _dream_events(image: Image.Image, settings: DreamSettings, guide: Image.Imag
                             preview_size=PREVIEW_SIZE)
 
 
-def _load_photo(path: str | None, max_size: int, what: str = "photo") -> tuple[Image.Image, tuple[str, ...]]:
+def _load_photo(path: str | None, max_size: int | None, what: str = "photo") -> tuple[Image.Image, tuple[str, ...]]:
     if not path:
         raise gr.Error(f"Add a {what} first: upload one, paste it, or take one with the webcam.")
-    loaded = load_image(path, max_size=max_size)
+    try:
+        loaded = load_image(path, max_size=max_size)
+    except ImageInputError as err:
+        if what == "photo":
+            raise
+        # Say which of the uploads is wrong: "the file is empty" alone would point at the photo.
+        raise ImageInputError(f"{what}: {err}") from None
     return loaded.image, loaded.notices
 
 
@@ -361,7 +367,7 @@ def _api_inputs(photo: str | None, settings_json: str, guide: str | None, mask: 
         image, notices = _load_photo(photo, settings.max_size)
         guide_path = guide or (str(preset.guide) if preset and preset.guide else None)
         guide_image = _load_photo(guide_path, settings.max_size, "guide image")[0] if guide_path else None
-        mask_image = load_image(mask).image.convert("L").resize(image.size) if mask else None
+        mask_image = _load_photo(mask, None, "mask")[0].convert("L").resize(image.size) if mask else None
     except USER_ERRORS as err:
         raise gr.Error(str(err)) from None
     return image, settings, guide_image, mask_image, notices
