@@ -66,11 +66,48 @@ def photo_input(**options: Any) -> gr.Image:
     """
     image = gr.Image(type="filepath", image_mode=None, **options)
     image.preprocess = _upload_path  # type: ignore[method-assign]
-    return image
+    return uploads_only(image)
 
 
 def _upload_path(payload: Any) -> str | None:
     return None if payload is None or payload.path is None else str(payload.path)
+
+
+def uploads_only(component: gr.components.Component) -> gr.components.Component:
+    """Make a file input refuse any file that was not uploaded to this server.
+
+    Gradio checks that an input file was uploaded only when the request marks it as a file
+    (``"meta": {"_type": "gradio.FileData"}``); a bare ``{"path": "/some/server/file.png"}`` reaches
+    ``preprocess`` unchecked (Gradio 6.31), and any image on the server could be dreamed and sent
+    back. Here every path in the input must lie in Gradio's upload folder, or the request is
+    refused before anything is opened, with one message whether or not the file exists.
+    """
+    preprocess = component.preprocess
+    uploads = Path(component.GRADIO_CACHE).resolve()
+    name = component.label or "file"
+
+    def checked(payload: Any) -> Any:
+        for path in _paths_in(payload.model_dump() if hasattr(payload, "model_dump") else payload):
+            if not Path(path).resolve().is_relative_to(uploads):
+                raise gr.Error(f"{name}: not an uploaded file. Upload the image (with gradio_client: "
+                               f"handle_file(path)); paths on the server are not read")
+        return preprocess(payload)
+
+    component.preprocess = checked  # type: ignore[method-assign]
+    return component
+
+
+def _paths_in(data: Any) -> Iterator[str]:
+    """Every ``"path"`` string in a file input's payload (an image, or an editor's background and layers)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "path" and isinstance(value, str):
+                yield value
+            else:
+                yield from _paths_in(value)
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _paths_in(item)
 
 
 # -- settings <-> controls ----------------------------------------------------------------------------
@@ -514,6 +551,10 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
                                       placeholder="A link to these settings appears here", elem_id="link",
                                       buttons=["copy"])
             page_url = gr.Textbox(visible=False)
+
+    # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
+    # "meta" on the files inside an editor's value, so a bare path there fails validation.)
+    uploads_only(result)
 
     # The API: one photo, settings as JSON, optional guide and mask (white = dream). Not shown in the page.
     with gr.Column(visible=False):
