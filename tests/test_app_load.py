@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -132,10 +133,11 @@ def test_cancelled_runs_free_what_they_held(server: AppServer, tmp_path: Path) -
             assert status.startswith("Dreaming")
             break
         assert job.cancel()
-        for _ in range(10_000):  # bounded: lets the client notice the end of the stream
+        for _ in range(1200):  # bounded (at most 10 min): lets the client notice the end of the stream
             if job.done():
                 break
             job.status()
+            time.sleep(0.5)
         assert job.done() and not any(status.startswith("Done") for _, status in job.outputs())
         result, status = client.predict(handle_file(str(photo)), settings_of(cycle), None, None, api_name="/dream")
         side = 40 + 2 * cycle
