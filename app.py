@@ -73,11 +73,48 @@ def photo_input(**options: Any) -> gr.Image:
     """
     image = gr.Image(type="filepath", image_mode=None, **options)
     image.preprocess = _upload_path  # type: ignore[method-assign]
-    return image
+    return uploads_only(image)
 
 
 def _upload_path(payload: Any) -> str | None:
     return None if payload is None or payload.path is None else str(payload.path)
+
+
+def uploads_only(component: gr.components.Component) -> gr.components.Component:
+    """Make a file input refuse any file that was not uploaded to this server.
+
+    Gradio checks that an input file was uploaded only when the request marks it as a file
+    (``"meta": {"_type": "gradio.FileData"}``); a bare ``{"path": "/some/server/file.png"}`` reaches
+    ``preprocess`` unchecked (Gradio 6.31), and any image on the server could be dreamed and sent
+    back. Here every path in the input must lie in Gradio's upload folder, or the request is
+    refused before anything is opened, with one message whether or not the file exists.
+    """
+    preprocess = component.preprocess
+    uploads = Path(component.GRADIO_CACHE).resolve()
+    name = component.label or "file"
+
+    def checked(payload: Any) -> Any:
+        for path in _paths_in(payload.model_dump() if hasattr(payload, "model_dump") else payload):
+            if not Path(path).resolve().is_relative_to(uploads):
+                raise gr.Error(f"{name}: not an uploaded file. Upload the image (with gradio_client: "
+                               f"handle_file(path)); paths on the server are not read")
+        return preprocess(payload)
+
+    component.preprocess = checked  # type: ignore[method-assign]
+    return component
+
+
+def _paths_in(data: Any) -> Iterator[str]:
+    """Every ``"path"`` string in a file input's payload (an image, or an editor's background and layers)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "path" and isinstance(value, str):
+                yield value
+            else:
+                yield from _paths_in(value)
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _paths_in(item)
 
 
 # -- settings <-> controls ----------------------------------------------------------------------------
@@ -197,10 +234,16 @@ def _dream_events(image: Image.Image, settings: DreamSettings, guide: Image.Imag
                             preview_size=PREVIEW_SIZE)
 
 
-def _load_photo(path: str | None, max_size: int, what: str = "photo") -> tuple[Image.Image, tuple[str, ...]]:
+def _load_photo(path: str | None, max_size: int | None, what: str = "photo") -> tuple[Image.Image, tuple[str, ...]]:
     if not path:
         raise gr.Error(f"Add a {what} first: upload one, paste it, or take one with the webcam.")
-    loaded = load_image(path, max_size=max_size)
+    try:
+        loaded = load_image(path, max_size=max_size)
+    except ImageInputError as err:
+        if what == "photo":
+            raise
+        # Say which of the uploads is wrong: "the file is empty" alone would point at the photo.
+        raise ImageInputError(f"{what}: {err}") from None
     return loaded.image, loaded.notices
 
 
@@ -379,7 +422,7 @@ def _api_inputs(photo: str | None, settings_json: str, guide: str | None, mask: 
         image, notices = _load_photo(photo, settings.max_size)
         guide_path = guide or (str(preset.guide) if preset and preset.guide else None)
         guide_image = _load_photo(guide_path, settings.max_size, "guide image")[0] if guide_path else None
-        mask_image = load_image(mask).image.convert("L").resize(image.size) if mask else None
+        mask_image = _load_photo(mask, None, "mask")[0].convert("L").resize(image.size) if mask else None
     except USER_ERRORS as err:
         raise gr.Error(str(err)) from None
     return image, settings, guide_image, mask_image, notices
@@ -429,7 +472,8 @@ def clip_input(**options: Any) -> gr.Video:
     """
     clip = gr.Video(sources=["upload"], format=None, include_audio=True, **options)
     clip.preprocess = _upload_path  # type: ignore[method-assign]
-    return clip
+    # Gradio 6.31 already refuses a clip's bare server path (FileData needs "meta"); this keeps it so if that changes.
+    return uploads_only(clip)
 
 
 @spaces.GPU(duration=300)
@@ -849,6 +893,10 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
                     video_result = gr.Video(label="Your dreamed video", interactive=False, height=300,
                                             buttons=["download"], elem_id="video-result")
             video_render = gr.State(None)
+
+    # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
+    # "meta" on the files inside an editor's value, so a bare path there fails validation.)
+    uploads_only(result)
 
     # The API: one photo, settings as JSON, optional guide and mask (white = dream). Not shown in the page.
     with gr.Column(visible=False):

@@ -95,3 +95,64 @@ def running_app(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Ap
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def rss_mb(server: AppServer) -> float:
+    """The server process's resident memory (VmRSS), in MB."""
+    for line in Path(f"/proc/{server.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS line in /proc/PID/status")
+
+
+def config(server: AppServer) -> dict:
+    with urllib.request.urlopen(server.url + "config", timeout=30) as response:
+        return json.loads(response.read())
+
+
+def queue_call(server: AppServer, fn_name: str, data: list, query: str = "") -> dict:
+    """Call an event handler the way the browser does (``queue/join`` then the event stream), by function name.
+
+    gradio_client cannot call the app's private (browser-only) handlers, but anyone can post to
+    them like the page does, so the security tests do too. ``query`` is the page's query string,
+    which the page sends along (share links are read from it). Returns the ``process_completed``
+    message: ``output`` holds ``data`` or ``error``.
+    """
+    import uuid
+
+    import httpx
+
+    names = [dep["api_name"] for dep in config(server)["dependencies"]]
+    session = uuid.uuid4().hex
+    join = httpx.post(f"{server.url}gradio_api/queue/join" + (f"?{query}" if query else ""), timeout=60,
+                      json={"data": data, "fn_index": names.index(fn_name), "session_hash": session,
+                            "event_data": None, "trigger_id": None})
+    join.raise_for_status()
+    with httpx.stream("GET", f"{server.url}gradio_api/queue/data", params={"session_hash": session},
+                      timeout=300) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    return message
+    raise RuntimeError(f"the event stream for {fn_name} ended without a result")
+
+
+def api_call(server: AppServer, api_name: str, data: list) -> tuple[str, dict | list | None]:
+    """Call a public endpoint with raw HTTP (``/gradio_api/call/NAME``), sending ``data`` exactly as given.
+
+    Returns the last event's kind (``complete`` or ``error``) and its data.
+    """
+    import httpx
+
+    posted = httpx.post(f"{server.url}gradio_api/call/{api_name}", json={"data": data}, timeout=60)
+    posted.raise_for_status()
+    event, payload = "", None
+    with httpx.stream("GET", f"{server.url}gradio_api/call/{api_name}/{posted.json()['event_id']}",
+                      timeout=300) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                payload = json.loads(line[5:])
+    return event, payload
