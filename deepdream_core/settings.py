@@ -8,7 +8,7 @@ everywhere: a :class:`SettingsError` naming the field and what is allowed.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 DEVICES = ("auto", "cpu", "cuda", "mps")

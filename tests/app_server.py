@@ -38,29 +38,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_test_presets(folder: Path) -> Path:
-    """Small, fast presets made from scikit-image photos: a layer look, a guide-image look, a class look."""
-    from conftest import skimage_photo
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("coffee", "rocket", "astronaut"):
-        skimage_photo(name, 96).save(folder / f"{name}.jpg")
-    presets = {
-        "quick-eyes": {"title": "Quick eyes", "description": "Eyes, fast.", "family": "creatures", "order": 10,
-                       "thumbnail": "coffee.jpg",
-                       "settings": {"layers": [{"layer": "blocks.3", "weight": 1.0}], "steps": 4, "octaves": 2}},
-        "guided": {"title": "Guided", "description": "Textures of a guide photo.", "family": "guide", "order": 20,
-                   "thumbnail": "rocket.jpg", "guide": "astronaut.jpg",
-                   "settings": {"steps": 3, "octaves": 2, "guide_weight": 2.0}},
-        "tabby": {"title": "Tabby", "description": "More cat.", "family": "class", "order": 30,
-                  "thumbnail": "astronaut.jpg",
-                  "settings": {"steps": 3, "octaves": 2, "class_target": "tabby cat", "class_weight": 3.0}},
-    }
-    for name, data in presets.items():
-        (folder / f"{name}.json").write_text(json.dumps(data))
-    return folder
-
-
 @contextmanager
 def running_app(workdir: Path, env: dict[str, str] | None = None) -> Iterator[AppServer]:
     """Start ``python app.py``; wait until it answers; kill it (and only it) at the end."""

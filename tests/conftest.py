@@ -41,12 +41,11 @@ def tiny_cnn() -> nn.Module:
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory):
-    """The real app (``python app.py``) with small test presets, shared by the API and browser tests."""
-    from app_server import running_app, write_test_presets
+    """The real app (``python app.py``) with the shipped presets, shared by the API and browser tests."""
+    from app_server import running_app
 
     workdir = tmp_path_factory.mktemp("app")
-    presets = write_test_presets(workdir / "presets")
     # A low frame cap, so a short generated clip is over it (the app's default is 48 frames).
-    env = {"DEEPDREAM_PRESETS": str(presets), "DEEPDREAM_MOTION_MAX_FRAMES": "6"}
+    env = {"DEEPDREAM_MOTION_MAX_FRAMES": "6"}
     with running_app(workdir, env) as server:
         yield server

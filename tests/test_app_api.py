@@ -34,7 +34,7 @@ def dream(client: Client, photo: Path, settings: dict) -> tuple[str, str]:
 
 
 def test_a_preset_dreams_the_photo_at_its_size(client: Client, cat_png: Path) -> None:
-    result, status = dream(client, cat_png, {"preset": "quick-eyes"})
+    result, status = dream(client, cat_png, {"preset": "eyes"})
     original = Image.open(cat_png).convert("RGB")
     dreamed = Image.open(result)
     assert dreamed.format == "PNG" and dreamed.size == original.size
@@ -44,7 +44,7 @@ def test_a_preset_dreams_the_photo_at_its_size(client: Client, cat_png: Path) ->
 
 
 def test_stream_yields_previews_then_the_full_size_result(client: Client, cat_png: Path) -> None:
-    job = client.submit(handle_file(str(cat_png)), json.dumps({"preset": "quick-eyes", "steps": 12, "octaves": 3}),
+    job = client.submit(handle_file(str(cat_png)), json.dumps({"preset": "eyes", "steps": 12, "octaves": 3}),
                         None, None, api_name="/dream_stream")
     final, status = job.result(timeout=300)
     outputs = job.outputs()
@@ -55,7 +55,7 @@ def test_stream_yields_previews_then_the_full_size_result(client: Client, cat_pn
 
 
 def test_cancel_ends_a_run_and_the_next_run_works(client: Client, cat_png: Path) -> None:
-    slow = {"preset": "quick-eyes", "steps": 100, "octaves": 4}
+    slow = {"preset": "eyes", "steps": 100, "octaves": 4}
     job = client.submit(handle_file(str(cat_png)), json.dumps(slow), None, None, api_name="/dream_stream")
     for _frame, status in job:  # wait for the first preview: the run is under way
         assert status.startswith("Dreaming")
@@ -64,7 +64,7 @@ def test_cancel_ends_a_run_and_the_next_run_works(client: Client, cat_png: Path)
     while not job.done():
         job.status()  # lets the client notice the end of the stream
     assert not any(status.startswith("Done") for _, status in job.outputs())
-    result, status = dream(client, cat_png, {"preset": "quick-eyes", "steps": 2})
+    result, status = dream(client, cat_png, {"preset": "eyes", "steps": 2})
     assert status.startswith("Done") and Image.open(result).size == Image.open(cat_png).size
 
 

@@ -122,12 +122,21 @@ def test_a_photo_over_max_size_is_downscaled_with_a_notice_in_the_status(client:
 
 
 def test_sliders_take_their_bounds_from_ranges(app_server) -> None:
-    """The page's sliders (from the app's /config) offer exactly what DreamSettings accepts."""
+    """The page's sliders (from the app's /config) offer exactly what DreamSettings accepts, and the
+    motion tabs' sliders stay inside what the motion settings accept."""
+    from deepdream_core.motion import MOTION_RANGES
+
     components = config(app_server)["components"]
     sliders = {c["props"]["elem_id"].replace("-", "_"): c["props"] for c in components if c["type"] == "slider"}
-    assert set(sliders) == {"octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing", "max_size",
-                            "tile_size", "layer_weight", "class_weight", "guide_weight"}
-    for name, props in sliders.items():
+    photo = {name: props for name, props in sliders.items() if name in RANGES}
+    assert set(photo) == {"octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing", "max_size",
+                          "tile_size", "layer_weight", "class_weight", "guide_weight"}
+    for name, props in photo.items():
         assert (props["minimum"], props["maximum"]) == (RANGES[name].low, RANGES[name].high), name
+    motion = {name.split("_", 1)[1]: props for name, props in sliders.items() if name not in RANGES}
+    assert set(motion) == {"frames", "fps", "zoom", "rotate", "translate_x", "translate_y", "blend", "size"}
+    motion["max_side"] = motion.pop("size")
+    for name, props in motion.items():
+        assert MOTION_RANGES[name].low <= props["minimum"] < props["maximum"] <= MOTION_RANGES[name].high, name
     seed = next(c["props"] for c in components if c["props"].get("elem_id") == "seed")
     assert (seed["minimum"], seed["maximum"]) == (RANGES["seed"].low, RANGES["seed"].high)

@@ -18,7 +18,7 @@ from gradio_client.exceptions import AppError
 from gradio_client.utils import QueueError
 from PIL import Image
 
-from app_server import AppServer, rss_mb, running_app, write_test_presets
+from app_server import AppServer, rss_mb, running_app
 from tests.conftest import skimage_photo
 from tests.odd_images import colour_distance
 
@@ -37,8 +37,7 @@ CANCEL_RSS_MARGIN_MB = 60
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     workdir = tmp_path_factory.mktemp("loaded-app")
-    env = {"DEEPDREAM_PRESETS": str(write_test_presets(workdir / "presets")),
-           "DEEPDREAM_CONCURRENCY": str(CONCURRENCY), "DEEPDREAM_QUEUE_SIZE": str(QUEUE_SIZE),
+    env = {"DEEPDREAM_CONCURRENCY": str(CONCURRENCY), "DEEPDREAM_QUEUE_SIZE": str(QUEUE_SIZE),
            "HF_HUB_OFFLINE": "1", "HF_HOME": str(workdir / "hf")}
     with running_app(workdir, env) as server:
         yield server

@@ -37,13 +37,13 @@ def secret_photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     "gradio_api/file=..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd", "gradio_api/file/etc/passwd", "file=/etc/passwd",
     f"gradio_api/file={REPO}/app.py", "gradio_api/file=app.py", "gradio_api/file=./README.md",
     "gradio_api/file=deepdream_core/images.py", "gradio_api/file=/proc/self/environ", "static/../app.py",
-    "gradio_api/file={presets}/../app-server.log", "gradio_api/file={presets}/%2e%2e/app-server.log",
+    "gradio_api/file={presets}/../app.py", "gradio_api/file={presets}/%2e%2e/app.py",
     "gradio_api/file={cache}/../app-server.log", "gradio_api/file={secret}",
 ])
 def test_file_routes_refuse_everything_outside_the_apps_folders(app_server, secret_photo: Path,
                                                                 route: str) -> None:
     workdir = app_server.log.parent
-    path = route.format(presets=workdir / "presets", cache=workdir / "gradio-cache", secret=secret_photo)
+    path = route.format(presets=REPO / "presets", cache=workdir / "gradio-cache", secret=secret_photo)
     status, body = raw_get(app_server, path)
     if path.startswith("gradio_api/file"):  # the file route itself answered, and refused
         assert status == 403 and body.startswith(b'{"detail":"File not allowed: '), (path, status, body[:200])
@@ -66,7 +66,7 @@ def raw_get(app_server, path: str) -> tuple[int, bytes]:
 
 def test_file_route_serves_the_allowed_folders(app_server) -> None:
     """The control for the test above: a preset thumbnail and an uploaded file are served."""
-    thumbnail = app_server.log.parent / "presets" / "coffee.jpg"
+    thumbnail = REPO / "presets" / "brush-strokes.jpg"
     assert raw_get(app_server, f"gradio_api/file={thumbnail}") == (200, thumbnail.read_bytes())
 
 

@@ -71,8 +71,8 @@ def test_upload_pick_a_look_dream_and_share(page: Page, app_server, cat_png: Pat
     open_app(page, app_server.url)
     upload(page, cat_png)
     page.locator("#preset-gallery button.thumbnail-item").first.click()
-    expect(page.locator("#preset input")).to_have_value("Quick eyes")
-    expect(page.locator("#preset-about")).to_contain_text("Eyes, fast.")
+    expect(page.locator("#preset input")).to_have_value("Brush strokes")
+    expect(page.locator("#preset-about")).to_contain_text("brush strokes and hatching")
 
     page.locator("#dream").click()
     expect(page.locator("#status")).to_contain_text("Done", timeout=DREAM_WAIT_MS)
@@ -83,16 +83,16 @@ def test_upload_pick_a_look_dream_and_share(page: Page, app_server, cat_png: Pat
     screenshot(page, "dreamed")
 
     page.locator("#copy-link").click()
-    expect(page.locator("#link textarea, #link input").first).to_have_value(re.compile(r"\?preset=quick-eyes$"))
+    expect(page.locator("#link textarea, #link input").first).to_have_value(re.compile(r"\?preset=brush-strokes$"))
 
 
 def test_a_share_link_restores_the_controls(page: Page, app_server) -> None:
-    open_app(page, app_server.url + "?preset=tabby&steps=7&octave_scale=1.6&layers=blocks.2:0.5")
-    expect(page.locator("#preset input")).to_have_value("Tabby")
+    open_app(page, app_server.url + "?preset=more-cat&steps=7&octave_scale=1.6&layers=blocks.2:0.5")
+    expect(page.locator("#preset input")).to_have_value("Make it a cat")
     expect(page.locator("#layer input")).to_have_value(re.compile(r"^blocks\.2 — "))
     open_advanced(page)
     expect(page.locator("#steps input[type=number]")).to_have_value("7")
-    expect(page.locator("#octaves input[type=number]")).to_have_value("2")  # from the preset
+    expect(page.locator("#octaves input[type=number]")).to_have_value("5")  # from the preset
     expect(page.locator("#octave-scale input[type=number]")).to_have_value("1.6")
     expect(page.locator("#layer-weight input[type=number]")).to_have_value("0.5")
     expect(page.locator("#class-target input")).to_have_value("tabby, tabby cat")
@@ -130,7 +130,7 @@ def test_video_tab_dreams_an_uploaded_clip_and_plays_it(page: Page, app_server, 
     page.get_by_role("tab", name="Video").click()
     page.locator("#video-clip input[type=file]").set_input_files(str(make_clip(tmp_path / "pan.mp4", frames=4)))
     page.locator("#video-look input").click()
-    page.get_by_role("option", name="Quick eyes").click()
+    page.get_by_role("option", name="Eyes everywhere").click()
     page.locator("#dream-video").click()
     expect(page.locator("#video-status")).to_contain_text("with the clip's sound", timeout=DREAM_WAIT_MS)
     expect(page.locator("#video-result video")).to_have_attribute("src", re.compile(r"deepdream-video\.mp4$"))
