@@ -47,6 +47,9 @@ class ModelSpec:
     # Names of the 1000 ImageNet classes, in logit order; None when the model has no classifier.
     class_names: Callable[[], list[str]] | None
     download_mb: int = 0  # 0: nothing to download
+    # Whether precision="auto" may run this network in bf16/fp16. bench/run.py's "precision" check
+    # measures, per network, how closely a low-precision dream tracks fp32 and whether it is faster.
+    mixed_precision: bool = True
 
     def layer_description(self, path: str) -> str:
         return next((layer.description for layer in self.layers if layer.path == path), "")
@@ -114,6 +117,10 @@ ZOO: dict[str, ModelSpec] = {
             ),
             default_layer="blocks.4",
             class_names=_timm_class_names,
+            # bf16 tracks fp32 (about 2% on the loss) but is not measurably faster on depthwise
+            # convolutions (bench/run.py: within noise, at best 10%), and fp32 keeps a share link's
+            # picture the same on CPUs with and without bf16 instructions.
+            mixed_precision=False,
         ),
         ModelSpec(
             name="googlenet",
