@@ -271,7 +271,9 @@ class Dreamer:
                 if octave_mask is not None:
                     grad = grad * octave_mask
                 # Normalized step: every step changes pixels by step_size grey levels on average.
-                img = (img + (settings.step_size / 255) * grad / (grad.abs().mean() + 1e-8)).clamp(0, 1)
+                # In place (img and grad are this run's own): no full-size temporaries on large images.
+                mean_magnitude = grad.abs().mean() + 1e-8
+                img.add_(grad.mul_(settings.step_size / 255).div_(mean_magnitude)).clamp_(0, 1)
                 done += 1
                 preview = None
                 if preview_every and done % preview_every == 0 and done < total:
