@@ -117,8 +117,9 @@ ZOO: dict[str, ModelSpec] = {
             ),
             default_layer="blocks.4",
             class_names=_timm_class_names,
-            # bf16 tracks fp32 (about 2% on the loss) but is not measurably faster on depthwise
-            # convolutions (bench/run.py: within noise, at best 10%), and fp32 keeps a share link's
+            # bf16 is 1.1-1.5x faster here (bench/run.py "precision"), far less than VGG16's 2x, and
+            # less faithful: one step's gradient has cosine 0.84-0.91 to fp32's, and the pixels drift
+            # as far apart over a few steps as the dream moved them. fp32 also keeps a share link's
             # picture the same on CPUs with and without bf16 instructions.
             mixed_precision=False,
         ),
