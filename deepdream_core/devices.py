@@ -38,13 +38,15 @@ def cpu_has_fast_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+def resolve_precision(precision: str, device: torch.device, mixed_ok: bool = True) -> torch.dtype | None:
     """The autocast dtype for ``precision`` on ``device``; None means plain fp32.
 
     ``auto`` takes mixed precision only where the hardware runs it natively: bf16 on recent
-    CUDA GPUs (fp16 on older ones), bf16 on CPUs with bf16 instructions, fp32 elsewhere.
+    CUDA GPUs (fp16 on older ones), bf16 on CPUs with bf16 instructions, fp32 elsewhere; and
+    only when ``mixed_ok``, which a network sets False when it does not dream faithfully or
+    faster in low precision (see ``ModelSpec.mixed_precision``).
     """
-    if precision == "fp32":
+    if precision == "fp32" or (precision == "auto" and not mixed_ok):
         return None
     if precision == "bf16":
         return torch.bfloat16

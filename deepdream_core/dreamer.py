@@ -6,6 +6,7 @@ bring their own network; :func:`dream` and :func:`dream_frames` use the zoo's mo
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from contextlib import contextmanager
@@ -90,9 +91,19 @@ class Dreamer:
         default_layer: str | None = None,
         class_names: Callable[[], list[str]] | None = None,
         name: str = "custom",
+        channels_last: bool | None = None,
+        mixed_precision: bool = True,
     ) -> None:
         self.device = torch.device(device)
-        self.module = module.eval().requires_grad_(False).to(self.device)
+        # channels_last lets oneDNN run every convolution (1x1 ones included) in its fast layout:
+        # measured 14% faster for EfficientNet-Lite0 and 7% for VGG16 forward+backward on the CPU.
+        # None picks it on the CPU only; on CUDA it is untested here, so it is the caller's choice.
+        self.channels_last = self.device.type == "cpu" if channels_last is None else channels_last
+        memory_format = torch.channels_last if self.channels_last else torch.preserve_format
+        self.module = module.eval().requires_grad_(False).to(self.device, memory_format=memory_format)
+        self._input_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        # False when precision="auto" should stay in fp32 for this network (see ModelSpec.mixed_precision).
+        self.mixed_precision = mixed_precision
         self.mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
         self.layer_names = {name for name, _ in module.named_modules() if name}
@@ -107,7 +118,7 @@ class Dreamer:
         wanted = sorted(layers - {LOGITS})
         with capture(self.module, wanted, stop_early=LOGITS not in layers) as acts:
             try:
-                output = self.module((image - self.mean) / self.std)
+                output = self.module(((image - self.mean) / self.std).contiguous(memory_format=self._input_format))
                 acts[LOGITS] = output
             except _StopForward:
                 pass
@@ -122,18 +133,28 @@ class Dreamer:
         gradient of the whole-image mean.
         """
         height, width = image.shape[-2:]
+        row_tiles, col_tiles = tile_slices(height, tile_size), tile_slices(width, tile_size)
+        if len(row_tiles) == len(col_tiles) == 1:  # the common case: no tile bookkeeping, no extra copy
+            grad, loss = self._tile_gradient(image, objective, dtype)
+            # Back from the network's channels_last to the loop's layout, which roll and blur are tuned for.
+            return grad.contiguous(), float(loss)
         grad = torch.empty_like(image)
-        total = image.new_zeros(())
-        for rows in tile_slices(height, tile_size):
-            for cols in tile_slices(width, tile_size):
-                tile = image[..., rows, cols].detach().requires_grad_(True)
-                share = tile.shape[-2] * tile.shape[-1] / (height * width)
-                with autocast(self.device, dtype):
-                    loss = objective(self.activations(tile, objective.layers))
-                (tile_grad,) = torch.autograd.grad(loss, tile)
-                grad[..., rows, cols] = tile_grad * share
-                total += loss.detach().float() * share
-        return grad, float(total)
+        total = image.new_zeros((), dtype=torch.float32)
+        for rows in row_tiles:
+            for cols in col_tiles:
+                tile_grad, loss = self._tile_gradient(image[..., rows, cols], objective, dtype)
+                share = tile_grad.shape[-2] * tile_grad.shape[-1] / (height * width)
+                torch.mul(tile_grad, share, out=grad[..., rows, cols])
+                total += loss * share
+        return grad, float(total)  # one device sync per step, not one per tile
+
+    def _tile_gradient(self, tile: torch.Tensor, objective: Objective,
+                       dtype: torch.dtype | None) -> tuple[torch.Tensor, torch.Tensor]:
+        tile = tile.detach().requires_grad_(True)
+        with autocast(self.device, dtype):
+            loss = objective(self.activations(tile, objective.layers))
+        (tile_grad,) = torch.autograd.grad(loss, tile)
+        return tile_grad, loss.detach().float()
 
     def _gradient_in_memory(
         self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None
@@ -228,7 +249,7 @@ class Dreamer:
         rides along every ``preview_every`` steps (0: none), shrunk to ``preview_size`` if given.
         """
         objective = self.objective(settings, guide)
-        dtype = resolve_precision(settings.precision, self.device)
+        dtype = resolve_precision(settings.precision, self.device, self.mixed_precision)
         seed = settings.seed if settings.seed is not None else random.randrange(2**31)
         shifts = random.Random(seed)
         base = self._start_image(image, settings, seed)
@@ -246,7 +267,14 @@ class Dreamer:
             for step in range(1, settings.steps + 1):
                 # Random roll, undone after: strided convolutions' grid and tile seams never stay put.
                 shift = (shifts.randint(-jitter, jitter), shifts.randint(-jitter, jitter))
-                grad, loss, tile_size = self._gradient_in_memory(roll(img, shift), objective, tile_size, dtype)
+                rolled = roll(img, shift)
+                grad, loss, tile_size = self._gradient_in_memory(rolled, objective, tile_size, dtype)
+                if dtype is not None and not _usable(grad, loss):
+                    # fp16/bf16 overflowed or underflowed on this network: redo the step in fp32 and
+                    # stay there, so a user never gets a black or frozen image for asking "auto".
+                    dtype = None
+                    grad, loss, tile_size = self._gradient_in_memory(rolled, objective, tile_size, dtype)
+                del rolled
                 grad = roll(grad, (-shift[0], -shift[1]))
                 # Smoothing grows with the steps: early steps find detail, later ones keep it soft.
                 grad = gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps))
@@ -254,7 +282,9 @@ class Dreamer:
                     grad = grad * octave_mask
                 # Normalized step: every step changes pixels by step_size grey levels on average. The floor
                 # only guards a zero gradient: a fixed +1e-8 stalled networks whose gradients are tiny.
-                img = (img + (settings.step_size / 255) * grad / grad.abs().mean().clamp_min(1e-30)).clamp(0, 1)
+                # In place (img and grad are this run's own): no full-size temporaries on large images.
+                mean_magnitude = grad.abs().mean().clamp_min(1e-30)
+                img.add_(grad.mul_(settings.step_size / 255).div_(mean_magnitude)).clamp_(0, 1)
                 done += 1
                 preview = None
                 if preview_every and done % preview_every == 0 and done < total:
@@ -293,6 +323,12 @@ def fit_image(image: Image.Image, max_size: int) -> Image.Image:
     return image
 
 
+def _usable(grad: torch.Tensor, loss: float) -> bool:
+    """A low-precision step is usable when its loss is finite and its gradient finite and not all zero."""
+    magnitude = float(grad.abs().mean())
+    return math.isfinite(loss) and math.isfinite(magnitude) and magnitude > 0
+
+
 def _preview(img: torch.Tensor, preview_size: int | None) -> Image.Image:
     if preview_size and max(img.shape[-2:]) > preview_size:
         scale = preview_size / max(img.shape[-2:])
@@ -312,7 +348,8 @@ def get_dreamer(model: str, device: str = "auto") -> Dreamer:
         if key not in _dreamers:
             spec = get_spec(model)
             _dreamers[key] = Dreamer(load_model(model, torch_device), spec.mean, spec.std, torch_device,
-                                     spec.default_layer, spec.class_names, spec.name)
+                                     spec.default_layer, spec.class_names, spec.name,
+                                     mixed_precision=spec.mixed_precision)
         return _dreamers[key]
 
 

@@ -47,6 +47,9 @@ class ModelSpec:
     # Names of the 1000 ImageNet classes, in logit order; None when the model has no classifier.
     class_names: Callable[[], list[str]] | None
     download_mb: int = 0  # 0: nothing to download
+    # Whether precision="auto" may run this network in bf16/fp16. bench/run.py's "precision" check
+    # measures, per network, how closely a low-precision dream tracks fp32 and whether it is faster.
+    mixed_precision: bool = True
 
     def layer_description(self, path: str) -> str:
         return next((layer.description for layer in self.layers if layer.path == path), "")
@@ -105,6 +108,11 @@ ZOO: dict[str, ModelSpec] = {
             ),
             default_layer="blocks.4",
             class_names=_timm_class_names,
+            # bf16 is 1.1-1.5x faster here (bench/run.py "precision"), far less than VGG16's 2x, and
+            # less faithful: one step's gradient has cosine 0.84-0.91 to fp32's, and the pixels drift
+            # as far apart over a few steps as the dream moved them. fp32 also keeps a share link's
+            # picture the same on CPUs with and without bf16 instructions.
+            mixed_precision=False,
         ),
         ModelSpec(
             name="googlenet",

@@ -1,0 +1,387 @@
+"""DeepDream Studio's benchmark: how close the dream loop runs to the network's own cost.
+
+    python bench/run.py                     # CPU, every figure, writes bench/results.json
+    python bench/run.py --quick --only overhead stream_overhead
+    python bench/run.py --device cuda       # fp32 and mixed precision, 1024 px and a 4K image too
+
+Everything goes through the public code paths (DreamSettings, get_dreamer, Dreamer.dream_frames).
+Timing does not depend on weight values, so nothing is downloaded: the bundled EfficientNet-Lite0
+has its real weights, VGG16 is built with random ones. Shared machines are noisy, so every ratio is
+measured interleaved (A, B, A, B ...) in one process and reported as the median of the pairwise
+ratios; absolute times are medians after a warm-up, with the spread (min, max) beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch import nn  # noqa: E402
+
+from deepdream_core import DreamSettings, Dreamer, get_dreamer  # noqa: E402
+from deepdream_core.devices import resolve_precision  # noqa: E402
+from deepdream_core.transforms import pil_to_tensor  # noqa: E402
+from deepdream_core.zoo import get_spec  # noqa: E402
+
+RESULTS = REPO / "bench" / "results.json"
+TARGETS = {  # figure: (limit, "max" means the figure must be at most the limit)
+    "overhead_ratio": 1.10,
+    "first_frame_s": 1.0,
+    "peak_rss_4096_mb": 3000.0,
+    "stream_overhead": 1.05,
+}
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+def photo(size: tuple[int, int]) -> Image.Image:
+    """A real photo (scikit-image's astronaut, 512x512) resized to (width, height)."""
+    from skimage import data
+
+    return Image.fromarray(data.astronaut()).convert("RGB").resize(size, Image.Resampling.LANCZOS)
+
+
+# -- timing ---------------------------------------------------------------------------------------
+
+class Clock:
+    """Wall-clock seconds that wait for the device, so GPU work is counted where it happens."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.cuda = device.type == "cuda"
+
+    def now(self) -> float:
+        if self.cuda:
+            torch.cuda.synchronize()
+        return time.perf_counter()
+
+    def time(self, fn: Callable[[], object]) -> float:
+        start = self.now()
+        fn()
+        return self.now() - start
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
+
+
+def interleaved(clock: Clock, a: Callable[[], object], b: Callable[[], object], repeats: int,
+                warm_up: bool = True) -> dict:
+    """Times of ``a`` and ``b`` run alternately (after one warm-up each), and the median of a/b per pair."""
+    if warm_up:
+        a(), b()
+    times_a, times_b = [], []
+    for _ in range(repeats):
+        times_a.append(clock.time(a))
+        times_b.append(clock.time(b))
+    ratios = [x / y for x, y in zip(times_a, times_b)]
+    return {"a": summary(times_a), "b": summary(times_b), "ratio": statistics.median(ratios)}
+
+
+def run_dream(dreamer: Dreamer, image: Image.Image | None, settings: DreamSettings, **kwargs: object) -> None:
+    for _ in dreamer.dream_frames(image, settings, **kwargs):
+        pass
+
+
+# -- the bare network: the physical floor of one step ----------------------------------------------
+
+def truncated(dreamer: Dreamer, layer: str) -> nn.Module:
+    """The same module objects as the Dreamer's network, up to and including ``layer``, as a plain Sequential.
+
+    Only the two architectures the benchmark uses are known here; both run their children in order.
+    """
+    module = dreamer.module
+    if dreamer.name == "efficientnet_lite0":  # timm EfficientNet: conv_stem, bn1, blocks.0 ... blocks.6
+        last = int(layer.split(".")[1])
+        return nn.Sequential(module.conv_stem, module.bn1, *module.blocks[: last + 1])
+    if dreamer.name == "vgg16":  # features.0 ... features.29
+        return module.features[: int(layer.split(".")[1]) + 1]
+    raise ValueError(f"no truncation known for {dreamer.name!r}")
+
+
+def bare_step(dreamer: Dreamer, layer: str, image: torch.Tensor, dtype: torch.dtype | None) -> Callable[[], None]:
+    """One forward+backward pass of the truncated network, the objective's loss, nothing else.
+
+    The input gets the memory format the Dreamer feeds its network, so the floor is the network
+    at its fastest, not a slower layout.
+    """
+    net = truncated(dreamer, layer)
+    memory_format = torch.channels_last if dreamer.channels_last else torch.contiguous_format
+    normalized = ((image - dreamer.mean) / dreamer.std).contiguous(memory_format=memory_format)
+
+    def step() -> None:
+        x = normalized.detach().requires_grad_(True)
+        with torch.autocast(dreamer.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            loss = net(x).float().pow(2).mean()
+        torch.autograd.grad(loss, x)
+
+    return step
+
+
+# -- the figures ----------------------------------------------------------------------------------
+
+def bench_overhead(ctx: dict) -> dict:
+    """Time of a dream step at the 512 px octave / time of the bare forward+backward at 512 px, fp32.
+
+    The bare pass runs while the dream's generator is paused between two steps, so every dream
+    step is paired with a bare pass taken under the same machine load.
+    """
+    dreamer, clock = ctx["lite0"], ctx["clock"]
+    settings = ctx["base"].replace(max_size=512, precision="fp32", steps=ctx["repeats"] * 4 + 1)
+    image = photo((512, 512))
+    bare = bare_step(dreamer, dreamer.default_layer, pil_to_tensor(image, dreamer.device), None)
+    bare()
+    steps, bares = [], []
+    frames = dreamer.dream_frames(image, settings, preview_every=0)
+    event = next(frames)
+    while not event.final:
+        last_octave = event.octave == event.octaves and event.step >= 2  # step 1 also resizes the octave
+        if last_octave:
+            bares.append(clock.time(bare))
+        start = clock.now()
+        event = next(frames)
+        if last_octave and not event.final:
+            steps.append(clock.now() - start)
+    ratios = [s / b for s, b in zip(steps, bares)]
+    return {"overhead_ratio": statistics.median(ratios), "step_512_s": summary(steps), "bare_512_s": summary(bares)}
+
+
+def bench_default(ctx: dict, side: int) -> dict:
+    dreamer, clock = ctx["lite0"], ctx["clock"]
+    settings = ctx["base"].replace(max_size=side)
+    image = photo((side, side))
+    run_dream(dreamer, image, settings.replace(steps=1), preview_every=0)  # warm-up: same sizes, fewer steps
+    times = [clock.time(lambda: run_dream(dreamer, image, settings, preview_every=0))
+             for _ in range(max(2, ctx["repeats"] - (side > 512)))]
+    return {f"default_{side}_s": summary(times)}
+
+
+def bench_first_frame(ctx: dict) -> dict:
+    """From the call to dream_frames to the first streamed preview, the default preset at 512 px."""
+    dreamer, clock = ctx["lite0"], ctx["clock"]
+    settings = ctx["base"].replace(max_size=512)
+    image = photo((512, 512))
+
+    def first_frame() -> float:
+        start = clock.now()
+        frames = dreamer.dream_frames(image, settings, preview_every=1)
+        event = next(frames)
+        assert event.image is not None
+        elapsed = clock.now() - start
+        frames.close()
+        return elapsed
+
+    cold = first_frame()  # the first dream at this size in this process
+    return {"first_frame_s": summary([first_frame() for _ in range(ctx["repeats"] * 2)]), "first_frame_cold_s": cold}
+
+
+def bench_stream(ctx: dict) -> dict:
+    """Run time with a full-size preview every step / run time with none, the default preset at 512 px."""
+    dreamer, clock = ctx["lite0"], ctx["clock"]
+    settings = ctx["base"].replace(max_size=512)
+    image = photo((512, 512))
+    result = interleaved(clock, lambda: run_dream(dreamer, image, settings, preview_every=1),
+                         lambda: run_dream(dreamer, image, settings, preview_every=0), ctx["repeats"])
+    return {"stream_overhead": result["ratio"], "stream_every_step_s": result["a"], "stream_none_s": result["b"]}
+
+
+def bench_vgg16(ctx: dict) -> dict:
+    """VGG16 to relu4_3, a 600x399 photo, 4 octaves x1.8, 10 steps, jitter 32: fp32 and precision=auto."""
+    dreamer, clock = ctx.get("vgg16") or ctx.setdefault("vgg16", vgg16_dreamer(ctx)), ctx["clock"]
+    settings = ctx["base"].replace(model="vgg16", octaves=4, octave_scale=1.8, steps=10, jitter=32, max_size=600)
+    image = photo((600, 399))
+    fp32, auto = settings.replace(precision="fp32"), settings.replace(precision="auto")
+    for warm in (fp32, auto):
+        run_dream(dreamer, image, warm.replace(steps=1), preview_every=0)
+    result = interleaved(clock, lambda: run_dream(dreamer, image, fp32, preview_every=0),
+                         lambda: run_dream(dreamer, image, auto, preview_every=0), ctx["repeats"] - 2, warm_up=False)
+    auto_dtype = resolve_precision("auto", dreamer.device, dreamer.mixed_precision)
+    return {"vgg16_equal_work_s": {"fp32": result["a"], "auto": result["b"]},
+            "vgg16_auto_precision": str(auto_dtype or torch.float32).replace("torch.", ""),
+            "vgg16_auto_speedup": result["ratio"]}  # fp32 time / auto time
+
+
+def bench_precision(ctx: dict) -> dict:
+    """The data behind ModelSpec.mixed_precision: is the device's low precision faithful, and faster?
+
+    Fidelity: cosine between one step's fp32 and low-precision gradients on the same photo, and
+    the loss difference. Speed: the bare forward+backward, fp32 / low precision, interleaved.
+    """
+    low = torch.bfloat16 if ctx["device"] == "cpu" else resolve_precision("auto", torch.device(ctx["device"]))
+    figures = {}
+    for key, layer_size in (("lite0", (512, 512)), ("vgg16", (600, 399))):
+        dreamer = ctx.get(key) or ctx.setdefault(key, vgg16_dreamer(ctx))
+        image = pil_to_tensor(photo(layer_size), dreamer.device)
+        objective = dreamer.objective(ctx["base"])
+        grad32, loss32 = dreamer.gradient(image, objective, 4096, None)
+        grad_low, loss_low = dreamer.gradient(image, objective, 4096, low)
+        speed = interleaved(ctx["clock"], bare_step(dreamer, dreamer.default_layer, image, None),
+                            bare_step(dreamer, dreamer.default_layer, image, low), ctx["repeats"])
+        figures[f"precision_{dreamer.name}"] = {
+            "dtype": str(low).replace("torch.", ""),
+            "gradient_cosine": float(torch.cosine_similarity(grad32.flatten(), grad_low.flatten(), dim=0)),
+            "loss_relative_difference": abs(loss_low - loss32) / abs(loss32),
+            "speedup": speed["ratio"],
+            "auto_uses_it": resolve_precision("auto", dreamer.device, dreamer.mixed_precision) is not None,
+        }
+    return figures
+
+
+def vgg16_dreamer(ctx: dict) -> Dreamer:
+    """VGG16 features with random weights: timing does not depend on them, and nothing needs downloading."""
+    spec = get_spec("vgg16")
+    torch.manual_seed(0)
+    return Dreamer(spec.build(), spec.mean, spec.std, ctx["device"], spec.default_layer, name="vgg16",
+                   mixed_precision=spec.mixed_precision)
+
+
+def bench_peak_rss(ctx: dict) -> dict:
+    """Peak resident memory of a tiled 4096x4096 dream, in a fresh process so nothing else counts."""
+    command = [sys.executable, __file__, "--rss-child", "--device", ctx["device"], "--threads", str(ctx["threads"])]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def rss_child(device: str) -> None:
+    """Run in the subprocess: one step per octave (memory peaks do not grow with steps), default tiles."""
+    dreamer = get_dreamer("efficientnet_lite0", device)
+    loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    image = photo((4096, 4096))
+    settings = DreamSettings(max_size=4096, steps=1, device=device)
+    start = time.perf_counter()
+    run_dream(dreamer, image, settings, preview_every=0)
+    figures = {"peak_rss_4096_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               "rss_after_model_load_mb": loaded_mb, "dream_4096_one_step_per_octave_s": time.perf_counter() - start}
+    if dreamer.device.type == "cuda":
+        figures["peak_cuda_4096_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    print(json.dumps(figures))
+
+
+def bench_cuda_sizes(ctx: dict) -> dict:
+    """On a GPU: the default preset at 1024 px and on a 4K image, fp32 and mixed precision."""
+    dreamer, clock, figures = ctx["lite0"], ctx["clock"], {}
+    for name, size in (("1024", (1024, 1024)), ("4k", (3840, 2160))):
+        image = photo(size)
+        settings = ctx["base"].replace(max_size=max(size))
+        fp32, mixed = settings.replace(precision="fp32"), settings.replace(precision="auto")
+        result = interleaved(clock, lambda: run_dream(dreamer, image, fp32, preview_every=0),
+                             lambda: run_dream(dreamer, image, mixed, preview_every=0), ctx["repeats"])
+        figures[f"cuda_default_{name}_s"] = {"fp32": result["a"], "auto": result["b"]}
+    return figures
+
+
+BENCHES: dict[str, Callable[[dict], dict]] = {
+    "overhead": bench_overhead,
+    "default_512": lambda ctx: bench_default(ctx, 512),
+    "default_1024": lambda ctx: bench_default(ctx, 1024),
+    "first_frame": bench_first_frame,
+    "stream_overhead": bench_stream,
+    "vgg16": bench_vgg16,
+    "precision": bench_precision,
+    "peak_rss_4096": bench_peak_rss,
+    "cuda_sizes": bench_cuda_sizes,
+}
+
+
+# -- machine and report ---------------------------------------------------------------------------
+
+def machine(device: torch.device, threads: int) -> dict:
+    cpu = platform.processor() or platform.machine()
+    flags = ""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        cpu = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), cpu)
+        flags = next((line for line in info.splitlines() if line.startswith("flags")), "")
+    except OSError:
+        pass
+    description = {
+        "cpu": cpu, "cpu_count": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
+        "bf16_instructions": [f for f in ("avx512_bf16", "amx_bf16") if f in flags.split()],
+        "torch": torch.__version__, "device": str(device), "threads": threads,
+        "python": platform.python_version(), "load_average_at_start": os.getloadavg(),
+    }
+    if device.type == "cuda":
+        description["gpu"] = torch.cuda.get_device_name(device)
+    return description
+
+
+def value(figure: object) -> float | None:
+    if isinstance(figure, dict):
+        return figure.get("median")
+    return figure if isinstance(figure, (int, float)) else None
+
+
+def print_table(results: dict) -> None:
+    rows = []
+    for name, figure in results["figures"].items():
+        if isinstance(figure, dict) and "median" not in figure:  # fp32 / auto pairs
+            for variant, inner in figure.items():
+                rows.append((f"{name} [{variant}]", inner))
+        else:
+            rows.append((name, figure))
+    print(f"\n{'figure':38} {'median':>10} {'min':>10} {'max':>10}  target")
+    for name, figure in rows:
+        target = TARGETS.get(name)
+        verdict = "" if target is None or value(figure) is None else \
+            f"<= {target:g} {'met' if value(figure) <= target else 'NOT met'}"
+        if isinstance(figure, dict):
+            print(f"{name:38} {figure['median']:10.3f} {figure['min']:10.3f} {figure['max']:10.3f}  {verdict}")
+        elif isinstance(figure, (int, float)):
+            print(f"{name:38} {figure:10.3f} {'':>10} {'':>10}  {verdict}")
+        else:
+            print(f"{name:38} {figure!s:>10}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2, as on a free Space)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats: a rough figure in a few minutes")
+    parser.add_argument("--only", nargs="+", choices=sorted(BENCHES), help="run only these benchmarks")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
+    parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.rss_child:
+        rss_child(args.device)
+        return
+
+    device = torch.device(args.device)
+    base = DreamSettings(device=args.device)
+    ctx = {"device": args.device, "threads": args.threads, "clock": Clock(device), "base": base,
+           "repeats": 3 if args.quick else 5, "lite0": get_dreamer(base.model, args.device)}
+    names = args.only or [name for name in BENCHES if name != "cuda_sizes" or device.type == "cuda"]
+    results = {"machine": machine(device, args.threads), "quick": args.quick, "figures": {}}
+    for name in names:
+        start = time.perf_counter()
+        results["figures"].update(BENCHES[name](ctx))
+        print(f"{name}: done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    results["targets"] = {name: {"limit": limit, "met": value(results["figures"][name]) <= limit}
+                          for name, limit in TARGETS.items() if name in results["figures"]}
+    print_table(results)
+    if args.out.exists() and args.only:  # a partial run updates the figures it took and keeps the rest
+        previous = json.loads(args.out.read_text())
+        previous["figures"].update(results["figures"])
+        previous["targets"].update(results["targets"])
+        previous["machine"] = results["machine"]
+        results = previous
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
