@@ -44,9 +44,7 @@ from deepdream_core.video import Clip, write_video
 from deepdream_core.zoo import class_index
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
-# Live previews: at most this many per second, at most this many pixels on the long side. The final
-# frame is always sent at full working size.
-PREVIEWS_PER_SECOND = 4
+# Live previews: at most this many pixels on the long side; the final frame is always sent at full working size.
 PREVIEW_SIZE = 512
 # Errors from the engine that are the user's to fix (or to read): shown as a message, never a traceback.
 USER_ERRORS = (SettingsError, ImageInputError, WeightsUnavailableError, UnknownModelError, DeviceError)
@@ -59,6 +57,10 @@ def _env_int(name: str, default: int, low: int) -> int:
     if not text.isdigit() or int(text) < low:
         raise SystemExit(f"{name} must be a whole number of at least {low}, got {text!r}")
     return int(text)
+
+
+# At least this long between two live previews, so a fast GPU does not flood the browser.
+PREVIEW_INTERVAL_S = _env_int("DEEPDREAM_PREVIEW_INTERVAL_MS", 250, 0) / 1000
 
 
 def photo_input(**options: Any) -> gr.Image:
@@ -263,8 +265,8 @@ def _run(image: Image.Image, settings: DreamSettings, guide: Image.Image | None,
          progress: gr.Progress | None, preview_every: int = 1) -> Iterator[tuple[Image.Image | None, str, bool]]:
     """Dream, yielding (frame, status, final): a throttled stream of previews, then the full-size result.
 
-    Progress reaches ``progress`` (octave and step) on every step; a preview only when a quarter
-    second has passed since the last one, so a fast GPU does not flood the browser.
+    Progress reaches ``progress`` (octave and step) on every step; a preview only when
+    PREVIEW_INTERVAL_S has passed since the last one.
     """
     if settings.seed is None:  # draw it here, so the status can say which seed made this dream
         settings = settings.replace(seed=random.randrange(int(RANGES["seed"].high)))
@@ -278,7 +280,7 @@ def _run(image: Image.Image, settings: DreamSettings, guide: Image.Image | None,
                 seconds = time.monotonic() - started
                 yield event.image, (f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · "
                                     f"seed {settings.seed}"), True
-            elif event.image is not None and time.monotonic() - last_preview >= 1 / PREVIEWS_PER_SECOND:
+            elif event.image is not None and time.monotonic() - last_preview >= PREVIEW_INTERVAL_S:
                 last_preview = time.monotonic()
                 yield event.image, f"Dreaming… {where}", False
     except USER_ERRORS as err:

@@ -46,6 +46,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
 
     workdir = tmp_path_factory.mktemp("app")
     # A low frame cap, so a short generated clip is over it (the app's default is 48 frames).
-    env = {"DEEPDREAM_MOTION_MAX_FRAMES": "6"}
+    # Every preview streamed: how many arrive must not depend on how fast this machine dreams.
+    env = {"DEEPDREAM_MOTION_MAX_FRAMES": "6", "DEEPDREAM_PREVIEW_INTERVAL_MS": "0"}
     with running_app(workdir, env) as server:
         yield server
