@@ -22,7 +22,7 @@ from .devices import DeviceError, autocast, resolve_device, resolve_precision
 from .objectives import LOGITS, Activations, Objective
 from .settings import RANGES, DreamSettings, LayerTarget, SettingsError
 from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
-from .zoo import UnknownModelError, class_index, dream_layers, get_spec, load_model
+from .zoo import ModelSpec, UnknownModelError, class_index, dream_layers, get_spec, load_model
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,7 @@ class Dreamer:
         name: str = "custom",
         channels_last: bool | None = None,
         mixed_precision: bool = True,
+        min_side: int = 32,
     ) -> None:
         self.device = torch.device(device)
         # channels_last lets oneDNN run every convolution (1x1 ones included) in its fast layout:
@@ -104,12 +105,19 @@ class Dreamer:
         self._input_format = torch.channels_last if self.channels_last else torch.contiguous_format
         # False when precision="auto" should stay in fp32 for this network (see ModelSpec.mixed_precision).
         self.mixed_precision = mixed_precision
+        self.min_side = min_side  # octaves smaller than this are skipped
         self.mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
         self.layer_names = {name for name, _ in module.named_modules() if name}
         self.default_layer = default_layer
         self.class_names = class_names
         self.name = name
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, module: nn.Module, device: torch.device | str = "cpu") -> "Dreamer":
+        """A zoo model's network (``module``, with whatever weights it holds) with its spec's metadata."""
+        return cls(module, spec.mean, spec.std, device, spec.default_layer, spec.class_names, spec.name,
+                   mixed_precision=spec.mixed_precision, min_side=spec.min_side)
 
     # -- network ---------------------------------------------------------------------------------
 
@@ -254,7 +262,7 @@ class Dreamer:
         shifts = random.Random(seed)
         base = self._start_image(image, settings, seed)
         mask_full = pil_to_tensor(mask.convert("RGB"), self.device)[:, :1] if mask is not None else None
-        sizes = octave_sizes(tuple(base.shape[-2:]), settings.octaves, settings.octave_scale)
+        sizes = octave_sizes(tuple(base.shape[-2:]), settings.octaves, settings.octave_scale, self.min_side)
         total, done = len(sizes) * settings.steps, 0
         detail = torch.zeros_like(resize(base, sizes[0]))
         tile_size = settings.tile_size  # shrinks for good if the device runs out of memory
@@ -346,10 +354,7 @@ def get_dreamer(model: str, device: str = "auto") -> Dreamer:
     key = (model, str(torch_device))
     with _dreamers_lock:
         if key not in _dreamers:
-            spec = get_spec(model)
-            _dreamers[key] = Dreamer(load_model(model, torch_device), spec.mean, spec.std, torch_device,
-                                     spec.default_layer, spec.class_names, spec.name,
-                                     mixed_precision=spec.mixed_precision)
+            _dreamers[key] = Dreamer.from_spec(get_spec(model), load_model(model, torch_device), torch_device)
         return _dreamers[key]
 
 

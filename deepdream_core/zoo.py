@@ -50,6 +50,8 @@ class ModelSpec:
     # Whether precision="auto" may run this network in bf16/fp16. bench/run.py's "precision" check
     # measures, per network, how closely a low-precision dream tracks fp32 and whether it is faster.
     mixed_precision: bool = True
+    # Smallest image side the network takes (unpadded stems need more than 32 px); smaller octaves are skipped.
+    min_side: int = 32
 
     def layer_description(self, path: str) -> str:
         return next((layer.description for layer in self.layers if layer.path == path), "")
@@ -158,6 +160,7 @@ ZOO: dict[str, ModelSpec] = {
             default_layer="Mixed_6c",
             class_names=_timm_class_names,
             download_mb=95,
+            min_side=75,  # its 3x3 stride-2 stem and pools leave nothing below 75 px
         ),
         ModelSpec(
             name="vgg16",

@@ -86,7 +86,7 @@ def test_every_listed_layer_gives_activations_and_the_default_layer_dreams(name:
     spec = get_spec(name)
     side = MIN_SIDE.get(name, 64)
     photo = skimage_photo("chelsea", side)
-    dreamer = Dreamer(built(name), spec.mean, spec.std, default_layer=spec.default_layer, name=name)
+    dreamer = Dreamer.from_spec(spec, built(name))
     with torch.no_grad():
         acts = dreamer.activations(pil_to_tensor(photo), frozenset(layer.path for layer in spec.layers))
     assert all(acts[layer.path].dim() == 4 and acts[layer.path].shape[0] == 1 for layer in spec.layers)
@@ -96,10 +96,18 @@ def test_every_listed_layer_gives_activations_and_the_default_layer_dreams(name:
 
 def test_inception_v3_on_too_small_an_image_says_what_to_do() -> None:
     spec = get_spec("inception_v3")
-    dreamer = Dreamer(built("inception_v3"), spec.mean, spec.std, default_layer=spec.default_layer,
-                      name="inception_v3")
+    dreamer = Dreamer.from_spec(spec, built("inception_v3"))
     with pytest.raises(SettingsError, match="cannot dream on an image this small .* use a larger image or max_size"):
         dreamer.dream(skimage_photo("chelsea", 48), DreamSettings(max_size=48, steps=1, octaves=1))
+
+
+def test_inception_v3_skips_octaves_smaller_than_its_stem_takes() -> None:
+    """A 100 px photo with the default 4 octaves: the 36-71 px octaves are skipped, not an error."""
+    spec = get_spec("inception_v3")
+    photo = skimage_photo("chelsea", 100)
+    events = list(Dreamer.from_spec(spec, built("inception_v3")).dream_frames(
+        photo, DreamSettings(max_size=100, steps=1, precision="fp32"), preview_every=0))
+    assert events[-1].octaves == 1 and events[-1].image.size == photo.size
 
 
 @pytest.mark.parametrize("name", MODELS)
