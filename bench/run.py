@@ -140,7 +140,7 @@ def bench_overhead(ctx: dict) -> dict:
     step is paired with a bare pass taken under the same machine load.
     """
     dreamer, clock = ctx["lite0"], ctx["clock"]
-    settings = ctx["base"].replace(max_size=512, precision="fp32", steps=ctx["repeats"] * 4 + 1)
+    settings = ctx["base"].replace(max_size=512, precision="fp32", steps=ctx["repeats"] * 12 + 1)
     image = photo((512, 512))
     bare = bare_step(dreamer, dreamer.default_layer, pil_to_tensor(image, dreamer.device), None)
     bare()
@@ -244,8 +244,7 @@ def vgg16_dreamer(ctx: dict) -> Dreamer:
     """VGG16 features with random weights: timing does not depend on them, and nothing needs downloading."""
     spec = get_spec("vgg16")
     torch.manual_seed(0)
-    return Dreamer(spec.build(), spec.mean, spec.std, ctx["device"], spec.default_layer, name="vgg16",
-                   mixed_precision=spec.mixed_precision)
+    return Dreamer.from_spec(spec, spec.build(), ctx["device"])
 
 
 def bench_peak_rss(ctx: dict) -> dict:
