@@ -18,7 +18,7 @@ from PIL import Image
 
 from .dreamer import fit_image, get_dreamer
 from .flow import optical_flow, reliable, warp
-from .settings import DreamSettings, Range, SettingsError
+from .settings import DreamSettings, Range, reject_unknown
 
 if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads only when a clip is read
     from .video import Clip
@@ -50,11 +50,8 @@ class _RangedSettings:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: Any = None) -> Any:
         """Settings from a plain dict (CLI flags, JSON); text is read as numbers, unknown keys are refused."""
+        reject_unknown(data, cls)
         base = base or cls()
-        known = {field.name for field in dataclasses.fields(base)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise SettingsError(unknown[0], f"unknown setting; known settings are {', '.join(sorted(known))}")
         return dataclasses.replace(base, **{k: MOTION_RANGES[k].parse(k, v) for k, v in data.items()})
 
 

@@ -164,12 +164,17 @@ class DreamSettings:
         raise :class:`SettingsError`; use :func:`settings_from_dict_lenient` to skip them instead.
         """
         base = base or cls()
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise SettingsError(unknown[0], f"unknown setting; known settings are {', '.join(sorted(known))}")
+        reject_unknown(data, cls)
         changes = {k: _coerce(k, v) for k, v in data.items()}
         return dataclasses.replace(base, **changes)
+
+
+def reject_unknown(data: Mapping[str, Any], settings_class: type) -> None:
+    """Refuse keys that are not fields of ``settings_class``, naming the first and listing the known ones."""
+    known = {f.name for f in dataclasses.fields(settings_class)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(unknown[0], f"unknown setting; known settings are {', '.join(sorted(known))}")
 
 
 def settings_from_dict_lenient(

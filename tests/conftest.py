@@ -50,3 +50,11 @@ def app_server(tmp_path_factory: pytest.TempPathFactory):
     env = {"DEEPDREAM_MOTION_MAX_FRAMES": "6", "DEEPDREAM_PREVIEW_INTERVAL_MS": "0"}
     with running_app(workdir, env) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def client(app_server):
+    """A gradio_client session with the shared app server."""
+    from gradio_client import Client
+
+    return Client(app_server.url, verbose=False)

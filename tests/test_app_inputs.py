@@ -27,11 +27,6 @@ TINY = {"max_size": 64, "steps": 1, "octaves": 1, "seed": 0}
 
 
 @pytest.fixture(scope="module")
-def client(app_server) -> Client:
-    return Client(app_server.url, verbose=False)
-
-
-@pytest.fixture(scope="module")
 def cat() -> Image.Image:
     return skimage_photo("chelsea", 160)  # 160x106
 

@@ -24,11 +24,6 @@ APP_MAX_FRAMES = 6
 
 
 @pytest.fixture(scope="module")
-def client(app_server) -> Client:
-    return Client(app_server.url, verbose=False)
-
-
-@pytest.fixture(scope="module")
 def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("photos") / "chelsea.png"
     skimage_photo("chelsea", 64).save(path)
