@@ -873,7 +873,7 @@ with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
             gr.Markdown(f"Upload a short clip and every frame is dreamed. Each frame starts from the last dream, moved "
                         f"along with the picture, so the patterns stay on things instead of flickering. The sound is "
                         f"kept. **Limits here:** the first {MOTION_MAX_FRAMES} frames (about "
-                        f"{MOTION_MAX_FRAMES / 24:.0f} s at 24 fps), at most {MOTION_MAX_SIDE} px; longer clips are "
+                        f"{MOTION_MAX_FRAMES / 24:.2g} s at 24 fps), at most {MOTION_MAX_SIDE} px; longer clips are "
                         f"cut and larger ones scaled down.")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=5):
