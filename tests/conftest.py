@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from pathlib import Path
 
 import pytest
 import torch
@@ -58,3 +59,18 @@ def client(app_server):
     from gradio_client import Client
 
     return Client(app_server.url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def cat() -> Image.Image:
+    """Chelsea at 160x106: the picture every odd image file is made from."""
+    return skimage_photo("chelsea", 160)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory, cat: Image.Image) -> dict[str, Path]:
+    """Every bad and unusual image file (tests/odd_images.py), written once for the module."""
+    from tests.odd_images import write_odd_images
+
+    return write_odd_images(tmp_path_factory.mktemp("odd"), cat)
+

@@ -19,21 +19,10 @@ from PIL import Image
 from app_server import config
 from deepdream_core.images import load_image
 from deepdream_core.settings import RANGES
-from tests.conftest import skimage_photo
-from tests.odd_images import BAD, UNUSUAL, colour_distance, write_odd_images
+from tests.odd_images import BAD, UNUSUAL, colour_distance
 from tests.test_limits import OVER
 
 TINY = {"max_size": 64, "steps": 1, "octaves": 1, "seed": 0}
-
-
-@pytest.fixture(scope="module")
-def cat() -> Image.Image:
-    return skimage_photo("chelsea", 160)  # 160x106
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory, cat: Image.Image) -> dict[str, Path]:
-    return write_odd_images(tmp_path_factory.mktemp("odd"), cat)
 
 
 def dream(client: Client, photo: Path, settings: dict | None = None, guide: Path | None = None,

@@ -22,22 +22,10 @@ from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.images import (
     MAX_PIXELS, MIN_SIDE, ImageInputError, LoadedImage, load_image, open_image,
 )
-from tests.conftest import skimage_photo
-from tests.odd_images import BAD, UNUSUAL, colour_distance, png_claiming, write_odd_images
+from tests.odd_images import BAD, UNUSUAL, colour_distance, png_claiming
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = DreamSettings(max_size=64, steps=1, octaves=1)
-
-
-@pytest.fixture(scope="module")
-def cat() -> Image.Image:
-    return skimage_photo("chelsea", 160)  # 160x106
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory, cat: Image.Image) -> dict[str, Path]:
-    """Every odd file, written once for the module."""
-    return write_odd_images(tmp_path_factory.mktemp("images"), cat)
 
 
 # -- bad files: a specific message, through the API and the CLI ----------------------------------
