@@ -1,38 +1,33 @@
-"""Shared fixtures: real photos from scikit-image and a tiny CNN for fast checks of the loop."""
+"""Fixtures for every layer, and the layers themselves.
+
+``tests/core``: the engine; ``tests/studio``: the app's handlers and controls, without a server;
+``tests/e2e``: the real app in a subprocess (API, load, security, the browser), marked ``e2e``.
+The fast layers alone: ``python -m pytest -m "not e2e"``.
+"""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 
 import pytest
-import torch
 from PIL import Image
 from torch import nn
 
+from tests.support.photos import make_tiny_cnn, skimage_photo
 
-def skimage_photo(name: str, max_side: int | None = None) -> Image.Image:
-    from skimage import data
+E2E = Path(__file__).resolve().parent / "e2e"
 
-    image = Image.fromarray(getattr(data, name)()).convert("RGB")
-    if max_side:
-        image.thumbnail((max_side, max_side))
-    return image
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture
 def photo() -> Image.Image:
     """A small real photo (Chelsea the cat)."""
     return skimage_photo("chelsea", 160)
-
-
-def make_tiny_cnn(seed: int = 0) -> nn.Module:
-    torch.manual_seed(seed)
-    return nn.Sequential(OrderedDict(
-        conv1=nn.Conv2d(3, 8, 3, padding=1), relu1=nn.ReLU(),
-        conv2=nn.Conv2d(8, 16, 3, padding=1, stride=2), relu2=nn.ReLU(),
-        conv3=nn.Conv2d(16, 16, 3, padding=1), relu3=nn.ReLU(),
-    ))
 
 
 @pytest.fixture
@@ -43,7 +38,7 @@ def tiny_cnn() -> nn.Module:
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory):
     """The real app (``python app.py``) with the shipped presets, shared by the API and browser tests."""
-    from app_server import running_app
+    from tests.support.app_server import running_app
 
     workdir = tmp_path_factory.mktemp("app")
     # A low frame cap, so a short generated clip is over it (the app's default is 48 frames).
@@ -69,8 +64,7 @@ def cat() -> Image.Image:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory, cat: Image.Image) -> dict[str, Path]:
-    """Every bad and unusual image file (tests/odd_images.py), written once for the module."""
-    from tests.odd_images import write_odd_images
+    """Every bad and unusual image file (tests/support/odd_images.py), written once for the module."""
+    from tests.support.odd_images import write_odd_images
 
     return write_odd_images(tmp_path_factory.mktemp("odd"), cat)
-

@@ -12,8 +12,8 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from app_server import REPO
-from conftest import skimage_photo
+from tests.support import REPO
+from tests.support.photos import skimage_photo
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"

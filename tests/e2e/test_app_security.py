@@ -14,9 +14,10 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from app_server import REPO, api_call, queue_call
+from tests.support import REPO
+from tests.support.app_server import api_call, queue_call
 from deepdream_core.images import MAX_FILE_BYTES
-from tests.conftest import skimage_photo
+from tests.support.photos import skimage_photo
 
 TINY = json.dumps({"max_size": 64, "steps": 1, "octaves": 1, "seed": 0})
 # Every control of the page, in the order dream_ui takes them (app.CONTROLS), at tiny values.

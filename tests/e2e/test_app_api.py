@@ -14,7 +14,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from conftest import skimage_photo
+from tests.support.photos import skimage_photo
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,8 @@ def test_a_bad_file_gets_the_image_message_and_the_app_keeps_serving(
 
 def test_the_app_starts_without_loading_a_model_or_the_network(tmp_path: Path) -> None:
     """Spaces and `python app.py` build and launch the app before anyone dreams: no weights, no downloads."""
-    from app_server import REPO, free_port
+    from tests.support import REPO
+    from tests.support.app_server import free_port
 
     script = (f"import app\n"
               f"app.demo.launch(server_name='127.0.0.1', server_port={free_port()}, prevent_thread_lock=True, quiet=True)\n"

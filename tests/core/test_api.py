@@ -16,9 +16,10 @@ import pytest
 
 from deepdream_core import DreamSettings, LayerTarget, SettingsError
 from deepdream_core.presets import load_preset
-from tests.conftest import skimage_photo
+from tests.support import REPO
+from tests.support.photos import skimage_photo
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = REPO / "README.md"
 
 
 def readme_python_block() -> str:

@@ -1,6 +1,6 @@
 """Bad and unusual images through the Python API (load_image + dream) and the CLI.
 
-Every file is made by tests/odd_images.py, from a real photo where the content matters. The CLI runs in-process
+Every file is made by tests/support/odd_images.py, from a real photo where the content matters. The CLI runs in-process
 through ``cli.main`` for the whole matrix (same code path, no 3 s interpreter start per case)
 and as a real subprocess for a few end-to-end cases.
 """
@@ -22,9 +22,9 @@ from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.images import (
     MAX_PIXELS, MIN_SIDE, ImageInputError, LoadedImage, load_image, open_image,
 )
-from tests.odd_images import BAD, UNUSUAL, colour_distance, png_claiming
+from tests.support import REPO
+from tests.support.odd_images import BAD, UNUSUAL, colour_distance, png_claiming
 
-REPO = Path(__file__).resolve().parent.parent
 SMALL = DreamSettings(max_size=64, steps=1, octaves=1)
 
 

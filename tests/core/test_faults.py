@@ -22,10 +22,10 @@ from torch import nn
 
 from deepdream_core import DeviceError, Dreamer, DreamSettings, LayerTarget, get_dreamer
 from deepdream_core.cli import EXIT_NO_WEIGHTS
-from tests.conftest import make_tiny_cnn
-from tests.hub_standin import HubStandIn, closed_endpoint
+from tests.support import REPO
+from tests.support.photos import make_tiny_cnn
+from tests.support.hub_standin import HubStandIn, closed_endpoint
 
-REPO = Path(__file__).resolve().parent.parent
 
 # Runs in a child process with HF_ENDPOINT set: load a tiny CNN's weights from the Hub twice, with
 # the cache entry corrupted in between; then fail on a model the Hub lacks; then dream with the
@@ -38,7 +38,7 @@ HUB_CHILD = textwrap.dedent("""
     from deepdream_core import DreamSettings, WeightsUnavailableError, dream
     from deepdream_core.weights import HubWeights, load_state_dict
     from deepdream_core.zoo import load_model
-    from tests.conftest import make_tiny_cnn
+    from tests.support.photos import make_tiny_cnn
 
     report = {}
     source = HubWeights("test/tiny-cnn")
@@ -144,7 +144,7 @@ def test_concurrent_runs_on_the_shared_model_keep_their_own_images() -> None:
     """Engine half of the load test: four threads, four photos, one model; each gets a dream of its own photo."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.conftest import skimage_photo
+    from tests.support.photos import skimage_photo
 
     dreamer = get_dreamer("efficientnet_lite0", "cpu")
     settings = DreamSettings(max_size=64, steps=1, octaves=1, seed=3, device="cpu")

@@ -1,6 +1,6 @@
 """Bad and unusual images, and out-of-range settings, through the running app's /dream API.
 
-The same files as the engine and CLI tests (tests/odd_images.py), uploaded with gradio_client to
+The same files as the engine and CLI tests (tests/support/odd_images.py), uploaded with gradio_client to
 one shared server: each gets its specific message or a correct dream, and the server keeps serving.
 """
 
@@ -16,11 +16,11 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from app_server import config
+from tests.support.app_server import config
 from deepdream_core.images import load_image
 from deepdream_core.settings import RANGES
-from tests.odd_images import BAD, UNUSUAL, colour_distance
-from tests.test_limits import OVER
+from tests.support.odd_images import BAD, UNUSUAL, colour_distance
+from tests.support.limits import OVER
 
 TINY = {"max_size": 64, "steps": 1, "octaves": 1, "seed": 0}
 

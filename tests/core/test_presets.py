@@ -112,7 +112,7 @@ def test_cli_uses_a_guide_presets_own_guide_image(tmp_path: Path) -> None:
     import numpy as np
 
     from deepdream_core.cli import main
-    from tests.conftest import skimage_photo
+    from tests.support.photos import skimage_photo
 
     photo = tmp_path / "cat.png"
     skimage_photo("chelsea", 64).save(photo)

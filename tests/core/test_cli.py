@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from tests.conftest import skimage_photo
+from tests.support import REPO
+from tests.support.photos import skimage_photo
 
-REPO = Path(__file__).resolve().parent.parent
 # Small and short: 64 px, one octave of two steps.
 QUICK = ["--max-size", "64", "--steps", "2", "--octaves", "1", "--quiet"]
 

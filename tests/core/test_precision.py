@@ -17,8 +17,8 @@ from deepdream_core import Dreamer, DreamSettings, LayerTarget, get_dreamer, get
 from deepdream_core.devices import resolve_precision
 from deepdream_core.transforms import pil_to_tensor
 
-REPO = Path(__file__).resolve().parent.parent
 SMALL = DreamSettings(max_size=128, steps=4, octaves=2, seed=1, device="cpu")
+from tests.support import REPO
 
 
 def dream_with_losses(dreamer: Dreamer, image: Image.Image, settings: DreamSettings) -> tuple[np.ndarray, np.ndarray]:

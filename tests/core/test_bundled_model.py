@@ -17,7 +17,7 @@ from PIL import Image
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, get_dreamer
 from deepdream_core.transforms import pil_to_tensor
 from deepdream_core.zoo import class_index
-from tests.conftest import skimage_photo
+from tests.support.photos import skimage_photo
 
 MEASURED = DreamSettings(max_size=96, steps=6, octaves=1, step_size=4.0, jitter=0, precision="fp32", device="cpu")
 CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat

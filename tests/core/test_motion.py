@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clips import FPS, FRAMES, PAN, SIZE, make_clip, shapes_at
-from conftest import skimage_photo
+from tests.support.clips import FPS, FRAMES, PAN, SIZE, make_clip, shapes_at
+from tests.support.photos import skimage_photo
 from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.flow import optical_flow, reliable

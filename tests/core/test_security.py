@@ -21,9 +21,9 @@ from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.images import MAX_FILE_BYTES, ImageInputError, load_image
 from deepdream_core.presets import load_preset
 from deepdream_core.weights import TorchvisionWeights, WeightsUnavailableError
-from tests.hub_standin import HubStandIn
+from tests.support import REPO
+from tests.support.hub_standin import HubStandIn
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 class Payload:

@@ -18,9 +18,9 @@ from gradio_client.exceptions import AppError
 from gradio_client.utils import QueueError
 from PIL import Image
 
-from app_server import AppServer, rss_mb, running_app
-from tests.conftest import skimage_photo
-from tests.odd_images import colour_distance
+from tests.support.app_server import AppServer, rss_mb, running_app
+from tests.support.photos import skimage_photo
+from tests.support.odd_images import colour_distance
 
 CONCURRENCY, QUEUE_SIZE = 2, 4
 # 12 users press Dream at the same moment: at most 2 + 4 fit, so some must be told the queue is full.

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO
+
 # Cold start on a busy 2-core machine: importing torch and gradio can take half a minute.
 START_TIMEOUT_S = 240
 

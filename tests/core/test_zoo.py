@@ -2,7 +2,7 @@
 
 Building needs no download (random weights). Loading goes through the real code paths with no
 mock of any download function: Hub models through huggingface_hub against the local Hub stand-in
-(tests/hub_standin.py, in a child process because huggingface_hub reads HF_ENDPOINT at import),
+(tests/support/hub_standin.py, in a child process because huggingface_hub reads HF_ENDPOINT at import),
 GoogLeNet through torchvision's weights API from a pre-populated TORCH_HOME, and the bundled model
 with no network and empty caches.
 """
@@ -28,10 +28,10 @@ from deepdream_core import zoo
 from deepdream_core.cli import main
 from deepdream_core.transforms import pil_to_tensor
 from deepdream_core.weights import HubWeights, TorchvisionWeights
-from tests.conftest import skimage_photo
-from tests.hub_standin import HubStandIn
+from tests.support import REPO
+from tests.support.photos import skimage_photo
+from tests.support.hub_standin import HubStandIn
 
-REPO = Path(__file__).resolve().parent.parent
 
 # Any timm model with Hub weights works by name; a small one keeps the test quick.
 TIMM_NAME = "mobilenetv3_small_100.lamb_in1k"

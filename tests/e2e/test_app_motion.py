@@ -16,8 +16,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from clips import FPS, FRAMES, SIZE, make_clip
-from conftest import skimage_photo
+from tests.support.clips import FPS, FRAMES, SIZE, make_clip
+from tests.support.photos import skimage_photo
 
 TINY = json.dumps({"max_size": 64, "octaves": 1, "steps": 1, "step_size": 3})
 APP_MAX_FRAMES = 6
