@@ -98,7 +98,7 @@ def test_api_inputs_refuse_server_paths(app_server, secret_photo: Path, api_name
 def test_motion_inputs_refuse_server_paths(app_server, tmp_path_factory: pytest.TempPathFactory, secret_photo: Path,
                                            api_name: str) -> None:
     """The animation's start image and the video tab's clip are uploads too: a server path is never read."""
-    from tests.clips import make_clip
+    from tests.support.clips import make_clip
 
     secret_clip = make_clip(tmp_path_factory.mktemp("private") / "home-video.mp4")
     for server_path in (secret_photo, secret_clip, "/etc/passwd"):

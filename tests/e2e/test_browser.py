@@ -124,7 +124,7 @@ def test_stop_ends_a_run_and_keeps_the_last_frame(page: Page, app_server, cat_pn
 
 
 def test_video_tab_dreams_an_uploaded_clip_and_plays_it(page: Page, app_server, tmp_path: Path) -> None:
-    from clips import make_clip
+    from tests.support.clips import make_clip
 
     open_app(page, app_server.url)
     page.get_by_role("tab", name="Video").click()
