@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import DreamSettings, SettingsError
+from .settings import MACHINE_FIELDS, DreamSettings, SettingsError
 
 PRESETS_DIR = Path(os.environ.get("DEEPDREAM_PRESETS", Path(__file__).resolve().parent.parent / "presets"))
 _KNOWN_KEYS = {"title", "description", "family", "order", "thumbnail", "guide", "settings"}
@@ -77,17 +77,13 @@ def _file_in(folder: Path, relative: str | None, preset: str, key: str, missing_
     raise SettingsError("preset", f"preset {preset!r}: {key} {relative!r} is not a file in {folder.name}/")
 
 
-# Where a dream runs changes its pixels only by rounding, not its look (links skip these too).
-_MACHINE_SETTINGS = ("device", "precision")
-
-
 def fingerprint(settings: DreamSettings, guide: Path | None, sample: Path) -> str:
     """A short hash of everything a preset's thumbnail depends on.
 
     The settings as rendered, the guide image's bytes and the sample photo's bytes: when any
     of them changes, a thumbnail stamped with the old fingerprint is stale.
     """
-    look = {k: v for k, v in settings.to_dict().items() if k not in _MACHINE_SETTINGS}
+    look = {k: v for k, v in settings.to_dict().items() if k not in MACHINE_FIELDS}
     digest = hashlib.sha256(json.dumps(look, sort_keys=True).encode())
     for path in (guide, sample):
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path else b"no file")

@@ -13,6 +13,9 @@ from typing import Any, Mapping
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# Where a dream runs: it changes the pixels only by rounding, not the look, so share links and
+# preset fingerprints leave these fields out.
+MACHINE_FIELDS = ("device", "precision")
 
 
 class SettingsError(ValueError):
@@ -206,6 +209,17 @@ def parse_layer(text: str) -> LayerTarget:
     except ValueError:
         raise SettingsError("layers", f"weight must be a number and channels whole numbers, got {text!r}") from None
     return LayerTarget(parts[0], weight, channels)
+
+
+def format_layer(target: LayerTarget) -> str:
+    """The text :func:`parse_layer` reads back to an equal target, e.g. ``"blocks.4:0.5:3,7"``."""
+    weight = f"{target.weight:g}"
+    if float(weight) != target.weight:  # :g keeps 6 digits; the text must restore the exact value
+        weight = repr(float(target.weight))
+    text = f"{target.layer}:{weight}"
+    if target.channels:
+        text += ":" + ",".join(str(c) for c in target.channels)
+    return text
 
 
 def _coerce(name: str, value: Any) -> Any:
