@@ -20,7 +20,7 @@ from torch import nn
 from . import objectives
 from .devices import DeviceError, autocast, resolve_device, resolve_precision
 from .objectives import LOGITS, Activations, Objective
-from .settings import RANGES, DreamSettings, LayerTarget, SettingsError
+from .settings import RANGES, DreamSettings, LayerTarget, SettingsError, draw_seed
 from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
 from .zoo import ModelSpec, UnknownModelError, class_index, dream_layers, get_spec, load_model
 
@@ -258,7 +258,7 @@ class Dreamer:
         """
         objective = self.objective(settings, guide)
         dtype = resolve_precision(settings.precision, self.device, self.mixed_precision)
-        seed = settings.seed if settings.seed is not None else random.randrange(2**31)
+        seed = settings.seed if settings.seed is not None else draw_seed()
         shifts = random.Random(seed)
         base = self._start_image(image, settings, seed)
         mask_full = pil_to_tensor(mask.convert("RGB"), self.device)[:, :1] if mask is not None else None

@@ -8,6 +8,7 @@ everywhere: a :class:`SettingsError` naming the field and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import random
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -91,6 +92,11 @@ RANGES: dict[str, Range] = {
 MAX_LAYERS = 8
 
 
+def draw_seed() -> int:
+    """A fresh random seed, anywhere in ``RANGES["seed"]``."""
+    return random.randint(int(RANGES["seed"].low), int(RANGES["seed"].high))
+
+
 @dataclass(frozen=True)
 class DreamSettings:
     """Everything that decides what a dream looks like (the images themselves are passed separately)."""
@@ -152,6 +158,10 @@ class DreamSettings:
     def replace(self, **changes: Any) -> "DreamSettings":
         """A copy with some fields changed, validated like any other."""
         return dataclasses.replace(self, **changes)
+
+    def with_seed(self) -> "DreamSettings":
+        """These settings if they fix a seed, else a copy with a freshly drawn one, so a run can say which it used."""
+        return self if self.seed is not None else self.replace(seed=draw_seed())
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict; :meth:`from_dict` reads it back."""

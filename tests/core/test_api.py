@@ -98,6 +98,14 @@ def test_a_layer_as_text_is_short_when_its_weight_is() -> None:
     assert format_layer(LayerTarget("blocks.4")) == "blocks.4:1"
 
 
+def test_with_seed_keeps_a_fixed_seed_and_draws_one_for_random() -> None:
+    fixed = DreamSettings(seed=5, steps=3)
+    assert fixed.with_seed() is fixed
+    drawn = DreamSettings(seed=None, steps=3).with_seed()
+    assert isinstance(drawn.seed, int)  # validated against RANGES["seed"] like any other value
+    assert drawn.replace(seed=None) == DreamSettings(seed=None, steps=3)
+
+
 def test_preset_layers_become_layer_targets(tmp_path: Path) -> None:
     (tmp_path / "two.json").write_text(json.dumps({
         "title": "Two layers", "description": "eyes and fur",
