@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 from .settings import MACHINE_FIELDS, DreamSettings, SettingsError
 
@@ -65,6 +66,26 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
 def all_presets(folder: Path = PRESETS_DIR) -> list[Preset]:
     """Every preset in gallery order."""
     return sorted((load_preset(name, folder) for name in preset_names(folder)), key=lambda p: (p.order, p.name))
+
+
+def settings_with_preset(data: Mapping[str, Any],
+                         folder: Path = PRESETS_DIR) -> tuple[DreamSettings, Preset | None]:
+    """Settings by name on top of an optional ``"preset"`` to start from (the API's JSON, the CLI's flags).
+
+    Returns the settings and the preset (None when none is named). An unknown preset, an unknown
+    setting or a bad value raises :class:`SettingsError`.
+    """
+    settings = dict(data)
+    name = settings.pop("preset", None)
+    preset = load_preset(str(name), folder) if name else None
+    return DreamSettings.from_dict(settings, base=preset.settings if preset else None), preset
+
+
+def guide_path(preset: Preset | None, given: str | Path | None = None) -> Path | None:
+    """The guide image to use: the one ``given``, else the one ``preset`` ships with, else None."""
+    if given:
+        return Path(given)
+    return preset.guide if preset else None
 
 
 def _file_in(folder: Path, relative: str | None, preset: str, key: str, missing_ok: bool = False) -> Path | None:
