@@ -15,6 +15,7 @@ from PIL import Image
 from .devices import DeviceError
 from .images import ImageInputError, load_image
 from .motion import MOTION_RANGES, AnimationSettings, FrameProgress, VideoSettings
+from .presets import Preset, guide_path, settings_with_preset
 from .settings import RANGES, DreamSettings, Range, SettingsError, parse_layer
 from .weights import WeightsUnavailableError
 from .zoo import UnknownModelError, get_spec, model_names
@@ -76,26 +77,22 @@ def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def settings_from_args(args: argparse.Namespace) -> DreamSettings:
-    """Preset first, then every flag given on top of it, through the one validated settings object."""
-    base = DreamSettings()
-    if args.preset:
-        from .presets import load_preset
+def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset | None]:
+    """Preset first, then every flag given on top of it, through the one validated settings object.
 
-        base = load_preset(args.preset).settings
-    changes = {name: getattr(args, name) for name in _FLAGS if getattr(args, name) is not None}
+    Returns the settings and the preset named by ``--preset`` (None without one).
+    """
+    data = {name: getattr(args, name) for name in _FLAGS if getattr(args, name) is not None}
     if args.layers:
-        changes["layers"] = tuple(parse_layer(text) for text in args.layers)
-    return DreamSettings.from_dict(changes, base=base)
+        data["layers"] = tuple(parse_layer(text) for text in args.layers)
+    if args.preset:
+        data["preset"] = args.preset
+    return settings_with_preset(data)
 
 
-def _guide_from_args(args: argparse.Namespace, max_size: int) -> Image.Image | None:
+def _guide_from_args(args: argparse.Namespace, preset: Preset | None, max_size: int) -> Image.Image | None:
     """``--guide``, or else the guide image a guide-image preset ships with."""
-    path = args.guide
-    if path is None and args.preset:
-        from .presets import load_preset
-
-        path = load_preset(args.preset).guide
+    path = guide_path(preset, args.guide)
     return _open_image(path, "guide", max_size) if path else None
 
 
@@ -120,10 +117,10 @@ def _dream(args: argparse.Namespace) -> int:
 
     from .dreamer import dream_frames
 
-    settings = settings_from_args(args)
+    settings, preset = settings_from_args(args)
     output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
     image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
-    guide = _guide_from_args(args, settings.max_size)
+    guide = _guide_from_args(args, preset, settings.max_size)
     bar = tqdm(total=None, unit="step", disable=args.quiet, file=sys.stderr)
     result = None
     for event in dream_frames(image, settings, guide=guide, preview_every=0):
@@ -153,7 +150,7 @@ def _animate(args: argparse.Namespace) -> int:
     from .motion import animate
     from .video import VIDEO_SUFFIXES, write_video
 
-    settings = settings_from_args(args)
+    settings, preset = settings_from_args(args)
     changes = {name: getattr(args, name) for name in _ANIMATION_FLAGS if getattr(args, name) is not None}
     if args.translate is not None:
         parts = args.translate.split(",")
@@ -163,7 +160,7 @@ def _animate(args: argparse.Namespace) -> int:
     motion = AnimationSettings.from_dict(changes)
     output = _output_path(args.output, VIDEO_SUFFIXES)
     image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
-    guide = _guide_from_args(args, settings.max_size)
+    guide = _guide_from_args(args, preset, settings.max_size)
     frames = _frames_with_bar(animate(image, settings, motion, guide), args.quiet)
     write_video(frames, output, motion.fps)
     print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {motion.fps} fps)")
@@ -174,14 +171,14 @@ def _video(args: argparse.Namespace) -> int:
     from .motion import dream_video, load_clip
     from .video import write_mp4
 
-    settings = settings_from_args(args)
+    settings, preset = settings_from_args(args)
     video = VideoSettings.from_dict({name: getattr(args, name) for name in _VIDEO_FLAGS
                                      if getattr(args, name) is not None})
     output = _output_path(args.output, (".mp4",))
     clip = load_clip(args.input, settings, video)
     for notice in clip.notices:
         print(f"note: input: {notice}", file=sys.stderr)
-    guide = _guide_from_args(args, settings.max_size)
+    guide = _guide_from_args(args, preset, settings.max_size)
     frames = _frames_with_bar(dream_video(clip, settings, video, guide), args.quiet)
     write_mp4(frames, output, clip.fps, audio_from=clip)
     audio = ", with the clip's audio" if clip.has_audio else ""

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 from torch import nn
 
 from . import objectives
 from .devices import DeviceError, autocast, resolve_device, resolve_precision
+from .images import fit_long_side, fitted_size, to_rgb
 from .objectives import LOGITS, Activations, Objective
-from .settings import RANGES, DreamSettings, LayerTarget, SettingsError
+from .settings import RANGES, DreamSettings, LayerTarget, SettingsError, draw_seed
 from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
 from .zoo import ModelSpec, UnknownModelError, class_index, dream_layers, get_spec, load_model
 
@@ -235,8 +236,8 @@ class Dreamer:
         return self.default_layer
 
     def _guide_activations(self, guide: Image.Image, settings: DreamSettings, layers: frozenset[str]) -> Activations:
-        guide = ImageOps.exif_transpose(guide).convert("RGB")
-        guide.thumbnail((min(settings.max_size, 512),) * 2)
+        # Bicubic with Pillow's default reducing gap, as Image.thumbnail did here before.
+        guide = fit_long_side(to_rgb(guide), min(settings.max_size, 512), Image.Resampling.BICUBIC, reducing_gap=2.0)
         with torch.no_grad():
             return self.activations(pil_to_tensor(guide, self.device), layers)
 
@@ -258,7 +259,7 @@ class Dreamer:
         """
         objective = self.objective(settings, guide)
         dtype = resolve_precision(settings.precision, self.device, self.mixed_precision)
-        seed = settings.seed if settings.seed is not None else random.randrange(2**31)
+        seed = settings.seed if settings.seed is not None else draw_seed()
         shifts = random.Random(seed)
         base = self._start_image(image, settings, seed)
         mask_full = pil_to_tensor(mask.convert("RGB"), self.device)[:, :1] if mask is not None else None
@@ -320,15 +321,8 @@ class Dreamer:
 
 
 def fit_image(image: Image.Image, max_size: int) -> Image.Image:
-    """Upright RGB no larger than ``max_size`` on its long side."""
-    image = ImageOps.exif_transpose(image)
-    if image.mode != "RGB":
-        image = image.convert("RGB")
-    if max(image.size) > max_size:
-        scale = max_size / max(image.size)
-        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                             Image.Resampling.LANCZOS)
-    return image
+    """Upright RGB (see :func:`~deepdream_core.images.to_rgb`) no larger than ``max_size`` on its long side."""
+    return fit_long_side(to_rgb(image), max_size)
 
 
 def _usable(grad: torch.Tensor, loss: float) -> bool:
@@ -338,9 +332,8 @@ def _usable(grad: torch.Tensor, loss: float) -> bool:
 
 
 def _preview(img: torch.Tensor, preview_size: int | None) -> Image.Image:
-    if preview_size and max(img.shape[-2:]) > preview_size:
-        scale = preview_size / max(img.shape[-2:])
-        img = resize(img, (max(1, round(img.shape[-2] * scale)), max(1, round(img.shape[-1] * scale))))
+    if preview_size:
+        img = resize(img, fitted_size((img.shape[-2], img.shape[-1]), preview_size))  # a no-op when it fits
     return tensor_to_pil(img)
 
 

@@ -72,7 +72,7 @@ def load_image(
     _check_shape(image.size)
     if max_size is not None and max(image.size) > max_size:
         width, height = image.size
-        image = _downscale(image, max_size)
+        image = fit_long_side(image, max_size, reducing_gap=3.0)
         notices.append(f"the image is {width}x{height} pixels; it was scaled down to "
                        f"{image.width}x{image.height} (the maximum working size is {max_size})")
     return LoadedImage(image, tuple(notices), original_size)
@@ -84,7 +84,10 @@ def open_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image) -> Im
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """Upright (EXIF orientation applied) RGB; transparency composited onto white."""
+    """Upright (EXIF orientation applied) RGB; transparency composited onto white.
+
+    The one place an image is made upright: photos, guides and images passed to the Python API.
+    """
     image = ImageOps.exif_transpose(image)
     if image.has_transparency_data:
         rgba = image.convert("RGBA")
@@ -178,7 +181,20 @@ def _check_shape(size: tuple[int, int]) -> None:
                               f"{MAX_ASPECT}:1). Crop it closer to a rectangle")
 
 
-def _downscale(image: Image.Image, max_size: int) -> Image.Image:
-    scale = max_size / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+def fitted_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """``size`` scaled down so its long side is ``max_side``, or unchanged when it fits already.
+
+    Either order works ((width, height) for images, (height, width) for tensors): both sides scale alike.
+    """
+    if max(size) <= max_side:
+        return size
+    scale = max_side / max(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def fit_long_side(image: Image.Image, max_side: int, resample: Image.Resampling = Image.Resampling.LANCZOS,
+                  reducing_gap: float | None = None) -> Image.Image:
+    """``image`` downscaled to :func:`fitted_size`, or itself when it fits; ``reducing_gap`` as in ``Image.resize``."""
+    size = fitted_size(image.size, max_side)
+    return image if size == image.size else image.resize(size, resample, reducing_gap=reducing_gap)

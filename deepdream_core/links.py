@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .presets import PRESETS_DIR, load_preset
-from .settings import DreamSettings, SettingsError, settings_from_dict_lenient
+from .settings import MACHINE_FIELDS, DreamSettings, SettingsError, format_layer, settings_from_dict_lenient
 
-# Where a dream runs is the viewer's machine's business, not part of the look being shared.
-_NOT_SHARED = ("device", "precision")
 # Query parameters that belong to Gradio itself (?__theme=dark, ?view=api), not to us.
 _FOREIGN_PREFIXES = ("__",)
 _FOREIGN = ("view",)
@@ -36,8 +34,8 @@ def to_query(settings: DreamSettings, preset: str | None = None, folder=PRESETS_
     params: dict[str, str] = {"preset": preset} if preset else {}
     ours, theirs = settings.to_dict(), base.to_dict()
     for name, value in ours.items():
-        if name not in _NOT_SHARED and value != theirs[name]:
-            params[name] = _text(name, value)
+        if name not in MACHINE_FIELDS and value != theirs[name]:
+            params[name] = _text(name, getattr(settings, name))
     return urllib.parse.urlencode(params, safe=":;,")
 
 
@@ -63,17 +61,8 @@ def _foreign(key: str) -> bool:
 def _text(name: str, value: Any) -> str:
     """A setting's value as the text that :meth:`DreamSettings.from_dict` reads back."""
     if name == "layers":
-        return ";".join(_layer_text(t) for t in value)
+        return ";".join(format_layer(t) for t in value)
     if value is None:
         return "random" if name == "seed" else ""
     return str(value)
 
-
-def _layer_text(target: Mapping[str, Any]) -> str:
-    weight = f"{target['weight']:g}"
-    if float(weight) != target["weight"]:  # :g keeps 6 digits; a link must restore the exact value
-        weight = repr(float(target["weight"]))
-    text = f"{target['layer']}:{weight}"
-    if target.get("channels"):
-        text += ":" + ",".join(str(c) for c in target["channels"])
-    return text

@@ -12,8 +12,9 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
-from .settings import DreamSettings, SettingsError
+from .settings import MACHINE_FIELDS, DreamSettings, SettingsError
 
 PRESETS_DIR = Path(os.environ.get("DEEPDREAM_PRESETS", Path(__file__).resolve().parent.parent / "presets"))
 _KNOWN_KEYS = {"title", "description", "family", "order", "thumbnail", "guide", "settings"}
@@ -67,6 +68,26 @@ def all_presets(folder: Path = PRESETS_DIR) -> list[Preset]:
     return sorted((load_preset(name, folder) for name in preset_names(folder)), key=lambda p: (p.order, p.name))
 
 
+def settings_with_preset(data: Mapping[str, Any],
+                         folder: Path = PRESETS_DIR) -> tuple[DreamSettings, Preset | None]:
+    """Settings by name on top of an optional ``"preset"`` to start from (the API's JSON, the CLI's flags).
+
+    Returns the settings and the preset (None when none is named). An unknown preset, an unknown
+    setting or a bad value raises :class:`SettingsError`.
+    """
+    settings = dict(data)
+    name = settings.pop("preset", None)
+    preset = load_preset(str(name), folder) if name else None
+    return DreamSettings.from_dict(settings, base=preset.settings if preset else None), preset
+
+
+def guide_path(preset: Preset | None, given: str | Path | None = None) -> Path | None:
+    """The guide image to use: the one ``given``, else the one ``preset`` ships with, else None."""
+    if given:
+        return Path(given)
+    return preset.guide if preset else None
+
+
 def _file_in(folder: Path, relative: str | None, preset: str, key: str, missing_ok: bool = False) -> Path | None:
     """A file named by a preset, which must stay inside the presets folder; None if missing and that is ok."""
     if not relative:
@@ -77,17 +98,13 @@ def _file_in(folder: Path, relative: str | None, preset: str, key: str, missing_
     raise SettingsError("preset", f"preset {preset!r}: {key} {relative!r} is not a file in {folder.name}/")
 
 
-# Where a dream runs changes its pixels only by rounding, not its look (links skip these too).
-_MACHINE_SETTINGS = ("device", "precision")
-
-
 def fingerprint(settings: DreamSettings, guide: Path | None, sample: Path) -> str:
     """A short hash of everything a preset's thumbnail depends on.
 
     The settings as rendered, the guide image's bytes and the sample photo's bytes: when any
     of them changes, a thumbnail stamped with the old fingerprint is stale.
     """
-    look = {k: v for k, v in settings.to_dict().items() if k not in _MACHINE_SETTINGS}
+    look = {k: v for k, v in settings.to_dict().items() if k not in MACHINE_FIELDS}
     digest = hashlib.sha256(json.dumps(look, sort_keys=True).encode())
     for path in (guide, sample):
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path else b"no file")

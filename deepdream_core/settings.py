@@ -8,11 +8,15 @@ everywhere: a :class:`SettingsError` naming the field and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import random
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# Where a dream runs: it changes the pixels only by rounding, not the look, so share links and
+# preset fingerprints leave these fields out.
+MACHINE_FIELDS = ("device", "precision")
 
 
 class SettingsError(ValueError):
@@ -88,6 +92,11 @@ RANGES: dict[str, Range] = {
 MAX_LAYERS = 8
 
 
+def draw_seed() -> int:
+    """A fresh random seed, anywhere in ``RANGES["seed"]``."""
+    return random.randint(int(RANGES["seed"].low), int(RANGES["seed"].high))
+
+
 @dataclass(frozen=True)
 class DreamSettings:
     """Everything that decides what a dream looks like (the images themselves are passed separately)."""
@@ -150,6 +159,10 @@ class DreamSettings:
         """A copy with some fields changed, validated like any other."""
         return dataclasses.replace(self, **changes)
 
+    def with_seed(self) -> "DreamSettings":
+        """These settings if they fix a seed, else a copy with a freshly drawn one, so a run can say which it used."""
+        return self if self.seed is not None else self.replace(seed=draw_seed())
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict; :meth:`from_dict` reads it back."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -206,6 +219,17 @@ def parse_layer(text: str) -> LayerTarget:
     except ValueError:
         raise SettingsError("layers", f"weight must be a number and channels whole numbers, got {text!r}") from None
     return LayerTarget(parts[0], weight, channels)
+
+
+def format_layer(target: LayerTarget) -> str:
+    """The text :func:`parse_layer` reads back to an equal target, e.g. ``"blocks.4:0.5:3,7"``."""
+    weight = f"{target.weight:g}"
+    if float(weight) != target.weight:  # :g keeps 6 digits; the text must restore the exact value
+        weight = repr(float(target.weight))
+    text = f"{target.layer}:{weight}"
+    if target.channels:
+        text += ":" + ",".join(str(c) for c in target.channels)
+    return text
 
 
 def _coerce(name: str, value: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Sequence
 import av
 from PIL import Image
 
-from .images import MAX_PIXELS, MIN_SIDE, ImageInputError
+from .images import MAX_PIXELS, MIN_SIDE, ImageInputError, fit_long_side
 
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -129,11 +129,7 @@ def _decode(container: av.container.InputContainer, stream: av.VideoStream, max_
         if min(original) < MIN_SIDE:
             raise VideoInputError(f"the video is {original[0]}x{original[1]} pixels; DeepDream needs at least "
                                   f"{MIN_SIDE} pixels on each side")
-        if max(original) > max_side:
-            scale = max_side / max(original)
-            image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                                 Image.Resampling.LANCZOS, reducing_gap=3.0)
-        frames.append((image, original))
+        frames.append((fit_long_side(image, max_side, reducing_gap=3.0), original))
     return frames, False
 
 

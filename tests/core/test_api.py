@@ -16,6 +16,7 @@ import pytest
 
 from deepdream_core import DreamSettings, LayerTarget, SettingsError
 from deepdream_core.presets import load_preset
+from deepdream_core.settings import format_layer, parse_layer
 from tests.support import REPO
 from tests.support.photos import skimage_photo
 
@@ -80,6 +81,29 @@ def test_layers_from_text_lists_and_dicts_are_the_same() -> None:
     for layers in ["blocks.3:0.5:1,2;blocks.5.0", ["blocks.3:0.5:1,2", "blocks.5.0"],
                    [{"layer": "blocks.3", "weight": 0.5, "channels": [1, 2]}, {"layer": "blocks.5.0"}]]:
         assert DreamSettings.from_dict({"layers": layers}).layers == expected
+
+
+@pytest.mark.parametrize("target", [
+    LayerTarget("blocks.4"), LayerTarget("blocks.4", 0.5, (3, 7)), LayerTarget("blocks.5.0", -2.0),
+    LayerTarget("blocks.3", 0.123456789), LayerTarget("blocks.3", 1e-7, (0,)), LayerTarget("blocks.3", 2),
+])
+def test_a_layer_as_text_reads_back_exactly(target: LayerTarget) -> None:
+    text = format_layer(target)
+    assert parse_layer(text) == target
+    assert text.startswith(f"{target.layer}:")
+
+
+def test_a_layer_as_text_is_short_when_its_weight_is() -> None:
+    assert format_layer(LayerTarget("blocks.4", 0.5, (3, 7))) == "blocks.4:0.5:3,7"
+    assert format_layer(LayerTarget("blocks.4")) == "blocks.4:1"
+
+
+def test_with_seed_keeps_a_fixed_seed_and_draws_one_for_random() -> None:
+    fixed = DreamSettings(seed=5, steps=3)
+    assert fixed.with_seed() is fixed
+    drawn = DreamSettings(seed=None, steps=3).with_seed()
+    assert isinstance(drawn.seed, int)  # validated against RANGES["seed"] like any other value
+    assert drawn.replace(seed=None) == DreamSettings(seed=None, steps=3)
 
 
 def test_preset_layers_become_layer_targets(tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepdream_core import DreamSettings, dream
+from deepdream_core import DreamSettings, dream, fit_image
 from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.images import (
-    MAX_PIXELS, MIN_SIDE, ImageInputError, LoadedImage, load_image, open_image,
+    MAX_PIXELS, MIN_SIDE, ImageInputError, LoadedImage, fitted_size, load_image, open_image,
 )
 from tests.support import REPO
 from tests.support.odd_images import BAD, UNUSUAL, colour_distance, png_claiming
@@ -127,6 +127,20 @@ def test_large_image_is_downscaled_with_a_notice(files: dict[str, Path]) -> None
     assert loaded.notices == ("the image is 160x106 pixels; it was scaled down to 64x42 "
                               "(the maximum working size is 64)",)
     assert load_image(files["photo.jpg"], max_size=160).notices == ()
+
+
+def test_fitted_size_shrinks_the_long_side_only_when_it_is_over() -> None:
+    assert fitted_size((160, 106), 64) == (64, 42)
+    assert fitted_size((106, 160), 64) == (42, 64)  # (height, width) as tensors have it: the same rule
+    assert fitted_size((160, 106), 160) == (160, 106)
+    assert fitted_size((4096, 2), 64) == (64, 1)  # never a side of 0
+
+
+def test_images_passed_to_the_python_api_are_made_upright_rgb_like_uploads(files: dict[str, Path]) -> None:
+    """fit_image (what dream() does to an image object) reads transparency and EXIF the way load_image does."""
+    for name in ("rgba.png", "sideways.jpg"):
+        with Image.open(files[name]) as raw:
+            assert fit_image(raw, 64).tobytes() == load_image(files[name], max_size=64).image.tobytes()
 
 
 @pytest.mark.parametrize("name", UNUSUAL)

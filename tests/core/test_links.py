@@ -11,7 +11,7 @@ from PIL import Image
 
 from deepdream_core import DreamSettings, LayerTarget, SettingsError
 from deepdream_core.links import from_query, to_query
-from deepdream_core.presets import all_presets, load_preset
+from deepdream_core.presets import all_presets, guide_path, load_preset, settings_with_preset
 
 
 @pytest.fixture
@@ -63,6 +63,21 @@ def test_bad_link_opens_with_each_bad_value_named(presets: Path) -> None:
         "layers, max_size, model, octave_scale, octaves, precision, seed, smoothing, step_size, steps, tile_size",
         "layers: weight must be a number and channels whole numbers, got 'blocks.4:heavy'",
     ]
+
+
+def test_settings_start_from_a_named_preset_and_its_guide_is_found(presets: Path) -> None:
+    data = {"preset": "guided", "steps": 3}
+    settings, preset = settings_with_preset(data, presets)
+    assert preset == load_preset("guided", presets) and settings == preset.settings.replace(steps=3)
+    assert data == {"preset": "guided", "steps": 3}  # the caller's dict is left as it was
+    assert guide_path(preset) == presets / "guide.jpg"
+    assert guide_path(preset, "mine.png") == Path("mine.png")  # a guide given wins over the preset's
+    assert settings_with_preset({"steps": 3, "preset": ""}, presets) == (DreamSettings(steps=3), None)
+    assert guide_path(None) is None and guide_path(load_preset("eyes", presets)) is None
+    with pytest.raises(SettingsError, match="preset: unknown preset 'nope'; choose one of eyes, guided"):
+        settings_with_preset({"preset": "nope"}, presets)
+    with pytest.raises(SettingsError, match="stepz: unknown setting"):
+        settings_with_preset({"preset": "eyes", "stepz": 3}, presets)
 
 
 def test_presets_load_in_gallery_order_with_their_files(presets: Path) -> None:
