@@ -15,13 +15,13 @@ import pytest
 from gradio_client import Client, handle_file
 
 from tests.support import REPO
-from tests.support.app_server import api_call, queue_call
+from tests.support.app_server import api_call, page_inputs, queue_call
 from deepdream_core.images import MAX_FILE_BYTES
 from tests.support.photos import skimage_photo
 
 TINY = json.dumps({"max_size": 64, "steps": 1, "octaves": 1, "seed": 0})
-# Every control of the page, in the order dream_ui takes them (app.CONTROLS), at tiny values.
-CONTROLS = ["efficientnet_lite0", "blocks.3", 1.0, "", "", "", 1.0, 1.0, 1, 1.4, 1, 1.5, 0, 0.0, 0, False, 64, 512]
+# The controls a test sets, by elem_id, at tiny values; the others keep the page's defaults.
+TINY_CONTROLS = {"max-size": 64, "steps": 1, "octaves": 1, "jitter": 0}
 NOT_AN_UPLOAD = "not an uploaded file"
 
 
@@ -116,17 +116,17 @@ def test_a_server_path_marked_as_a_file_is_refused_by_gradio(app_server, secret_
     assert event == "error" and payload == {"error": None}  # Gradio's own check; it does not say why
 
 
-@pytest.mark.parametrize(("handler", "data"), [
-    ("dream_ui", lambda p: [p, None, None, *CONTROLS]),  # the Dream button
-    ("dream_ui_1", lambda p: [p, None, None, *CONTROLS]),  # Go deeper: dreams the result image
-    ("photo_changed", lambda p: [p]),  # shows the photo under the mask brush, at up to 1024 px
-    ("dream_ui", lambda p: [None, {"background": p, "layers": [p], "composite": p}, None, *CONTROLS]),  # mask brush
+@pytest.mark.parametrize(("handler", "inputs"), [
+    ("dream_ui", lambda p: {"photo": p, **TINY_CONTROLS}),  # the Dream button
+    ("dream_ui_1", lambda p: {"dream-result": p, **TINY_CONTROLS}),  # Go deeper: dreams the result image
+    ("photo_changed", lambda p: {"photo": p}),  # shows the photo under the mask brush, at up to 1024 px
+    ("dream_ui", lambda p: {"mask": {"background": p, "layers": [p], "composite": p}, **TINY_CONTROLS}),  # brush
 ])
-def test_browser_handlers_refuse_server_paths(app_server, secret_photo: Path, handler: str, data) -> None:
+def test_browser_handlers_refuse_server_paths(app_server, secret_photo: Path, handler: str, inputs) -> None:
     """The page's own handlers are not in the API docs, but anyone can post to them as the page does."""
-    message = queue_call(app_server, handler, data({"path": str(secret_photo)}))
+    message = queue_call(app_server, handler, page_inputs(app_server, handler, inputs({"path": str(secret_photo)})))
     assert message["success"] is False and "data" not in message["output"]
-    if handler == "dream_ui" and data("x")[0] is None:
+    if "mask" in inputs("x"):
         assert message["output"]["error"] is None  # Gradio's own check: an editor's files must carry "meta"
     else:
         assert NOT_AN_UPLOAD in message["output"]["error"]

@@ -88,6 +88,26 @@ def config(server: AppServer) -> dict:
         return json.loads(response.read())
 
 
+def page_inputs(server: AppServer, fn_name: str, values: dict[str, object]) -> list:
+    """The data the page would send to a handler: each input's value by its elem_id, the page's defaults elsewhere.
+
+    Handlers take the setting controls by name (``inputs_kwargs``), so a test names what it sets and never
+    depends on the order of the inputs.
+    """
+    page = config(server)
+    components = {component["id"]: component.get("props", {}) for component in page["components"]}
+    dependency = next(dep for dep in page["dependencies"] if dep["api_name"] == fn_name)
+    data = []
+    for component_id in dependency["inputs"]:
+        props = components[component_id]
+        key = props.get("elem_id") or props.get("label")
+        data.append(values[key] if key in values else props.get("value"))
+    unknown = set(values) - {components[i].get("elem_id") or components[i].get("label") for i in dependency["inputs"]}
+    if unknown:
+        raise KeyError(f"{fn_name} has no inputs {sorted(unknown)}")
+    return data
+
+
 def queue_call(server: AppServer, fn_name: str, data: list, query: str = "") -> dict:
     """Call an event handler the way the browser does (``queue/join`` then the event stream), by function name.
 

@@ -1,0 +1,63 @@
+"""DeepDream Studio: the Gradio app (UI only; the engine is ``deepdream_core``).
+
+``build_demo()`` makes the page: a tab per module in :mod:`deepdream_studio.tabs`, each with its layout, handlers
+and wiring, and the API endpoints (:mod:`deepdream_studio.api`). Data flows one way: a control or an API argument
+becomes one validated ``DreamSettings``, a run path (:mod:`deepdream_studio.runs`) dreams with it, frames come back.
+No user image is kept at module level: each request's images live in its own handler call.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from deepdream_core.images import MAX_FILE_BYTES
+from pathlib import Path
+
+from deepdream_core.presets import PRESETS_DIR, all_presets
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  # TEMP until install merge
+
+from . import api
+from .config import StudioConfig
+from .tabs import photo, video, zoom
+
+CSS = """
+#dream-result img { object-fit: contain; }
+#preset-gallery .caption-label { font-size: 0.8rem; }
+#preset-gallery .grid-wrap { min-height: 0 !important; max-height: none !important; }  /* no empty rows */
+#title { margin-bottom: 0; }
+"""
+THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
+
+
+def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
+    """The whole page and its API, with the queue set; nothing is dreamed or loaded until someone asks."""
+    config = config or StudioConfig.from_env()
+    presets = all_presets() if PRESETS_DIR.is_dir() else []
+    samples = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []
+    with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
+        gr.Markdown("# 🌀 DeepDream Studio\nTurn a photo into a dream: a neural network paints what it *sees* into "
+                    "your picture — eyes, fur, dog faces, swirls. **1** add a photo, **2** pick a look, "
+                    "**3** press Dream.", elem_id="title")
+        link_note = gr.Markdown(visible=False, elem_id="link-note")
+        with gr.Tabs():
+            with gr.Tab("Photo", id="photo"):
+                photo_tab = photo.build(demo, config, presets, samples, link_note)
+            with gr.Tab("Zoom animation", id="zoom"):
+                zoom.build(config, presets, photo_tab)
+            with gr.Tab("Video", id="video"):
+                video.build(config, presets, photo_tab)
+        api.build(config)
+    demo.queue(default_concurrency_limit=config.concurrency, max_size=config.queue_size)
+    return demo
+
+
+def launch(demo: gr.Blocks, **options: object) -> None:
+    """Serve ``demo`` with the studio's limits: the upload cap, the presets folder, the theme."""
+    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR)], theme=THEME, css=CSS,
+                **options)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    """The ``deepdream-studio`` command: build the page and serve it (GRADIO_SERVER_NAME / _PORT apply)."""
+    launch(build_demo())

@@ -1,0 +1,59 @@
+"""The studio's settings from the environment, read once when the page is built.
+
+``DEEPDREAM_CONCURRENCY`` (dreams run at once, default 1), ``DEEPDREAM_QUEUE_SIZE`` (dreams waiting before new
+ones are told the queue is full, default 16), ``DEEPDREAM_PREVIEW_INTERVAL_MS`` (least time between two live
+previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps);
+``DEEPDREAM_PRESETS`` (the presets folder) is read by the engine, and Gradio reads its own
+``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+from deepdream_core.motion import MOTION_RANGES
+
+# Live previews: at most this many pixels on the long side; the final frame is always sent at full working size.
+PREVIEW_SIZE = 512
+
+
+class ConfigError(SystemExit):
+    """An environment variable has a value the studio cannot start with; the message names it."""
+
+
+def env_int(environ: Mapping[str, str], name: str, default: int, low: int) -> int:
+    """A whole number of at least ``low`` from ``environ[name]``, or ``default`` when unset or empty."""
+    text = environ.get(name, "")
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < low:
+        raise ConfigError(f"{name} must be a whole number of at least {low}, got {text!r}")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    """What a deployment may tune; every handler that needs one of these gets this object as an argument."""
+
+    concurrency: int = 1  # dreams that run at once; the rest wait in the queue
+    queue_size: int = 16  # dreams that may wait; beyond that a new one is told the queue is full
+    # At least this long between two live previews, so a fast GPU does not flood the browser.
+    preview_interval_s: float = 0.25
+    # Caps for the motion tabs, lower than the CLI's: a CPU Space dreams a 384 px frame in seconds, so these keep
+    # one run to minutes. Longer clips are cut and larger ones scaled down, with a notice.
+    motion_max_frames: int = 48
+    motion_max_side: int = 384
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> StudioConfig:
+        return cls(
+            concurrency=env_int(environ, "DEEPDREAM_CONCURRENCY", cls.concurrency, 1),
+            queue_size=env_int(environ, "DEEPDREAM_QUEUE_SIZE", cls.queue_size, 1),
+            preview_interval_s=env_int(environ, "DEEPDREAM_PREVIEW_INTERVAL_MS", 250, 0) / 1000,
+            motion_max_frames=min(env_int(environ, "DEEPDREAM_MOTION_MAX_FRAMES", cls.motion_max_frames, 1),
+                                  int(MOTION_RANGES["frames"].high)),
+            motion_max_side=min(env_int(environ, "DEEPDREAM_MOTION_MAX_SIDE", cls.motion_max_side, 32),
+                                int(MOTION_RANGES["max_side"].high)),
+        )

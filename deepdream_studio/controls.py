@@ -1,0 +1,217 @@
+"""The setting controls, by field name: built from ``DreamSettings`` and ``RANGES``, read back into settings.
+
+Handlers take the controls' values as keyword arguments named after the controls (Gradio's ``inputs_kwargs``)
+and fill them with a dict of updates, so no handler depends on the order of the controls. A numeric setting
+needs its field and range in ``deepdream_core.settings`` plus one entry in :data:`SLIDERS`; a few settings
+have richer controls (:data:`COMPOSITE`); where a dream runs (:data:`API_ONLY`) is not on the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+
+import gradio as gr
+
+from deepdream_core import BUNDLED_MODEL, ZOO, DreamSettings, LayerTarget, get_spec
+from deepdream_core.settings import MACHINE_FIELDS, RANGES, format_layer
+from deepdream_core.zoo import class_index
+
+# Where a dream runs is the server's choice on the page; the API and CLI take them.
+API_ONLY = MACHINE_FIELDS
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A numeric setting's slider: bounds from ``RANGES``, label and help here."""
+
+    label: str
+    info: str
+    step: float | None = None  # None: 1 for whole numbers, 0.01 otherwise
+
+
+# The one studio entry a numeric setting needs, in the order the Advanced section shows them.
+SLIDERS: dict[str, Slider] = {
+    "octaves": Slider("Octaves", "How many sizes it dreams at, small to large: more = bigger shapes."),
+    "octave_scale": Slider("Octave scale", "Size step between octaves."),
+    "steps": Slider("Steps per octave", "More steps = stronger dream, slower."),
+    "step_size": Slider("Step size", "How much each step changes the image."),
+    "jitter": Slider("Jitter (px)", "Random shift per step; hides grid artefacts."),
+    "smoothing": Slider("Smoothing", "Softer, less noisy detail."),
+    "max_size": Slider("Max size (px)", "Long side of the working image; larger photos are scaled down.", step=16),
+    "tile_size": Slider("Tile size (px)", "Memory per step; smaller uses less.", step=16),
+    "class_weight": Slider("Class weight", "How strongly the class pulls."),
+    "guide_weight": Slider("Guide weight", "Dream the guide's textures into your photo."),
+}
+
+# Settings shown by more than a slider: the field, and the controls that together hold it.
+COMPOSITE: dict[str, tuple[str, ...]] = {
+    "model": ("model",),
+    "layers": ("layer", "layer_weight", "channels", "extra_layers"),
+    "class_target": ("class_target",),
+    "seed": ("seed", "random_seed"),
+}
+
+
+# -- choices ----------------------------------------------------------------------------------------------
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """The zoo, bundled default first; models that download say how much."""
+    choices = []
+    for spec in ZOO.values():
+        label = spec.title
+        if not spec.weights.offline:
+            label += f" · downloads ~{spec.download_mb} MB on first use" if spec.download_mb else " · downloads on first use"
+        choices.append((label, spec.name))
+    return sorted(choices, key=lambda choice: choice[1] != BUNDLED_MODEL)
+
+
+def model_info(model: str) -> str:
+    spec = get_spec(model)
+    if spec.weights.offline:
+        return "Works offline, fast on a CPU."
+    size = f" (~{spec.download_mb} MB)" if spec.download_mb else ""
+    return f"Weights download on the first dream{size}, then stay cached."
+
+
+def layer_choices(model: str) -> list[tuple[str, str]]:
+    """The model's dream layers, each with what it tends to draw; the default one marked."""
+    spec = get_spec(model)
+    return [(f"{layer.path} — {layer.description}" + (" (default)" if layer.path == spec.default_layer else ""),
+             layer.path) for layer in spec.layers]
+
+
+@lru_cache(maxsize=16)
+def class_choices(model: str) -> tuple[tuple[str, str], ...]:
+    """The model's own ImageNet class names as dropdown choices (label, index as text)."""
+    spec = get_spec(model)
+    names = spec.class_names() if spec.class_names else []
+    seen = {name for i, name in enumerate(names) if name in names[:i]}  # "crane" the bird and the machine
+    return (("none", ""),) + tuple((f"{n} (#{i})" if n in seen else n, str(i)) for i, n in enumerate(names))
+
+
+# -- building ----------------------------------------------------------------------------------------------
+
+
+class SettingControls:
+    """The page's setting controls, created by name inside a ``gr.Blocks`` and kept in :attr:`by_name`."""
+
+    def __init__(self, defaults: DreamSettings | None = None) -> None:
+        self.defaults = defaults or DreamSettings()
+        self.by_name: dict[str, gr.components.Component] = {}
+
+    def _keep(self, name: str, component: gr.components.Component) -> Any:
+        self.by_name[name] = component
+        return component
+
+    def slider(self, name: str) -> gr.Slider:
+        """The slider of a numeric setting, within the bounds every entry point checks."""
+        spec, bounds = SLIDERS[name], RANGES[name]
+        return self._keep(name, gr.Slider(
+            bounds.low, bounds.high, value=getattr(self.defaults, name),
+            step=spec.step or (1 if bounds.integer else 0.01), label=spec.label, info=spec.info,
+            elem_id=name.replace("_", "-")))
+
+    def model(self) -> gr.Dropdown:
+        return self._keep("model", gr.Dropdown(model_choices(), value=self.defaults.model, label="Network",
+                                               info=model_info(self.defaults.model), elem_id="model"))
+
+    def layer(self) -> gr.Dropdown:
+        spec = get_spec(self.defaults.model)
+        return self._keep("layer", gr.Dropdown(
+            layer_choices(spec.name), value=spec.default_layer, label="What it dreams of", allow_custom_value=True,
+            elem_id="layer", info="Deeper layers draw bigger things: strokes → eyes → whole animals."))
+
+    def layer_mix(self) -> None:
+        """The first layer's weight and channels, and more layers mixed in."""
+        weight = RANGES["layer_weight"]
+        self._keep("layer_weight", gr.Slider(weight.low, weight.high, value=1.0, step=0.01, label="Layer weight",
+                                             info="Negative weights suppress it.", elem_id="layer-weight"))
+        self._keep("channels", gr.Textbox(label="Channels", placeholder="all", elem_id="channels",
+                                          info="Only these channels of the layer, e.g. 3, 17 (empty = all)."))
+        self._keep("extra_layers", gr.Textbox(label="Mix in more layers", placeholder="e.g. blocks.2:0.5; blocks.5.0:0.3",
+                                              info="layer:weight[:channels], separated by ;", elem_id="extra-layers"))
+
+    def class_target(self) -> gr.Dropdown:
+        return self._keep("class_target", gr.Dropdown(
+            list(class_choices(self.defaults.model)), value="", filterable=True, label="ImageNet class",
+            elem_id="class-target", info="Type to search, e.g. 'tabby' or 'pizza': makes it look more like that."))
+
+    def seed(self) -> None:
+        bounds = RANGES["seed"]
+        self._keep("seed", gr.Number(self.defaults.seed, label="Seed", precision=0, minimum=bounds.low,
+                                     maximum=bounds.high, info="Same seed + settings = same dream.", elem_id="seed"))
+        self._keep("random_seed", gr.Checkbox(self.defaults.seed is None, label="New random seed every run",
+                                              elem_id="random-seed"))
+
+    def updates(self, settings: DreamSettings) -> dict[gr.components.Component, Any]:
+        """Updates for every control, showing ``settings``; an output dict for any handler that lists them."""
+        return {self.by_name[name]: value for name, value in values_from_settings(settings).items()}
+
+    @property
+    def components(self) -> list[gr.components.Component]:
+        return list(self.by_name.values())
+
+
+# -- values <-> settings -----------------------------------------------------------------------------------
+
+
+def settings_from_values(values: Mapping[str, Any]) -> DreamSettings:
+    """The one place the controls' values (by control name) become settings; a bad value raises SettingsError."""
+    data: dict[str, Any] = {name: whole(values[name]) for name in SLIDERS}
+    data["model"] = values["model"]
+    data["layers"] = _layers_text(values)
+    data["class_target"] = values["class_target"] or None
+    seed = values["seed"]
+    data["seed"] = None if values["random_seed"] else whole(seed if seed is not None else 0)
+    return DreamSettings.from_dict(data)
+
+
+def _layers_text(values: Mapping[str, Any]) -> str:
+    """The layer, its weight and channels, and the layers mixed in, as ``parse_layer`` reads them."""
+    first = ""
+    if values["layer"]:
+        channels = ",".join(part.strip() for part in (values["channels"] or "").replace(";", ",").split(",")
+                            if part.strip())
+        first = f"{values['layer']}:{values['layer_weight']:g}" + (f":{channels}" if channels else "")
+    return ";".join(part.strip() for part in [first, *(values["extra_layers"] or "").split(";")] if part.strip())
+
+
+def whole(value: Any) -> Any:
+    """Sliders send 4.0 for 4; the settings want whole numbers where they are whole."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def values_from_settings(settings: DreamSettings) -> dict[str, Any]:
+    """Every control's value (or update) showing ``settings``, by control name."""
+    spec = get_spec(settings.model)
+    targets = settings.layers or (LayerTarget(spec.default_layer),)
+    first, extra = targets[0], targets[1:]
+    class_value = ""
+    if settings.class_target:
+        names = spec.class_names() if spec.class_names else None
+        class_value = str(class_index(names, settings.class_target, spec.name))
+    layers = layer_choices(spec.name)
+    if first.layer not in {value for _, value in layers}:
+        layers.append((first.layer, first.layer))
+    return {
+        **{name: getattr(settings, name) for name in SLIDERS},
+        "model": gr.update(value=spec.name, info=model_info(spec.name)),
+        "layer": gr.update(choices=layers, value=first.layer),
+        "layer_weight": first.weight,
+        "channels": ", ".join(str(c) for c in first.channels),
+        "extra_layers": "; ".join(format_layer(t) for t in extra),
+        "class_target": gr.update(choices=list(class_choices(spec.name)), value=class_value),
+        "seed": settings.seed if settings.seed is not None else gr.skip(),
+        "random_seed": settings.seed is None,
+    }
+
+
+def model_changed(model: str) -> dict[str, Any]:
+    """Another model: its layers (default selected), its classes and where its weights come from, by control name."""
+    spec = get_spec(model)
+    return {"model": gr.update(info=model_info(model)),
+            "layer": gr.update(choices=layer_choices(model), value=spec.default_layer),
+            "class_target": gr.update(choices=list(class_choices(model)), value="")}

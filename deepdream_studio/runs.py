@@ -1,0 +1,190 @@
+"""The run paths: one per kind of dream (photo, zoom animation, video), shared by the page and the API.
+
+Each takes settings and loaded inputs (the page and the API only differ in how they read them), draws the seed
+so the status can name it, runs the engine under ``@spaces.GPU`` (a GPU is attached on ZeroGPU Spaces; elsewhere
+the decorator does nothing), throttles previews, and saves the results into Gradio's cache folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import gradio as gr
+import spaces
+from gradio import processing_utils
+from PIL import Image
+
+from deepdream_core import (
+    AnimationSettings, DreamProgress, DreamSettings, FrameProgress, VideoSettings, animate, dream_frames, dream_video,
+    load_clip,
+)
+from deepdream_core.video import Clip, write_video
+
+from .config import PREVIEW_SIZE, StudioConfig
+from .uploads import load_upload, upload_folder
+
+# -- photos -----------------------------------------------------------------------------------------------
+
+
+@spaces.GPU(duration=120)
+def _photo_events(image: Image.Image, settings: DreamSettings, guide: Image.Image | None,
+                  mask: Image.Image | None, preview_every: int) -> Iterator[DreamProgress]:
+    """The GPU work of a photo dream."""
+    yield from dream_frames(image, settings, guide=guide, mask=mask, preview_every=preview_every,
+                            preview_size=PREVIEW_SIZE)
+
+
+@dataclass(frozen=True)
+class PhotoFrame:
+    """A preview on the way (``png`` None), or the finished dream saved as a full-size PNG."""
+
+    image: Image.Image
+    status: str
+    png: str | None = None
+
+
+def dream_photo(image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None,
+                config: StudioConfig, progress: gr.Progress | None = None,
+                previews: bool = True) -> Iterator[PhotoFrame]:
+    """Dream, yielding previews at most every ``config.preview_interval_s``, then the result saved as a PNG.
+
+    Progress reaches ``progress`` (octave and step) on every step; without ``previews`` only the result comes.
+    """
+    settings = settings.with_seed()  # drawn here, so the status can say which seed made this dream
+    started = last_preview = time.monotonic()
+    for event in _photo_events(image, settings, guide, mask, 1 if previews else 0):
+        where = f"Octave {event.octave} of {event.octaves} · step {event.step} of {event.steps}"
+        if progress is not None:
+            progress((event.done, event.total), desc=where)
+        if event.final:
+            seconds = time.monotonic() - started
+            yield PhotoFrame(event.image, f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · "
+                                          f"seed {settings.seed}", save_png(event.image))
+        elif event.image is not None and time.monotonic() - last_preview >= config.preview_interval_s:
+            last_preview = time.monotonic()
+            yield PhotoFrame(event.image, f"Dreaming… {where}")
+
+
+def save_png(image: Image.Image) -> str:
+    """The full-resolution result as a lossless PNG in Gradio's cache (cleaned up by ``delete_cache``)."""
+    return processing_utils.save_pil_to_cache(image, cache_dir=upload_folder(), name="deepdream", format="png")
+
+
+# -- zoom animations and videos ---------------------------------------------------------------------------
+
+
+@spaces.GPU(duration=300)
+def _animation_events(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
+                      guide: Image.Image | None) -> Iterator[FrameProgress]:
+    """The GPU work of a zoom animation."""
+    yield from animate(image, settings, motion, guide)
+
+
+@spaces.GPU(duration=300)
+def _video_events(clip: Clip, settings: DreamSettings, video: VideoSettings,
+                  guide: Image.Image | None) -> Iterator[FrameProgress]:
+    """The GPU work of a video dream."""
+    yield from dream_video(clip, settings, video, guide)
+
+
+@dataclass
+class MotionRun:
+    """An animation or video being dreamed: the frames so far (kept for Stop) and how to save them."""
+
+    name: str  # file stem of the downloads
+    fps: float | Fraction
+    settings: DreamSettings  # with the seed drawn
+    notices: tuple[str, ...] = ()  # about the input and the caps, for the user
+    audio_from: Clip | None = None
+    frames: list[Image.Image] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def save(self, suffix: str) -> str:
+        """The frames as an MP4 (with the clip's audio) or GIF file in Gradio's cache."""
+        with tempfile.TemporaryDirectory(prefix="deepdream-") as folder:
+            path = write_video(self.frames, Path(folder) / f"{self.name}{suffix}", self.fps,
+                               audio_from=self.audio_from if suffix == ".mp4" else None)
+            return processing_utils.save_file_to_cache(path, cache_dir=upload_folder())
+
+    def summary(self, stopped: bool = False) -> str:
+        width, height = self.frames[-1].size
+        sound = " · with the clip's sound" if self.audio_from is not None and self.audio_from.has_audio else ""
+        count = f"{len(self.frames)} frame" + ("s" if len(self.frames) != 1 else "")
+        what = f"{count} · {width}×{height} px · {float(self.fps):g} fps{sound}"
+        if stopped:
+            return f"Stopped: kept the {what}."
+        return f"Done in {time.monotonic() - self.started:.1f} s · {what} · seed {self.settings.seed}"
+
+
+@dataclass(frozen=True)
+class MotionFrame:
+    """A frame just dreamed, with its status; the last one of a finished run carries the saved files."""
+
+    run: MotionRun
+    image: Image.Image
+    status: str
+    files: dict[str, str] | None = None  # suffix -> path, when the run is done
+
+
+def animation_run(start: str | None, settings: DreamSettings, motion: AnimationSettings,
+                  config: StudioConfig) -> tuple[MotionRun, Image.Image | None, AnimationSettings]:
+    """A zoom animation within the app's caps, and its start image (None: noise); raises user errors."""
+    settings, notices = settings.with_seed(), []
+    if motion.frames > config.motion_max_frames:
+        notices.append(f"this app makes at most {config.motion_max_frames} frames per animation; "
+                       f"rendering {config.motion_max_frames} of the {motion.frames} asked for")
+        motion = dataclasses.replace(motion, frames=config.motion_max_frames)
+    if settings.max_size > config.motion_max_side:
+        notices.append(f"animations are dreamed at most {config.motion_max_side} px on the long side here")
+        settings = settings.replace(max_size=config.motion_max_side)
+    image, photo_notices = load_upload(start, settings.max_size) if start else (None, ())
+    return MotionRun("deepdream-zoom", motion.fps, settings, (*notices, *photo_notices)), image, motion
+
+
+def video_run(clip_path: str, settings: DreamSettings, video: VideoSettings,
+              config: StudioConfig) -> tuple[MotionRun, Clip, VideoSettings]:
+    """A clip read within the app's caps (``load_clip`` notes what it cut); raises user errors."""
+    settings = settings.with_seed()
+    video = dataclasses.replace(video, max_frames=min(video.max_frames, config.motion_max_frames),
+                                max_side=min(video.max_side, config.motion_max_side))
+    clip = load_clip(clip_path, settings, video)
+    return MotionRun("deepdream-video", clip.fps, settings, clip.notices, audio_from=clip), clip, video
+
+
+def dream_animation(run: MotionRun, image: Image.Image | None, motion: AnimationSettings,
+                    guide: Image.Image | None, progress: gr.Progress | None = None) -> Iterator[MotionFrame]:
+    """Each frame as it is dreamed, then the last one with the MP4 and GIF."""
+    yield from _frames(run, _animation_events(image, run.settings, motion, guide), progress)
+    yield MotionFrame(run, run.frames[-1], run.summary(), {".mp4": run.save(".mp4"), ".gif": run.save(".gif")})
+
+
+def dream_clip(run: MotionRun, clip: Clip, video: VideoSettings, guide: Image.Image | None,
+               progress: gr.Progress | None = None) -> Iterator[MotionFrame]:
+    """Each dreamed frame as it comes, then the last one with the MP4 (the clip's fps and sound)."""
+    yield from _frames(run, _video_events(clip, run.settings, video, guide), progress)
+    yield MotionFrame(run, run.frames[-1], run.summary(), {".mp4": run.save(".mp4")})
+
+
+def _frames(run: MotionRun, events: Iterator[FrameProgress],
+            progress: gr.Progress | None) -> Iterator[MotionFrame]:
+    """Each dreamed frame with "frame i of N" and a rough time left; frames are kept in ``run``."""
+    first_done = None
+    for event in events:
+        run.frames.append(event.image)
+        # Frames after the first take about the same time each (the first is a full dream, the rest feedback).
+        left = ""
+        if first_done is None:
+            first_done = time.monotonic()
+        elif event.index < event.total:
+            seconds = (time.monotonic() - first_done) / (event.index - 1) * (event.total - event.index)
+            left = f" · about {seconds:.0f} s left"
+        where = f"Frame {event.index} of {event.total}"
+        if progress is not None:
+            progress((event.index, event.total), desc=where)
+        yield MotionFrame(run, event.image, f"Dreaming… {where} done{left}")

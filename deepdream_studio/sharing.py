@@ -1,0 +1,66 @@
+"""Share links on the page: the settings (never the photos) as a URL, and a URL's settings back in the controls.
+
+The link format itself (a preset plus what differs from it, read leniently) is ``deepdream_core.links``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import gradio as gr
+
+from deepdream_core import BUNDLED_MODEL, DreamSettings, LayerTarget, SettingsError, UnknownModelError, get_spec
+from deepdream_core.links import from_query, to_query
+from deepdream_core.presets import Preset, load_preset
+from deepdream_core.zoo import class_index
+
+from .controls import settings_from_values, values_from_settings
+from .handlers import user_errors
+
+
+def in_preset_terms(settings: DreamSettings, preset: Preset) -> DreamSettings:
+    """Spell equal choices the way the preset does, so a link to an unchanged preset is just its name."""
+    ours, theirs = settings, preset.settings
+    spec = get_spec(ours.model)
+    if ours.model == theirs.model and not theirs.layers and ours.layers == (LayerTarget(spec.default_layer),):
+        ours = ours.replace(layers=())
+    if ours.class_target and theirs.class_target and spec.class_names:
+        names = spec.class_names()
+        if class_index(names, ours.class_target, spec.name) == class_index(names, theirs.class_target, spec.name):
+            ours = ours.replace(class_target=theirs.class_target)
+    return ours
+
+
+@user_errors
+def make_link(page_url: str, preset: str | None, **controls: Any) -> tuple[str, str]:
+    """A URL restoring these settings (never the images): the preset and what differs from it."""
+    settings = settings_from_values(controls)
+    if preset:
+        settings = in_preset_terms(settings, load_preset(preset))
+    query = to_query(settings, preset=preset or None)
+    base = (page_url or "").split("?")[0].split("#")[0]
+    return f"{base}?{query}" if query else base, "Link ready (it holds the settings, not your photos)."
+
+
+def restore_link(request: gr.Request) -> dict[str, Any]:
+    """Open ?preset=...&steps=...: fill every control, by name; skipped values are listed in a visible note."""
+    return link_updates(dict(request.query_params) if request else {})
+
+
+def link_updates(params: Mapping[str, str]) -> dict[str, Any]:
+    """What a link's query parameters restore: every control, the preset, its guide and a note, by name."""
+    link = from_query(params)
+    if not link.preset and link.settings == DreamSettings() and not link.ignored:
+        return {}
+    ignored, settings = list(link.ignored), link.settings
+    try:
+        values = values_from_settings(settings)
+    except (UnknownModelError, SettingsError) as err:
+        ignored.append(str(err))
+        values = values_from_settings(settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None))
+    preset_guide = load_preset(link.preset).guide if link.preset else None
+    note = ""
+    if ignored:
+        note = "**This link had values that were ignored:**\n" + "\n".join(f"- {message}" for message in ignored)
+    return {**values, "preset": link.preset, "guide": str(preset_guide) if preset_guide else None,
+            "link_note": gr.update(value=note, visible=bool(note))}

@@ -1,0 +1,51 @@
+"""Controls the Zoom animation and Video tabs share: the preset picker, the frame size and motion sliders."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import gradio as gr
+from PIL import Image
+
+from deepdream_core import DreamSettings
+from deepdream_core.motion import MOTION_RANGES
+from deepdream_core.presets import Preset, guide_path, load_preset
+
+from ..config import StudioConfig
+from ..controls import settings_from_values
+from ..uploads import load_optional
+
+SAME_AS_PHOTO_TAB = ""  # the preset dropdown's first choice: the Photo tab's look and settings
+
+
+def preset_dropdown(presets: Sequence[Preset], elem_id: str) -> gr.Dropdown:
+    return gr.Dropdown([("Same as the Photo tab", SAME_AS_PHOTO_TAB), *[(p.title, p.name) for p in presets]],
+                       value=SAME_AS_PHOTO_TAB, label="Look", elem_id=elem_id,
+                       info="Uses the look and settings of the Photo tab, or pick one of the looks here.")
+
+
+def size_slider(config: StudioConfig, elem_id: str) -> gr.Slider:
+    side = config.motion_max_side
+    return gr.Slider(min(64, side), side, value=min(256, side), step=16, label="Size (px)",
+                     info="Long side of each frame; smaller is much faster.", elem_id=elem_id)
+
+
+def motion_slider(name: str, label: str, info: str, value: float, elem_id: str, low: float | None = None,
+                  high: float | None = None, step: float | None = None) -> gr.Slider:
+    """A slider within motion.MOTION_RANGES (narrower where the full range is more than a person needs)."""
+    bounds = MOTION_RANGES[name]
+    return gr.Slider(max(bounds.low, low if low is not None else bounds.low),
+                     min(bounds.high, high if high is not None else bounds.high), value=value,
+                     step=step or (1 if bounds.integer else 0.01), label=label, info=info, elem_id=elem_id)
+
+
+def chosen_settings(preset: str | None, size: float, guide: str | None,
+                    controls: dict[str, Any]) -> tuple[DreamSettings, Image.Image | None]:
+    """The motion tabs' look: a preset, or everything the Photo tab is set to; at ``size`` px, with its guide."""
+    if preset:
+        chosen = load_preset(preset)
+        settings, path = chosen.settings, guide_path(chosen)
+    else:
+        settings, path = settings_from_values(controls), guide
+    settings = settings.replace(max_size=int(size))
+    return settings, load_optional(path, settings.max_size, "guide image")

@@ -1,0 +1,212 @@
+"""The Photo tab: a photo, a preset from the gallery, Dream with live previews, Stop, Go deeper, share links.
+
+Also holds every setting control (the motion tabs use them too), built by :class:`SettingControls`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+import gradio as gr
+
+from deepdream_core.images import load_image
+from deepdream_core.presets import Preset, load_preset
+
+from .. import sharing
+from ..config import StudioConfig
+from ..controls import SLIDERS, SettingControls, model_changed, settings_from_values, values_from_settings
+from ..handlers import bind, by_component, user_errors, warn
+from ..runs import dream_photo
+from ..uploads import load_optional, load_upload, mask_from_editor, photo_input, uploads_only
+
+READY = "Ready: pick a look, then press **Dream**."
+START = "Upload a photo, pick a look, then press **Dream**."
+COPY_LINK_JS = """
+(url) => {
+  if (url && navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
+  return url;
+}
+"""
+
+
+# -- handlers ---------------------------------------------------------------------------------------------
+
+
+@user_errors
+def dream_ui(config: StudioConfig, photo: str | None, editor: dict | None, guide: str | None,
+             progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
+    """The Dream button: stream previews into the result, then the PNG, the comparison and the download."""
+    settings = settings_from_values(controls)
+    image, notices = load_upload(photo, settings.max_size)
+    guide_image = load_optional(guide, settings.max_size, "guide image")
+    warn(notices)
+    for frame in dream_photo(image, settings, guide_image, mask_from_editor(editor, image.size), config, progress):
+        if frame.png is not None:
+            yield (frame.png, gr.update(value=(image, frame.png), visible=True), gr.update(value=frame.png, visible=True),
+                   frame.status)
+        else:
+            yield frame.image, gr.skip(), gr.skip(), frame.status
+
+
+def stop_ui() -> str:
+    return "Stopped. The last frame stays; press **Dream** to start again or **Go deeper** to dream this frame."
+
+
+@user_errors
+def photo_changed(photo: str | None) -> tuple:
+    """A new photo: check it, show it under the mask brush, and clear the last result."""
+    if not photo:
+        return None, None, gr.update(visible=False), gr.update(visible=False), START
+    loaded = load_image(photo, max_size=1024)
+    editor = {"background": loaded.image, "layers": [], "composite": loaded.image}
+    return editor, None, gr.update(value=None, visible=False), gr.update(visible=False), READY
+
+
+@user_errors
+def preset_chosen(name: str | None) -> dict[str, Any]:
+    """A preset's values in every control (nothing hidden), its guide image and its description, by name."""
+    if not name:
+        return {}
+    preset = load_preset(name)
+    about = f"**{preset.title}** — {preset.description}" if preset.description else f"**{preset.title}**"
+    return {**values_from_settings(preset.settings), "guide": str(preset.guide) if preset.guide else None,
+            "preset_about": about}
+
+
+def gallery_selected(presets: Sequence[Preset], evt: gr.SelectData) -> dict[str, Any]:
+    """A thumbnail click: that preset's name in the preset dropdown, and its values everywhere."""
+    name = presets[evt.index].name
+    return {"preset": name, **preset_chosen(name)}
+
+
+# -- layout and wiring -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhotoTab:
+    """What the other tabs use from this one: the photo, the guide and the setting controls."""
+
+    photo: gr.Image
+    guide: gr.Image
+    controls: SettingControls
+
+
+def build(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samples: Sequence[str],
+          link_note: gr.Markdown) -> PhotoTab:
+    """The tab's layout and events (a share link is read when the page loads); called inside ``gr.Tab``."""
+    controls = SettingControls()
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            parts = _photo_and_preset(controls, presets, samples)
+        with gr.Column(scale=6):
+            parts |= _result()
+    with gr.Accordion("Advanced: every setting", open=False, elem_id="advanced"):
+        parts |= _advanced(controls)
+    with gr.Row(equal_height=True):
+        parts["copy_btn"] = gr.Button("🔗 Copy link to these settings", scale=1, elem_id="copy-link")
+        parts["link_box"] = gr.Textbox(label="Share link", show_label=False, scale=3, interactive=False,
+                                       placeholder="A link to these settings appears here", elem_id="link",
+                                       buttons=["copy"])
+    parts["page_url"] = gr.Textbox(visible=False)
+    # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
+    # "meta" on the files inside an editor's value, so a bare path there fails validation.)
+    uploads_only(parts["result"])
+    _wire(demo, config, presets, controls, {**parts, "link_note": link_note})
+    return PhotoTab(parts["photo"], parts["guide"], controls)
+
+
+def _photo_and_preset(controls: SettingControls, presets: Sequence[Preset], samples: Sequence[str]) -> dict:
+    """Steps 1 and 2: the photo (or a sample), the preset gallery, the network and layer, Dream and Stop."""
+    photo = photo_input(label="1 · Your photo", height=300, sources=["upload", "clipboard", "webcam"], elem_id="photo")
+    if samples:
+        gr.Examples(list(samples), inputs=photo, label="…or try a sample", cache_examples=False)
+    gallery = gr.Gallery(
+        [(str(p.thumbnail), p.title) for p in presets if p.thumbnail], label="2 · Pick a look", columns=4,
+        height="auto", allow_preview=False, object_fit="cover", buttons=[], elem_id="preset-gallery",
+        visible=bool(presets))
+    preset_about = gr.Markdown("Each look sets everything below; fine-tune it if you like.", elem_id="preset-about")
+    with gr.Row():
+        preset = gr.Dropdown([(p.title, p.name) for p in presets], value=None, label="Look",
+                             info="The looks above, by name.", elem_id="preset")
+        controls.model()
+    controls.layer()
+    with gr.Row():
+        dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
+        stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="stop")
+    return {"photo": photo, "gallery": gallery, "preset_about": preset_about, "preset": preset,
+            "dream_btn": dream_btn, "stop_btn": stop_btn}
+
+
+def _result() -> dict:
+    """Step 3: the dream as it grows, the status, Go deeper, the download and the before/after slider."""
+    result = gr.Image(label="3 · Your dream", type="filepath", image_mode=None, format="webp", interactive=False,
+                      height=420, buttons=["download", "fullscreen"], elem_id="dream-result")
+    status = gr.Markdown(START, elem_id="status")
+    with gr.Row():
+        deeper_btn = gr.Button("🌀 Go deeper", elem_id="deeper")
+        download = gr.DownloadButton("⬇ Download PNG", visible=False, elem_id="download")
+    compare = gr.ImageSlider(label="Before / after: drag to compare", type="pil", interactive=False, max_height=420,
+                             visible=False, elem_id="compare")
+    return {"result": result, "status": status, "deeper_btn": deeper_btn, "download": download, "compare": compare}
+
+
+def _wire(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], controls: SettingControls,
+          parts: dict) -> None:
+    """The tab's events: dreaming and stopping, a new photo, presets, another model, share links."""
+    status, result, model = parts["status"], parts["result"], controls.by_name["model"]
+    dream_outputs = [result, parts["compare"], parts["download"], status]
+    dream_events = [
+        button.click(bind(dream_ui, config), [source, parts["mask_editor"], parts["guide"]], dream_outputs,
+                     inputs_kwargs=controls.by_name, concurrency_id="dream", show_progress="minimal",
+                     show_progress_on=[status], api_visibility="private")
+        for button, source in ((parts["dream_btn"], parts["photo"]), (parts["deeper_btn"], result))]
+    # The note comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
+    parts["stop_btn"].click(None, None, None, cancels=dream_events, api_visibility="private").then(
+        stop_ui, None, status, concurrency_limit=None, api_visibility="private")
+    parts["photo"].change(photo_changed, parts["photo"], [parts["mask_editor"], *dream_outputs],
+                          concurrency_limit=None, api_visibility="private")
+
+    named = {**controls.by_name, **{name: parts[name] for name in ("preset", "guide", "preset_about", "link_note")}}
+    restorable = list(named.values())
+    # .input, not .change: a share link sets the preset and its own values, which must not be overwritten.
+    parts["gallery"].select(by_component(bind(gallery_selected, presets), named), None, restorable,
+                            concurrency_limit=None, api_visibility="private")
+    parts["preset"].input(by_component(preset_chosen, named), parts["preset"], restorable, concurrency_limit=None,
+                          api_visibility="private")
+    model.input(by_component(user_errors(model_changed), named), model, restorable, concurrency_limit=None,
+                api_visibility="private")
+    parts["copy_btn"].click(
+        sharing.make_link, [parts["page_url"], parts["preset"]], [parts["link_box"], status],
+        inputs_kwargs=controls.by_name, concurrency_limit=None, js="(url, ...rest) => [window.location.href, ...rest]",
+        api_visibility="private").then(None, parts["link_box"], None, js=COPY_LINK_JS)
+    demo.load(by_component(sharing.restore_link, named), None, restorable, concurrency_limit=None,
+              api_visibility="private")
+
+
+def _advanced(controls: SettingControls) -> dict:
+    """Every setting: the loop's sliders, the objective, a guide image and the mask brush."""
+    loop = [name for name in SLIDERS if name not in ("class_weight", "guide_weight")]
+    for row in range(0, len(loop), 3):
+        with gr.Row():
+            for name in loop[row:row + 3]:
+                controls.slider(name)
+            if row + 3 >= len(loop):
+                with gr.Column():
+                    controls.seed()
+    gr.Markdown("**Objective** — what the dream pulls towards.")
+    with gr.Row():
+        controls.layer_mix()
+    with gr.Row():
+        controls.class_target()
+        controls.slider("class_weight")
+    with gr.Row():
+        guide = photo_input(label="Guide image (optional)", height=200, sources=["upload", "clipboard"],
+                            elem_id="guide")
+        with gr.Column():
+            controls.slider("guide_weight")
+    mask_editor = gr.ImageEditor(
+        label="Where to dream (optional): paint over the parts to dream; leave empty to dream everywhere",
+        type="pil", sources=[], transforms=[], layers=False, height=360, elem_id="mask",
+        brush=gr.Brush(colors=["rgba(255, 0, 200, 0.6)"], color_mode="fixed"))
+    return {"guide": guide, "mask_editor": mask_editor}

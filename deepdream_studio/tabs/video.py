@@ -1,0 +1,77 @@
+"""The Video tab: every frame of a clip dreamed, each starting from the last dream moved along with the picture."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import gradio as gr
+
+from deepdream_core import VideoSettings
+from deepdream_core.presets import Preset
+
+from ..config import StudioConfig
+from ..handlers import bind, user_errors, warn
+from ..runs import MotionRun, dream_clip, video_run
+from ..uploads import clip_input
+from .motion_controls import chosen_settings, motion_slider, preset_dropdown, size_slider
+from .photo import PhotoTab
+
+
+@user_errors
+def video_ui(config: StudioConfig, clip: str | None, preset: str | None, size: float, blend: float,
+             guide: str | None, progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
+    """Render: stream each dreamed frame into the live view, then show the MP4 with the clip's sound."""
+    if not clip:
+        raise gr.Error("Add a clip first: upload a short video (MP4, MOV, WebM, MKV, AVI or GIF).")
+    settings, guide_image = chosen_settings(preset, size, guide, controls)
+    run, loaded, video = video_run(clip, settings, VideoSettings.from_dict({"blend": blend}), config)
+    warn(run.notices)
+    for frame in dream_clip(run, loaded, video, guide_image, progress):
+        if frame.files:
+            yield frame.image, frame.files[".mp4"], frame.status, None
+        else:
+            yield frame.image, None if len(run.frames) == 1 else gr.skip(), frame.status, run
+
+
+def stop_video_ui(run: MotionRun | None) -> tuple:
+    """Stop: the frames dreamed so far still become an MP4, with the clip's sound for as long."""
+    if run is None or not run.frames:
+        return gr.skip(), "Stopped before the first frame was done.", None
+    return run.save(".mp4"), run.summary(stopped=True), None
+
+
+def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) -> None:
+    """The tab's layout and events; called inside ``gr.Tab``."""
+    most = config.motion_max_frames
+    gr.Markdown(f"Upload a short clip and every frame is dreamed. Each frame starts from the last dream, moved "
+                f"along with the picture, so the patterns stay on things instead of flickering. The sound is "
+                f"kept. **Limits here:** the first {most} frames (about {most / 24:.2g} s at 24 fps), at "
+                f"most {config.motion_max_side} px; longer clips are cut and larger ones scaled down.")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            clip = clip_input(label="Your clip", height=260, elem_id="video-clip")
+            preset = preset_dropdown(presets, "video-look")
+            with gr.Row():
+                size = size_slider(config, "video-size")
+                blend = motion_slider(
+                    "blend", "Steadiness", "How much of the last dream each frame keeps: higher = calmer "
+                    "patterns that stick to things; 0 = every frame dreamed on its own (flickers).",
+                    VideoSettings.blend, "video-blend", step=0.05)
+            with gr.Row():
+                dream_btn = gr.Button("🎬 Dream the video", variant="primary", size="lg", elem_id="dream-video")
+                stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="video-stop")
+        with gr.Column(scale=6):
+            live = gr.Image(label="Latest frame", type="pil", format="webp", interactive=False, height=300,
+                            buttons=["fullscreen"], elem_id="video-live")
+            status = gr.Markdown("Upload a clip, then press **Dream the video**.", elem_id="video-status")
+            result = gr.Video(label="Your dreamed video", interactive=False, height=300, buttons=["download"],
+                              elem_id="video-result")
+    run = gr.State(None)
+
+    # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
+    dream = dream_btn.click(
+        bind(video_ui, config), [clip, preset, size, blend, photo_tab.guide], [live, result, status, run],
+        inputs_kwargs=photo_tab.controls.by_name, concurrency_id="dream", show_progress="minimal",
+        show_progress_on=[status], api_visibility="private")
+    stop_btn.click(None, None, None, cancels=[dream], api_visibility="private").then(
+        stop_video_ui, run, [result, status, run], concurrency_limit=None, api_visibility="private")

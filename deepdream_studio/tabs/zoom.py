@@ -1,0 +1,106 @@
+"""The Zoom animation tab: dream, zoom in a little, dream again; frames stream in, then an MP4 and a GIF."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import gradio as gr
+
+from deepdream_core import AnimationSettings
+from deepdream_core.presets import Preset
+
+from ..config import StudioConfig
+from ..controls import whole
+from ..handlers import bind, user_errors, warn
+from ..runs import MotionRun, animation_run, dream_animation
+from ..uploads import photo_input
+from .motion_controls import chosen_settings, motion_slider, preset_dropdown, size_slider
+from .photo import PhotoTab
+
+
+@user_errors
+def animate_ui(config: StudioConfig, start: str | None, preset: str | None, size: float, frames: float, zoom: float,
+               rotate: float, translate_x: float, translate_y: float, fps: float, guide: str | None,
+               progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
+    """Render: stream each frame into the live view, then show the MP4 and offer MP4 and GIF downloads."""
+    settings, guide_image = chosen_settings(preset, size, guide, controls)
+    motion = AnimationSettings.from_dict({"frames": whole(frames), "zoom": zoom, "rotate": rotate,
+                                          "translate_x": translate_x, "translate_y": translate_y, "fps": whole(fps)})
+    run, image, motion = animation_run(start, settings, motion, config)
+    warn(run.notices)
+    for frame in dream_animation(run, image, motion, guide_image, progress):
+        if frame.files:
+            yield (frame.image, frame.files[".mp4"], gr.update(value=frame.files[".mp4"], visible=True),
+                   gr.update(value=frame.files[".gif"], visible=True), frame.status, None)
+        elif len(run.frames) == 1:  # the last run's animation and downloads go away
+            yield frame.image, None, gr.update(value=None, visible=False), gr.update(value=None, visible=False), \
+                frame.status, run
+        else:
+            yield frame.image, gr.skip(), gr.skip(), gr.skip(), frame.status, run
+
+
+def stop_animation_ui(run: MotionRun | None) -> tuple:
+    """Stop: the frames dreamed so far still become an MP4 and a GIF."""
+    if run is None or not run.frames:
+        return gr.skip(), gr.skip(), gr.skip(), "Stopped before the first frame was done.", None
+    mp4, gif = run.save(".mp4"), run.save(".gif")
+    return mp4, gr.update(value=mp4, visible=True), gr.update(value=gif, visible=True), run.summary(stopped=True), None
+
+
+def photo_tab_photo(path: str | None) -> str | None:
+    if not path:
+        raise gr.Error("The Photo tab has no photo yet: upload one here, or there first.")
+    return path
+
+
+def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) -> None:
+    """The tab's layout and events; called inside ``gr.Tab``."""
+    gr.Markdown("Dream a picture, zoom into it a little, dream again — over and over, so new dreams grow "
+                "out of the old ones. Start from a photo, or leave it empty to grow a dream out of noise.")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5):
+            with gr.Row():
+                start = photo_input(label="Start image (optional)", height=220, sources=["upload", "clipboard"],
+                                    elem_id="anim-start")
+                with gr.Column():
+                    use_photo = gr.Button("Use the Photo tab's photo", size="sm", elem_id="anim-use-photo")
+                    preset = preset_dropdown(presets, "anim-look")
+                    size = size_slider(config, "anim-size")
+            with gr.Row():
+                frames = motion_slider("frames", "Frames", "How many pictures; more = a longer clip.",
+                                       min(24, config.motion_max_frames), "anim-frames", high=config.motion_max_frames)
+                fps = motion_slider("fps", "Frames per second", "Playback speed.", 12, "anim-fps")
+            with gr.Row():
+                zoom = motion_slider("zoom", "Zoom per frame", "Above 1 flies in, below 1 pulls out.",
+                                     AnimationSettings.zoom, "anim-zoom", low=0.8, high=1.25, step=0.01)
+                rotate = motion_slider("rotate", "Turn per frame (°)", "Positive turns to the left.", 0.0,
+                                       "anim-rotate", low=-10, high=10, step=0.5)
+            with gr.Accordion("Drift sideways", open=False):
+                with gr.Row():
+                    translate_x = motion_slider("translate_x", "Right (px per frame)", "Negative = left.", 0.0,
+                                                "anim-translate-x", low=-16, high=16, step=0.5)
+                    translate_y = motion_slider("translate_y", "Down (px per frame)", "Negative = up.", 0.0,
+                                                "anim-translate-y", low=-16, high=16, step=0.5)
+            with gr.Row():
+                render_btn = gr.Button("🎞 Render animation", variant="primary", size="lg", elem_id="animate")
+                stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="anim-stop")
+        with gr.Column(scale=6):
+            live = gr.Image(label="Latest frame", type="pil", format="webp", interactive=False, height=300,
+                            buttons=["fullscreen"], elem_id="anim-live")
+            status = gr.Markdown("Pick a look and a motion, then press **Render animation**.", elem_id="anim-status")
+            video = gr.Video(label="Your animation", interactive=False, autoplay=True, loop=True, height=300,
+                             elem_id="anim-video")
+            with gr.Row():
+                mp4 = gr.DownloadButton("⬇ Download MP4", visible=False, elem_id="anim-mp4")
+                gif = gr.DownloadButton("⬇ Download GIF", visible=False, elem_id="anim-gif")
+    run = gr.State(None)
+
+    use_photo.click(photo_tab_photo, photo_tab.photo, start, concurrency_limit=None, api_visibility="private")
+    # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
+    render = render_btn.click(
+        bind(animate_ui, config),
+        [start, preset, size, frames, zoom, rotate, translate_x, translate_y, fps, photo_tab.guide],
+        [live, video, mp4, gif, status, run], inputs_kwargs=photo_tab.controls.by_name, concurrency_id="dream",
+        show_progress="minimal", show_progress_on=[status], api_visibility="private")
+    stop_btn.click(None, None, None, cancels=[render], api_visibility="private").then(
+        stop_animation_ui, run, [video, mp4, gif, status, run], concurrency_limit=None, api_visibility="private")

@@ -1,0 +1,126 @@
+"""What users upload: file inputs that only take files uploaded to this server, and reading them safely.
+
+Every image goes to ``deepdream_core.images.load_image`` undecoded (it checks size, format and pixels and says
+what is wrong), and every clip to ``load_clip``; no input accepts a path on the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+from gradio.utils import get_upload_folder
+from PIL import Image
+
+from deepdream_core.images import ImageInputError, load_image
+
+
+def upload_folder() -> str:
+    """Gradio's folder for uploads and results (``GRADIO_TEMP_DIR``), the same for every component."""
+    return get_upload_folder()
+
+
+def photo_input(**options: Any) -> gr.Image:
+    """An image input whose uploads reach ``load_image`` undecoded, as a file path.
+
+    ``gr.Image`` opens uploads with Pillow itself (every decoder, no pixel limit) before our code
+    sees them, so a text file, an EPS or a decompression bomb would fail there with Gradio's
+    generic error. Here the path goes straight to ``deepdream_core.images.load_image``, which
+    checks size, format and pixels and says what is wrong. (Replacing the method on the instance
+    rather than subclassing: Gradio writes a .pyi stub next to any module that subclasses a
+    component, at import time.)
+    """
+    image = gr.Image(type="filepath", image_mode=None, **options)
+    image.preprocess = _upload_path  # type: ignore[method-assign]
+    return uploads_only(image)
+
+
+def clip_input(**options: Any) -> gr.Video:
+    """A video input whose uploads reach ``load_clip`` as they were sent, as a file path.
+
+    ``gr.Video`` may run the ffmpeg program on uploads (to mirror webcam clips or change the format),
+    which is not installed everywhere and would open any file before our checks; PyAV does the decoding.
+    """
+    clip = gr.Video(sources=["upload"], format=None, include_audio=True, **options)
+    clip.preprocess = _upload_path  # type: ignore[method-assign]
+    # Gradio 6.31 already refuses a clip's bare server path (FileData needs "meta"); this keeps it so if that changes.
+    return uploads_only(clip)
+
+
+def _upload_path(payload: Any) -> str | None:
+    return None if payload is None or payload.path is None else str(payload.path)
+
+
+def uploads_only(component: gr.components.Component) -> gr.components.Component:
+    """Make a file input refuse any file that was not uploaded to this server.
+
+    Gradio checks that an input file was uploaded only when the request marks it as a file
+    (``"meta": {"_type": "gradio.FileData"}``); a bare ``{"path": "/some/server/file.png"}`` reaches
+    ``preprocess`` unchecked (Gradio 6.31), and any image on the server could be dreamed and sent
+    back. Here every path in the input must lie in Gradio's upload folder, or the request is
+    refused before anything is opened, with one message whether or not the file exists.
+    """
+    preprocess = component.preprocess
+    uploads = Path(upload_folder()).resolve()
+    name = component.label or "file"
+
+    def checked(payload: Any) -> Any:
+        for path in _paths_in(payload.model_dump() if hasattr(payload, "model_dump") else payload):
+            if not Path(path).resolve().is_relative_to(uploads):
+                raise gr.Error(f"{name}: not an uploaded file. Upload the image (with gradio_client: "
+                               f"handle_file(path)); paths on the server are not read")
+        return preprocess(payload)
+
+    component.preprocess = checked  # type: ignore[method-assign]
+    return component
+
+
+def _paths_in(data: Any) -> Iterator[str]:
+    """Every ``"path"`` string in a file input's payload (an image, or an editor's background and layers)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "path" and isinstance(value, str):
+                yield value
+            else:
+                yield from _paths_in(value)
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _paths_in(item)
+
+
+def load_upload(path: str | Path | None, max_size: int | None,
+                what: str = "photo") -> tuple[Image.Image, tuple[str, ...]]:
+    """An uploaded image at working size and the notices about it; ImageInputError names ``what`` is wrong."""
+    if not path:
+        raise ImageInputError(f"Add a {what} first: upload one, paste it, or take one with the webcam.")
+    try:
+        loaded = load_image(path, max_size=max_size)
+    except ImageInputError as err:
+        if what == "photo":
+            raise
+        # Say which of the uploads is wrong: "the file is empty" alone would point at the photo.
+        raise ImageInputError(f"{what}: {err}") from None
+    return loaded.image, loaded.notices
+
+
+def load_optional(path: str | Path | None, max_size: int, what: str) -> Image.Image | None:
+    """A second image (a guide) when one was given; None otherwise."""
+    return load_upload(path, max_size, what)[0] if path else None
+
+
+def mask_from_editor(editor: dict | None, size: tuple[int, int]) -> Image.Image | None:
+    """The painted strokes as a greyscale mask (white = dream) at the working size; None if nothing is painted."""
+    if not editor or not editor.get("layers"):
+        return None
+    alpha = Image.new("L", editor["layers"][0].size, 0)
+    for layer in editor["layers"]:
+        alpha.paste(255, mask=layer.convert("RGBA").getchannel("A").point(lambda a: 255 if a else 0))
+    if alpha.getbbox() is None:
+        return None
+    return alpha.resize(size, Image.Resampling.BILINEAR)
+
+
+def mask_from_upload(path: str | None, size: tuple[int, int]) -> Image.Image | None:
+    """An uploaded mask image (white = dream) as greyscale at the working size; None when none was sent."""
+    return load_upload(path, None, "mask")[0].convert("L").resize(size) if path else None
