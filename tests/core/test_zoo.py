@@ -16,16 +16,16 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import torch
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from deepdream_core import ZOO, Dreamer, DreamSettings, SettingsError, get_spec
+from deepdream_core import BUNDLED_MODEL, ZOO, Dreamer, DreamSettings, SettingsError, get_dreamer, get_spec
 from deepdream_core import zoo
 from deepdream_core.cli import main
+from deepdream_core.dreamer import loaded_models
 from deepdream_core.transforms import pil_to_tensor
 from deepdream_core.weights import HubWeights, TorchvisionWeights
 from tests.support import REPO
@@ -178,16 +178,7 @@ def test_hub_models_load_the_hubs_weights_once_and_then_from_the_cache(tmp_path:
     assert load_in_child([TIMM_NAME], offline) == {TIMM_NAME: loaded[TIMM_NAME]}
 
 
-@pytest.fixture
-def googlenet_not_loaded() -> Iterator[None]:
-    """load_model caches per process: keep this test's random GoogLeNet out of other tests' way."""
-    zoo._loaded.pop(("googlenet", "cpu"), None)
-    yield
-    zoo._loaded.pop(("googlenet", "cpu"), None)
-
-
-def test_googlenet_loads_torchvision_weights_from_torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             googlenet_not_loaded: None) -> None:
+def test_googlenet_loads_torchvision_weights_from_torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import torchvision
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -205,7 +196,20 @@ def test_googlenet_loads_torchvision_weights_from_torch_home(tmp_path: Path, mon
     expected = state_dict_digest(checkpoint)
     assert loaded == {k: expected[k] for k in loaded}
     assert any(k.startswith("aux1.") for k in checkpoint) and not any(k.startswith("aux1.") for k in loaded)
-    assert zoo.load_model("googlenet") is module  # built and loaded once per process
+    assert zoo.load_model("googlenet") is not module  # load_model keeps nothing: get_dreamer is the cache
+
+
+def test_get_dreamer_loads_a_model_once_and_shares_its_module_with_nothing_else() -> None:
+    dreamer = get_dreamer(BUNDLED_MODEL, "cpu")
+    assert get_dreamer(BUNDLED_MODEL, "cpu") is dreamer  # loaded once per process and device
+    assert BUNDLED_MODEL in loaded_models()
+    fresh = zoo.load_model(BUNDLED_MODEL)
+    assert fresh is not dreamer.module
+    # The Dreamer turned its own module to channels_last; a module from load_model is left as built.
+    assert dreamer.module.conv_stem.weight.is_contiguous(memory_format=torch.channels_last)
+    assert fresh.conv_stem.weight.is_contiguous() and not fresh.conv_stem.weight.is_contiguous(
+        memory_format=torch.channels_last)
+    assert state_dict_digest(fresh.state_dict()) == state_dict_digest(dreamer.module.state_dict())
 
 
 BUNDLED_CHILD = textwrap.dedent("""
