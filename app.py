@@ -40,7 +40,7 @@ from deepdream_core.links import from_query, to_query
 from deepdream_core.motion import MOTION_RANGES
 from deepdream_core.presets import PRESETS_DIR, Preset, all_presets, load_preset
 from deepdream_core.settings import RANGES
-from deepdream_core.video import Clip, write_video
+from deepdream_core.clips import Clip, write_video
 from deepdream_core.zoo import class_index
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"

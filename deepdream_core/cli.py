@@ -148,7 +148,7 @@ def _output_path(text: str, suffixes: Sequence[str]) -> Path:
 
 def _animate(args: argparse.Namespace) -> int:
     from .motion import animate
-    from .video import VIDEO_SUFFIXES, write_video
+    from .clips import VIDEO_SUFFIXES, write_video
 
     settings, preset = settings_from_args(args)
     changes = {name: getattr(args, name) for name in _ANIMATION_FLAGS if getattr(args, name) is not None}
@@ -169,7 +169,7 @@ def _animate(args: argparse.Namespace) -> int:
 
 def _video(args: argparse.Namespace) -> int:
     from .motion import dream_video, load_clip
-    from .video import write_mp4
+    from .clips import write_mp4
 
     settings, preset = settings_from_args(args)
     video = VideoSettings.from_dict({name: getattr(args, name) for name in _VIDEO_FLAGS
