@@ -87,7 +87,9 @@ def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset 
         data["layers"] = tuple(parse_layer(text) for text in args.layers)
     if args.preset:
         data["preset"] = args.preset
-    return settings_with_preset(data)
+    settings, preset = settings_with_preset(data)
+    get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
+    return settings, preset
 
 
 def _guide_from_args(args: argparse.Namespace, preset: Preset | None, max_size: int) -> Image.Image | None:

@@ -219,10 +219,15 @@ def _timm_spec(name: str) -> ModelSpec:
     from timm.models import get_pretrained_cfg
 
     arch = name.split(".")[0]
-    cfg = get_pretrained_cfg(name) if timm.is_model(arch) else None
+    try:
+        cfg = get_pretrained_cfg(name) if timm.is_model(arch) else None
+    except RuntimeError:  # timm's documented answer to a tag the architecture lacks ("resnet50.nope")
+        cfg = None
     if cfg is None or not cfg.hf_hub_id:
+        tags = timm.list_pretrained(f"{arch}.*") if timm.is_model(arch) else []
+        known = f" ({arch} has {', '.join(tags[:3])}{', ...' if len(tags) > 3 else ''})" if tags else ""
         raise UnknownModelError(
-            f"Unknown model {name!r}: not in the zoo and not a timm model with Hub weights. "
+            f"Unknown model {name!r}: not in the zoo and not a timm model with Hub weights{known}. "
             f"List the zoo with `python -m deepdream_core models`; any name from timm.list_pretrained() works too."
         )
     layers = tuple(_layers_from_modules(arch))

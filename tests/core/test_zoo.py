@@ -22,7 +22,9 @@ import torch
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from deepdream_core import BUNDLED_MODEL, ZOO, Dreamer, DreamSettings, SettingsError, get_dreamer, get_spec
+from deepdream_core import (
+    BUNDLED_MODEL, ZOO, Dreamer, DreamSettings, SettingsError, UnknownModelError, get_dreamer, get_spec,
+)
 from deepdream_core import zoo
 from deepdream_core.cli import main
 from deepdream_core.dreamer import loaded_models
@@ -256,3 +258,27 @@ def test_layers_command_lists_every_layer_with_its_description(name: str, capsys
 def test_layers_command_on_an_unknown_model_exits_2_with_the_models_hint(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["layers", "no_such_model"]) == 2
     assert "python -m deepdream_core models" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["resnet50.nope", "resnet50.", "convnext_tiny.not_a_tag", "no_such_model"])
+def test_a_bad_timm_name_is_an_unknown_model_that_says_how_to_list_models(name: str) -> None:
+    """A tag the architecture lacks is timm's RuntimeError underneath; users get the same error as for any bad name."""
+    with pytest.raises(UnknownModelError) as err:
+        get_spec(name)
+    assert f"Unknown model {name!r}" in str(err.value) and "python -m deepdream_core models" in str(err.value)
+
+
+def test_a_bad_timm_tag_names_the_architectures_real_ones() -> None:
+    with pytest.raises(UnknownModelError, match=r"\(resnet50 has resnet50\.\w+, "):
+        get_spec("resnet50.nope")
+
+
+def test_dream_with_a_bad_timm_name_exits_2_with_one_line_before_reading_anything(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "x.png"
+    # The input does not exist either: the model is checked first, so the message is about the model.
+    assert main(["dream", str(tmp_path / "photo.jpg"), "--model", "resnet50.nope", "-o", str(output)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: Unknown model 'resnet50.nope'") and captured.err.count("\n") == 1
+    assert "python -m deepdream_core models" in captured.err and captured.out == ""
+    assert not output.exists()
