@@ -87,7 +87,9 @@ def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset 
         data["layers"] = tuple(parse_layer(text) for text in args.layers)
     if args.preset:
         data["preset"] = args.preset
-    return settings_with_preset(data)
+    settings, preset = settings_with_preset(data)
+    get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
+    return settings, preset
 
 
 def _guide_from_args(args: argparse.Namespace, preset: Preset | None, max_size: int) -> Image.Image | None:
@@ -148,7 +150,7 @@ def _output_path(text: str, suffixes: Sequence[str]) -> Path:
 
 def _animate(args: argparse.Namespace) -> int:
     from .motion import animate
-    from .video import VIDEO_SUFFIXES, write_video
+    from .clips import VIDEO_SUFFIXES, write_video
 
     settings, preset = settings_from_args(args)
     changes = {name: getattr(args, name) for name in _ANIMATION_FLAGS if getattr(args, name) is not None}
@@ -169,7 +171,7 @@ def _animate(args: argparse.Namespace) -> int:
 
 def _video(args: argparse.Namespace) -> int:
     from .motion import dream_video, load_clip
-    from .video import write_mp4
+    from .clips import write_mp4
 
     settings, preset = settings_from_args(args)
     video = VideoSettings.from_dict({name: getattr(args, name) for name in _VIDEO_FLAGS

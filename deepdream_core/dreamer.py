@@ -81,7 +81,11 @@ def capture(module: nn.Module, names: Sequence[str], stop_early: bool) -> Iterat
 
 
 class Dreamer:
-    """DeepDream on any network: ``module`` takes a normalized (N, 3, H, W) batch."""
+    """DeepDream on any network: ``module`` takes a normalized (N, 3, H, W) batch.
+
+    The Dreamer moves ``module`` to ``device`` (and to channels_last) in place and keeps it: give it a
+    module nothing else uses, or a copy.
+    """
 
     def __init__(
         self,
@@ -337,18 +341,25 @@ def _preview(img: torch.Tensor, preview_size: int | None) -> Image.Image:
     return tensor_to_pil(img)
 
 
+# The process's one model cache: each Dreamer owns its module (see load_model).
 _dreamers: dict[tuple[str, str], Dreamer] = {}
 _dreamers_lock = threading.Lock()
 
 
 def get_dreamer(model: str, device: str = "auto") -> Dreamer:
-    """The zoo model as a Dreamer, built once per process and device and reused by every request."""
+    """The zoo model as a Dreamer, built and loaded once per process and device, reused by every request."""
     torch_device = resolve_device(device)
     key = (model, str(torch_device))
     with _dreamers_lock:
         if key not in _dreamers:
             _dreamers[key] = Dreamer.from_spec(get_spec(model), load_model(model, torch_device), torch_device)
         return _dreamers[key]
+
+
+def loaded_models() -> list[str]:
+    """Names of the models loaded so far in this process (the app starts with none)."""
+    with _dreamers_lock:
+        return sorted({name for name, _ in _dreamers})
 
 
 def dream_frames(image: Image.Image | None, settings: DreamSettings, guide: Image.Image | None = None,

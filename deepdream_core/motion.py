@@ -1,8 +1,11 @@
-"""Dreams that move: zoom-feedback animations, and videos dreamed with temporal coherence.
+"""Dreams that move: the settings and loops that dream many frames with the shared Dreamer.
 
-Both are generators of :class:`FrameProgress`, one per finished frame, so a UI can show frames as
-they come and a CLI can draw a bar; :func:`deepdream_core.video.write_video` saves the frames.
-Every frame reuses the process's shared :class:`~deepdream_core.dreamer.Dreamer`.
+Zoom-feedback animations (:class:`AnimationSettings`, :func:`animate`, :func:`transform_frame`) and
+videos dreamed frame by frame with temporal coherence (:class:`VideoSettings`, :func:`load_clip`,
+:func:`dream_video`, :func:`carry_over`), with their bounds in :data:`MOTION_RANGES`. Both loops yield
+one :class:`FrameProgress` per finished frame, so a UI can show frames as they come and a CLI can draw
+a bar. Decoding and encoding clips is :mod:`deepdream_core.clips`' job (:func:`~deepdream_core.clips.write_video`
+saves the frames); optical flow is :mod:`deepdream_core.flow`'s.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from .flow import optical_flow, reliable, warp
 from .settings import DreamSettings, Range, reject_unknown
 
 if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads only when a clip is read
-    from .video import Clip
+    from .clips import Clip
 
 # Bounds of every motion setting, as data (like settings.RANGES) so UIs can build sliders from them.
 # The frame caps keep a public demo's runs to minutes, not hours.
@@ -127,9 +130,9 @@ def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Imag
 def load_clip(path: str | os.PathLike, settings: DreamSettings, video: VideoSettings) -> Clip:
     """The clip within ``video``'s caps, at the size it will be dreamed at; its notices say what was cut.
 
-    Raises :class:`~deepdream_core.video.VideoInputError` with a message for the user when the file cannot be used.
+    Raises :class:`~deepdream_core.clips.VideoInputError` with a message for the user when the file cannot be used.
     """
-    from .video import read_clip
+    from .clips import read_clip
 
     return read_clip(path, video.max_frames, min(video.max_side, settings.max_size))
 

@@ -6,7 +6,6 @@ made from timm's own pretrained config, and its layers are listed from its modul
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -220,10 +219,15 @@ def _timm_spec(name: str) -> ModelSpec:
     from timm.models import get_pretrained_cfg
 
     arch = name.split(".")[0]
-    cfg = get_pretrained_cfg(name) if timm.is_model(arch) else None
+    try:
+        cfg = get_pretrained_cfg(name) if timm.is_model(arch) else None
+    except RuntimeError:  # timm's documented answer to a tag the architecture lacks ("resnet50.nope")
+        cfg = None
     if cfg is None or not cfg.hf_hub_id:
+        tags = timm.list_pretrained(f"{arch}.*") if timm.is_model(arch) else []
+        known = f" ({arch} has {', '.join(tags[:3])}{', ...' if len(tags) > 3 else ''})" if tags else ""
         raise UnknownModelError(
-            f"Unknown model {name!r}: not in the zoo and not a timm model with Hub weights. "
+            f"Unknown model {name!r}: not in the zoo and not a timm model with Hub weights{known}. "
             f"List the zoo with `python -m deepdream_core models`; any name from timm.list_pretrained() works too."
         )
     layers = tuple(_layers_from_modules(arch))
@@ -260,27 +264,19 @@ def dream_layers(module: nn.Module) -> list[str]:
     return [name for name, _ in module.named_modules() if name]
 
 
-_cache_lock = threading.Lock()
-_loaded: dict[tuple[str, str], nn.Module] = {}
-
-
 def load_model(name: str, device: torch.device | str = "cpu") -> nn.Module:
-    """The model with its weights on ``device``: built and loaded once per process, shared read-only after."""
+    """A new instance of the model with its weights, on ``device``, in eval mode with gradients off.
+
+    Builds and loads on every call, with no cache: requests get their model through
+    :func:`~deepdream_core.dreamer.get_dreamer`, which loads each model once per process and
+    device and keeps it, so a module is never shared between a Dreamer and anything else.
+    """
     from .weights import load_state_dict
 
-    key = (name, str(torch.device(device)))
-    with _cache_lock:
-        if key not in _loaded:
-            spec = get_spec(name)
-            module = spec.build()
-            load_state_dict(name, spec.weights, module)
-            _loaded[key] = module.eval().requires_grad_(False).to(device)
-        return _loaded[key]
-
-
-def loaded_models() -> list[str]:
-    """Names of the models loaded so far in this process (the app starts with none)."""
-    return sorted({name for name, _ in _loaded})
+    spec = get_spec(name)
+    module = spec.build()
+    load_state_dict(name, spec.weights, module)
+    return module.eval().requires_grad_(False).to(device)
 
 
 def class_index(names: list[str] | None, target: str, model: str) -> int:

@@ -24,7 +24,7 @@ from deepdream_core import (
     AnimationSettings, DreamProgress, DreamSettings, FrameProgress, VideoSettings, animate, dream_frames, dream_video,
     load_clip,
 )
-from deepdream_core.video import Clip, write_video
+from deepdream_core.clips import Clip, write_video
 
 from .config import PREVIEW_SIZE, StudioConfig
 from .uploads import load_upload, upload_folder

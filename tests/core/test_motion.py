@@ -20,7 +20,7 @@ from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.flow import optical_flow, reliable
 from deepdream_core.motion import AnimationSettings, VideoSettings, animate, dream_video, transform_frame
-from deepdream_core.video import VideoInputError, read_clip, write_gif, write_mp4
+from deepdream_core.clips import VideoInputError, read_clip, write_gif, write_mp4
 
 # Tiny dreams: one octave at clip size, strong enough steps that the dream dominates the frame.
 TINY = DreamSettings(max_size=64, octaves=1, steps=6, step_size=4, device="cpu")

@@ -16,16 +16,18 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import torch
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from deepdream_core import ZOO, Dreamer, DreamSettings, SettingsError, get_spec
+from deepdream_core import (
+    BUNDLED_MODEL, ZOO, Dreamer, DreamSettings, SettingsError, UnknownModelError, get_dreamer, get_spec,
+)
 from deepdream_core import zoo
 from deepdream_core.cli import main
+from deepdream_core.dreamer import loaded_models
 from deepdream_core.transforms import pil_to_tensor
 from deepdream_core.weights import HubWeights, TorchvisionWeights
 from tests.support import REPO
@@ -178,16 +180,7 @@ def test_hub_models_load_the_hubs_weights_once_and_then_from_the_cache(tmp_path:
     assert load_in_child([TIMM_NAME], offline) == {TIMM_NAME: loaded[TIMM_NAME]}
 
 
-@pytest.fixture
-def googlenet_not_loaded() -> Iterator[None]:
-    """load_model caches per process: keep this test's random GoogLeNet out of other tests' way."""
-    zoo._loaded.pop(("googlenet", "cpu"), None)
-    yield
-    zoo._loaded.pop(("googlenet", "cpu"), None)
-
-
-def test_googlenet_loads_torchvision_weights_from_torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             googlenet_not_loaded: None) -> None:
+def test_googlenet_loads_torchvision_weights_from_torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import torchvision
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -205,7 +198,20 @@ def test_googlenet_loads_torchvision_weights_from_torch_home(tmp_path: Path, mon
     expected = state_dict_digest(checkpoint)
     assert loaded == {k: expected[k] for k in loaded}
     assert any(k.startswith("aux1.") for k in checkpoint) and not any(k.startswith("aux1.") for k in loaded)
-    assert zoo.load_model("googlenet") is module  # built and loaded once per process
+    assert zoo.load_model("googlenet") is not module  # load_model keeps nothing: get_dreamer is the cache
+
+
+def test_get_dreamer_loads_a_model_once_and_shares_its_module_with_nothing_else() -> None:
+    dreamer = get_dreamer(BUNDLED_MODEL, "cpu")
+    assert get_dreamer(BUNDLED_MODEL, "cpu") is dreamer  # loaded once per process and device
+    assert BUNDLED_MODEL in loaded_models()
+    fresh = zoo.load_model(BUNDLED_MODEL)
+    assert fresh is not dreamer.module
+    # The Dreamer turned its own module to channels_last; a module from load_model is left as built.
+    assert dreamer.module.conv_stem.weight.is_contiguous(memory_format=torch.channels_last)
+    assert fresh.conv_stem.weight.is_contiguous() and not fresh.conv_stem.weight.is_contiguous(
+        memory_format=torch.channels_last)
+    assert state_dict_digest(fresh.state_dict()) == state_dict_digest(dreamer.module.state_dict())
 
 
 BUNDLED_CHILD = textwrap.dedent("""
@@ -252,3 +258,27 @@ def test_layers_command_lists_every_layer_with_its_description(name: str, capsys
 def test_layers_command_on_an_unknown_model_exits_2_with_the_models_hint(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["layers", "no_such_model"]) == 2
     assert "python -m deepdream_core models" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["resnet50.nope", "resnet50.", "convnext_tiny.not_a_tag", "no_such_model"])
+def test_a_bad_timm_name_is_an_unknown_model_that_says_how_to_list_models(name: str) -> None:
+    """A tag the architecture lacks is timm's RuntimeError underneath; users get the same error as for any bad name."""
+    with pytest.raises(UnknownModelError) as err:
+        get_spec(name)
+    assert f"Unknown model {name!r}" in str(err.value) and "python -m deepdream_core models" in str(err.value)
+
+
+def test_a_bad_timm_tag_names_the_architectures_real_ones() -> None:
+    with pytest.raises(UnknownModelError, match=r"\(resnet50 has resnet50\.\w+, "):
+        get_spec("resnet50.nope")
+
+
+def test_dream_with_a_bad_timm_name_exits_2_with_one_line_before_reading_anything(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "x.png"
+    # The input does not exist either: the model is checked first, so the message is about the model.
+    assert main(["dream", str(tmp_path / "photo.jpg"), "--model", "resnet50.nope", "-o", str(output)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: Unknown model 'resnet50.nope'") and captured.err.count("\n") == 1
+    assert "python -m deepdream_core models" in captured.err and captured.out == ""
+    assert not output.exists()
