@@ -19,6 +19,7 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  # TEMP until i
 
 from . import api
 from .config import StudioConfig
+from .gpu import preload
 from .tabs import photo, video, zoom
 
 CSS = """
@@ -33,6 +34,7 @@ THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
 def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     """The whole page and its API, with the queue set; nothing is dreamed or loaded until someone asks."""
     config = config or StudioConfig.from_env()
+    preload(config.models)  # on ZeroGPU only: models built and moved to CUDA at module scope
     presets = all_presets() if PRESETS_DIR.is_dir() else []
     samples = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []
     with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:

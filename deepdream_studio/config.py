@@ -3,6 +3,7 @@
 ``DEEPDREAM_CONCURRENCY`` (dreams run at once, default 1), ``DEEPDREAM_QUEUE_SIZE`` (dreams waiting before new
 ones are told the queue is full, default 16), ``DEEPDREAM_PREVIEW_INTERVAL_MS`` (least time between two live
 previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps);
+``DEEPDREAM_SPACE_MODELS`` (the models offered, see :mod:`deepdream_studio.gpu`);
 ``DEEPDREAM_PRESETS`` (the presets folder) is read by the engine, and Gradio reads its own
 ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
 """
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from deepdream_core.motion import MOTION_RANGES
+
+from .gpu import offered_models
 
 # Live previews: at most this many pixels on the long side; the final frame is always sent at full working size.
 PREVIEW_SIZE = 512
@@ -45,6 +48,8 @@ class StudioConfig:
     # one run to minutes. Longer clips are cut and larger ones scaled down, with a notice.
     motion_max_frames: int = 48
     motion_max_side: int = 384
+    # Models the page and the API offer (None: every model); on a Space, the ones it preloads.
+    models: tuple[str, ...] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StudioConfig:
@@ -56,4 +61,5 @@ class StudioConfig:
                                   int(MOTION_RANGES["frames"].high)),
             motion_max_side=min(env_int(environ, "DEEPDREAM_MOTION_MAX_SIDE", cls.motion_max_side, 32),
                                 int(MOTION_RANGES["max_side"].high)),
+            models=offered_models(environ),
         )

@@ -57,10 +57,10 @@ COMPOSITE: dict[str, tuple[str, ...]] = {
 # -- choices ----------------------------------------------------------------------------------------------
 
 
-def model_choices() -> list[tuple[str, str]]:
-    """The zoo, bundled default first; models that download say how much."""
+def model_choices(offered: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """The zoo (or the models this app offers), bundled default first; models that download say how much."""
     choices = []
-    for spec in ZOO.values():
+    for spec in [get_spec(name) for name in offered] if offered else ZOO.values():
         label = spec.title
         if not spec.weights.offline:
             label += f" · downloads ~{spec.download_mb} MB on first use" if spec.download_mb else " · downloads on first use"
@@ -98,8 +98,9 @@ def class_choices(model: str) -> tuple[tuple[str, str], ...]:
 class SettingControls:
     """The page's setting controls, created by name inside a ``gr.Blocks`` and kept in :attr:`by_name`."""
 
-    def __init__(self, defaults: DreamSettings | None = None) -> None:
+    def __init__(self, defaults: DreamSettings | None = None, models: tuple[str, ...] | None = None) -> None:
         self.defaults = defaults or DreamSettings()
+        self.models = models  # None: every model of the zoo
         self.by_name: dict[str, gr.components.Component] = {}
 
     def _keep(self, name: str, component: gr.components.Component) -> Any:
@@ -115,7 +116,7 @@ class SettingControls:
             elem_id=name.replace("_", "-")))
 
     def model(self) -> gr.Dropdown:
-        return self._keep("model", gr.Dropdown(model_choices(), value=self.defaults.model, label="Network",
+        return self._keep("model", gr.Dropdown(model_choices(self.models), value=self.defaults.model, label="Network",
                                                info=model_info(self.defaults.model), elem_id="model"))
 
     def layer(self) -> gr.Dropdown:

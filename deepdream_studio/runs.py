@@ -27,13 +27,14 @@ from deepdream_core import (
 from deepdream_core.clips import Clip, write_video
 
 from .config import PREVIEW_SIZE, StudioConfig
+from .gpu import check_offered
 from .uploads import load_upload, upload_folder
 
 # -- photos -----------------------------------------------------------------------------------------------
 
 
 @spaces.GPU(duration=120)
-def _photo_events(image: Image.Image, settings: DreamSettings, guide: Image.Image | None,
+def photo_events(image: Image.Image, settings: DreamSettings, guide: Image.Image | None,
                   mask: Image.Image | None, preview_every: int) -> Iterator[DreamProgress]:
     """The GPU work of a photo dream."""
     yield from dream_frames(image, settings, guide=guide, mask=mask, preview_every=preview_every,
@@ -56,9 +57,10 @@ def dream_photo(image: Image.Image, settings: DreamSettings, guide: Image.Image 
 
     Progress reaches ``progress`` (octave and step) on every step; without ``previews`` only the result comes.
     """
+    check_offered(settings.model, config.models)
     settings = settings.with_seed()  # drawn here, so the status can say which seed made this dream
     started = last_preview = time.monotonic()
-    for event in _photo_events(image, settings, guide, mask, 1 if previews else 0):
+    for event in photo_events(image, settings, guide, mask, 1 if previews else 0):
         where = f"Octave {event.octave} of {event.octaves} · step {event.step} of {event.steps}"
         if progress is not None:
             progress((event.done, event.total), desc=where)
@@ -80,14 +82,14 @@ def save_png(image: Image.Image) -> str:
 
 
 @spaces.GPU(duration=300)
-def _animation_events(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
+def animation_events(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
                       guide: Image.Image | None) -> Iterator[FrameProgress]:
     """The GPU work of a zoom animation."""
     yield from animate(image, settings, motion, guide)
 
 
 @spaces.GPU(duration=300)
-def _video_events(clip: Clip, settings: DreamSettings, video: VideoSettings,
+def video_events(clip: Clip, settings: DreamSettings, video: VideoSettings,
                   guide: Image.Image | None) -> Iterator[FrameProgress]:
     """The GPU work of a video dream."""
     yield from dream_video(clip, settings, video, guide)
@@ -135,6 +137,7 @@ class MotionFrame:
 def animation_run(start: str | None, settings: DreamSettings, motion: AnimationSettings,
                   config: StudioConfig) -> tuple[MotionRun, Image.Image | None, AnimationSettings]:
     """A zoom animation within the app's caps, and its start image (None: noise); raises user errors."""
+    check_offered(settings.model, config.models)
     settings, notices = settings.with_seed(), []
     if motion.frames > config.motion_max_frames:
         notices.append(f"this app makes at most {config.motion_max_frames} frames per animation; "
@@ -150,6 +153,7 @@ def animation_run(start: str | None, settings: DreamSettings, motion: AnimationS
 def video_run(clip_path: str, settings: DreamSettings, video: VideoSettings,
               config: StudioConfig) -> tuple[MotionRun, Clip, VideoSettings]:
     """A clip read within the app's caps (``load_clip`` notes what it cut); raises user errors."""
+    check_offered(settings.model, config.models)
     settings = settings.with_seed()
     video = dataclasses.replace(video, max_frames=min(video.max_frames, config.motion_max_frames),
                                 max_side=min(video.max_side, config.motion_max_side))
@@ -160,14 +164,14 @@ def video_run(clip_path: str, settings: DreamSettings, video: VideoSettings,
 def dream_animation(run: MotionRun, image: Image.Image | None, motion: AnimationSettings,
                     guide: Image.Image | None, progress: gr.Progress | None = None) -> Iterator[MotionFrame]:
     """Each frame as it is dreamed, then the last one with the MP4 and GIF."""
-    yield from _frames(run, _animation_events(image, run.settings, motion, guide), progress)
+    yield from _frames(run, animation_events(image, run.settings, motion, guide), progress)
     yield MotionFrame(run, run.frames[-1], run.summary(), {".mp4": run.save(".mp4"), ".gif": run.save(".gif")})
 
 
 def dream_clip(run: MotionRun, clip: Clip, video: VideoSettings, guide: Image.Image | None,
                progress: gr.Progress | None = None) -> Iterator[MotionFrame]:
     """Each dreamed frame as it comes, then the last one with the MP4 (the clip's fps and sound)."""
-    yield from _frames(run, _video_events(clip, run.settings, video, guide), progress)
+    yield from _frames(run, video_events(clip, run.settings, video, guide), progress)
     yield MotionFrame(run, run.frames[-1], run.summary(), {".mp4": run.save(".mp4")})
 
 

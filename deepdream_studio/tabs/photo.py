@@ -95,7 +95,7 @@ class PhotoTab:
 def build(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samples: Sequence[str],
           link_note: gr.Markdown) -> PhotoTab:
     """The tab's layout and events (a share link is read when the page loads); called inside ``gr.Tab``."""
-    controls = SettingControls()
+    controls = SettingControls(models=config.models)
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             parts = _photo_and_preset(controls, presets, samples)

@@ -1,0 +1,63 @@
+"""ZeroGPU: which models a Space offers, and that what crosses into a GPU worker is plain, picklable data."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from deepdream_core import AnimationSettings, DreamSettings, SettingsError, UnknownModelError, VideoSettings
+from deepdream_core.clips import read_clip
+from deepdream_studio.gpu import check_offered, offered_models
+from deepdream_studio.runs import animation_events, photo_events, video_events
+from tests.support.clips import make_clip
+from tests.support.photos import skimage_photo
+
+TINY = DreamSettings(max_size=48, steps=2, octaves=1, seed=1)
+
+
+def test_a_space_offers_the_bundled_model_unless_told_otherwise() -> None:
+    assert offered_models({}, zero_gpu=False) is None  # one's own machine: every model
+    assert offered_models({}, zero_gpu=True) == ("efficientnet_lite0",)
+    assert offered_models({"DEEPDREAM_SPACE_MODELS": "googlenet, efficientnet_lite0"}, zero_gpu=True) == (
+        "googlenet", "efficientnet_lite0")
+    with pytest.raises(UnknownModelError, match="'nope'"):
+        offered_models({"DEEPDREAM_SPACE_MODELS": "nope"})
+
+
+def test_a_model_the_app_does_not_offer_is_refused_by_name() -> None:
+    check_offered("vgg16", None)
+    with pytest.raises(SettingsError, match="model: this app offers efficientnet_lite0; 'vgg16' is not one of them"):
+        check_offered("vgg16", ("efficientnet_lite0",))
+
+
+class NoTensors(pickle.Pickler):
+    """Pickles like ZeroGPU does, but refuses a torch tensor anywhere (a CUDA one cannot cross processes)."""
+
+    def reducer_override(self, obj: object) -> object:
+        if isinstance(obj, torch.Tensor):
+            raise AssertionError(f"a tensor would cross the process boundary: {obj.shape}")
+        return NotImplemented
+
+
+def crosses(value: object) -> object:
+    buffer = io.BytesIO()
+    NoTensors(buffer).dump(value)
+    return pickle.loads(buffer.getvalue())
+
+
+def test_every_gpu_call_takes_and_yields_plain_data(tmp_path: Path) -> None:
+    photo = skimage_photo("chelsea", 64)
+    mask = photo.convert("L")
+    calls = {
+        photo_events: (photo, TINY, photo, mask, 1),
+        animation_events: (photo, TINY, AnimationSettings(frames=2), None),
+        video_events: (read_clip(make_clip(tmp_path / "clip.mp4", frames=2), 2, 48), TINY, VideoSettings(), None),
+    }
+    for gpu_call, args in calls.items():
+        crosses(args)
+        events = [crosses(event) for event in gpu_call(*args)]
+        assert events and events[-1].image.size[0] <= 48  # each event arrived whole, images included
