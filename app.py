@@ -4,9 +4,10 @@ The studio lives in ``deepdream_studio/`` and the engine in ``deepdream_core/``;
 (``demo``, the name Gradio's reload mode and Spaces look for) and launches it.
 """
 
-from deepdream_studio import build_demo, launch
+from deepdream_studio import StudioConfig, build_demo, launch
 
-demo = build_demo()
+config = StudioConfig.from_env()
+demo = build_demo(config)
 
 if __name__ == "__main__":
-    launch(demo)
+    launch(demo, config)

@@ -22,6 +22,8 @@ from .config import StudioConfig
 from .gpu import preload
 from .tabs import photo, video, zoom
 
+__all__ = ["StudioConfig", "build_demo", "launch", "main"]
+
 CSS = """
 #dream-result img { object-fit: contain; }
 #preset-gallery .caption-label { font-size: 0.8rem; }
@@ -54,12 +56,13 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, **options: object) -> None:
-    """Serve ``demo`` with the studio's limits: the upload cap, the presets folder, the theme."""
+def launch(demo: gr.Blocks, config: StudioConfig, **options: object) -> None:
+    """Serve ``demo`` with the studio's limits (the upload cap, the presets folder), its theme and MCP server."""
     demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR)], theme=THEME, css=CSS,
-                **options)  # type: ignore[arg-type]
+                mcp_server=config.mcp_server, **options)  # type: ignore[arg-type]
 
 
 def main() -> None:
     """The ``deepdream-studio`` command: build the page and serve it (GRADIO_SERVER_NAME / _PORT apply)."""
-    launch(build_demo())
+    config = StudioConfig.from_env()
+    launch(build_demo(config), config)

@@ -46,9 +46,19 @@ def _photo_inputs(photo: str | None, settings_json: str, guide: str | None, mask
 
 
 @user_errors
-def dream_api(config: StudioConfig, photo: str | None, settings_json: str, guide: str | None,
+def dream(config: StudioConfig, photo: str | None, settings_json: str, guide: str | None,
               mask: str | None) -> tuple[str, str]:
-    """Dream a photo; returns the full-resolution PNG and a status line (with any notices about the photo)."""
+    """Dream a photo with DeepDream: a network paints what it sees (eyes, fur, dog faces, swirls) into the picture.
+
+    Args:
+        photo: the photo to dream on (JPEG, PNG, WebP, GIF, BMP or TIFF, at most 50 MB).
+        settings_json: JSON settings, e.g. {"preset": "eyes", "steps": 12}: a preset and/or any setting by name.
+        guide: optional guide image; the dream pulls the photo's features towards this image's.
+        mask: optional mask image, white where the dream may go and black where the photo stays.
+
+    Returns:
+        The full-size dream as a PNG, and a status line with the seed used and any notices about the photo.
+    """
     image, settings, guide_image, mask_image, notices = _photo_inputs(photo, settings_json, guide, mask)
     for frame in dream_photo(image, settings, guide_image, mask_image, config, previews=False):
         if frame.png is not None:
@@ -57,18 +67,37 @@ def dream_api(config: StudioConfig, photo: str | None, settings_json: str, guide
 
 
 @user_errors
-def dream_stream_api(config: StudioConfig, photo: str | None, settings_json: str, guide: str | None,
+def dream_stream(config: StudioConfig, photo: str | None, settings_json: str, guide: str | None,
                      mask: str | None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
-    """Like /dream, but yields previews (at most 4 a second, 512 px) before the full-resolution PNG."""
+    """Dream a photo, streaming previews (at most 4 a second, 512 px) before the full-size PNG.
+
+    Args:
+        photo: the photo to dream on (JPEG, PNG, WebP, GIF, BMP or TIFF, at most 50 MB).
+        settings_json: JSON settings, e.g. {"preset": "eyes", "steps": 12}: a preset and/or any setting by name.
+        guide: optional guide image; the dream pulls the photo's features towards this image's.
+        mask: optional mask image, white where the dream may go and black where the photo stays.
+
+    Returns:
+        Previews with "Dreaming… Octave 2 of 4 · step 3 of 10", then the full-size PNG with "Done …" and the seed.
+    """
     image, settings, guide_image, mask_image, notices = _photo_inputs(photo, settings_json, guide, mask)
     for frame in dream_photo(image, settings, guide_image, mask_image, config, progress):
         yield (frame.png, "; ".join([frame.status, *notices])) if frame.png else (frame.image, frame.status)
 
 
 @user_errors
-def animate_api(config: StudioConfig, photo: str | None, settings_json: str, motion_json: str,
+def animate(config: StudioConfig, photo: str | None, settings_json: str, motion_json: str,
                 progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
-    """Zoom animation from a photo (or noise when none): each frame as it is dreamed, then the MP4 and GIF."""
+    """A zoom animation: dream a photo (or noise), zoom or turn it a little, dream again, frame after frame.
+
+    Args:
+        photo: the start image, or nothing to grow the animation out of noise.
+        settings_json: JSON settings, e.g. {"preset": "eyes", "steps": 12}: a preset and/or any setting by name.
+        motion_json: JSON motion, e.g. {"frames": 24, "zoom": 1.05, "rotate": 0.5, "translate_x": 2, "fps": 12}.
+
+    Returns:
+        Each frame as it is dreamed; at the end the last frame, the MP4, a looping GIF and a status line.
+    """
     settings, preset = settings_from_json(settings_json)
     motion = AnimationSettings.from_dict(
         json_object(motion_json, "motion", '{"frames": 24, "zoom": 1.05, "rotate": 0.5}'))
@@ -82,16 +111,25 @@ def animate_api(config: StudioConfig, photo: str | None, settings_json: str, mot
 
 
 @user_errors
-def dream_video_api(config: StudioConfig, clip_path: str | None, settings_json: str, video_json: str,
+def dream_video(config: StudioConfig, clip_path: str | None, settings_json: str, video_json: str,
                     progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
-    """Dream a clip: each frame as it is dreamed, then the MP4 (H.264, the clip's fps and audio)."""
+    """Dream every frame of a video clip, each starting from the last dream moved with the picture (no flicker).
+
+    Args:
+        clip_path: the clip (MP4, MOV, WebM, MKV, AVI or GIF); long clips are cut and large ones scaled down.
+        settings_json: JSON settings, e.g. {"preset": "eyes", "steps": 12}: a preset and/or any setting by name.
+        video_json: JSON video settings, e.g. {"blend": 0.6, "max_frames": 24}; blend 0-0.95 keeps the last dream.
+
+    Returns:
+        Each frame as it is dreamed; at the end the last frame, the MP4 (the clip's fps and sound) and a status.
+    """
     if not clip_path:
         raise gr.Error("clip: send a video file (MP4, MOV, WebM, MKV, AVI or GIF)")
     settings, preset = settings_from_json(settings_json)
     video = VideoSettings.from_dict(json_object(video_json, "video", '{"blend": 0.6, "max_frames": 24}'))
-    run, clip, video = video_run(clip_path, settings, video, config)
+    run, loaded, video = video_run(clip_path, settings, video, config)
     guide = load_optional(guide_path(preset), run.settings.max_size, "guide image")
-    for frame in dream_clip(run, clip, video, guide, progress):
+    for frame in dream_clip(run, loaded, video, guide, progress):
         if frame.files:
             yield frame.image, frame.files[".mp4"], "; ".join([frame.status, *run.notices])
         else:
@@ -105,9 +143,9 @@ def build(config: StudioConfig) -> None:
         settings_json = gr.Textbox(label="settings_json", value="{}")
         guide = photo_input(label="guide")
         mask = photo_input(label="mask")
-        dream = gr.Image(label="dream", type="filepath", image_mode=None, format="png")
+        result = gr.Image(label="dream", type="filepath", image_mode=None, format="png")
         status = gr.Textbox(label="status")
-        clip = clip_input(label="clip")
+        clip_file = clip_input(label="clip")
         motion_json = gr.Textbox(label="motion_json", value="{}")
         video_json = gr.Textbox(label="video_json", value="{}")
         frame = gr.Image(label="frame", type="pil", format="png")
@@ -119,7 +157,7 @@ def build(config: StudioConfig) -> None:
         gr.Button(visible=False).click(bind(handler, config), inputs, outputs, api_name=api_name,
                                        concurrency_id="dream")
 
-    endpoint(dream_api, [photo, settings_json, guide, mask], [dream, status], "dream")
-    endpoint(dream_stream_api, [photo, settings_json, guide, mask], [dream, status], "dream_stream")
-    endpoint(animate_api, [photo, settings_json, motion_json], [frame, video, gif, status], "animate")
-    endpoint(dream_video_api, [clip, settings_json, video_json], [frame, video, status], "dream_video")
+    endpoint(dream, [photo, settings_json, guide, mask], [result, status], "dream")
+    endpoint(dream_stream, [photo, settings_json, guide, mask], [result, status], "dream_stream")
+    endpoint(animate, [photo, settings_json, motion_json], [frame, video, gif, status], "animate")
+    endpoint(dream_video, [clip_file, settings_json, video_json], [frame, video, status], "dream_video")

@@ -3,7 +3,7 @@
 ``DEEPDREAM_CONCURRENCY`` (dreams run at once, default 1), ``DEEPDREAM_QUEUE_SIZE`` (dreams waiting before new
 ones are told the queue is full, default 16), ``DEEPDREAM_PREVIEW_INTERVAL_MS`` (least time between two live
 previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps);
-``DEEPDREAM_SPACE_MODELS`` (the models offered, see :mod:`deepdream_studio.gpu`);
+``DEEPDREAM_MCP`` (0 turns the MCP server off), ``DEEPDREAM_SPACE_MODELS`` (the models offered, see :mod:`deepdream_studio.gpu`);
 ``DEEPDREAM_PRESETS`` (the presets folder) is read by the engine, and Gradio reads its own
 ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
 """
@@ -36,6 +36,16 @@ def env_int(environ: Mapping[str, str], name: str, default: int, low: int) -> in
     return int(text)
 
 
+def env_flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    """``1``/``true``/``yes`` or ``0``/``false``/``no`` from ``environ[name]``, or ``default`` when unset or empty."""
+    text = environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in ("1", "true", "yes", "0", "false", "no"):
+        raise ConfigError(f"{name} must be 1 or 0 (true or false), got {text!r}")
+    return text in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class StudioConfig:
     """What a deployment may tune; every handler that needs one of these gets this object as an argument."""
@@ -50,6 +60,8 @@ class StudioConfig:
     motion_max_side: int = 384
     # Models the page and the API offer (None: every model); on a Space, the ones it preloads.
     models: tuple[str, ...] | None = None
+    # The API endpoints as Model Context Protocol tools too (at /gradio_api/mcp/), so an assistant can dream.
+    mcp_server: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StudioConfig:
@@ -62,4 +74,5 @@ class StudioConfig:
             motion_max_side=min(env_int(environ, "DEEPDREAM_MOTION_MAX_SIDE", cls.motion_max_side, 32),
                                 int(MOTION_RANGES["max_side"].high)),
             models=offered_models(environ),
+            mcp_server=env_flag(environ, "DEEPDREAM_MCP", cls.mcp_server),
         )

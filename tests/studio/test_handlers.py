@@ -104,12 +104,12 @@ def test_dream_button_without_a_photo_says_what_to_do() -> None:
 
 
 def test_api_dream_reads_json_settings_and_a_preset(cat_png: str) -> None:
-    png, status = api.dream_api(CONFIG, cat_png, json.dumps({"preset": "eyes", **TINY.to_dict()}), None, None)
+    png, status = api.dream(CONFIG, cat_png, json.dumps({"preset": "eyes", **TINY.to_dict()}), None, None)
     assert Path(png).exists() and status.startswith("Done in") and "seed 3" in status
     with pytest.raises(gr.Error, match=r"settings: not valid JSON \(Expecting value at character 0\)"):
-        api.dream_api(CONFIG, cat_png, "nope", None, None)
+        api.dream(CONFIG, cat_png, "nope", None, None)
     with pytest.raises(gr.Error, match="settings: send a JSON object"):
-        api.dream_api(CONFIG, cat_png, "[1]", None, None)
+        api.dream(CONFIG, cat_png, "[1]", None, None)
 
 
 def test_zoom_tab_and_api_share_one_run_path(cat_png: str) -> None:
@@ -119,11 +119,11 @@ def test_zoom_tab_and_api_share_one_run_path(cat_png: str) -> None:
     assert len(ui) == 3 + 1 and ui[-1][1].endswith(".mp4") and ui[-1][3]["value"].endswith(".gif")
     assert "3 frames" in ui[-1][4] and "seed" in ui[-1][4]
     settings = json.dumps(TINY.to_dict())
-    *_, (frame, mp4, gif, status) = api.animate_api(CONFIG, cat_png, settings, '{"frames": 5}', None)
+    *_, (frame, mp4, gif, status) = api.animate(CONFIG, cat_png, settings, '{"frames": 5}', None)
     assert mp4.endswith(".mp4") and gif.endswith(".gif")
     assert "this app makes at most 3 frames per animation; rendering 3 of the 5 asked for" in status
     with pytest.raises(gr.Error, match="motion: not valid JSON"):
-        list(api.animate_api(CONFIG, cat_png, settings, "{", None))
+        list(api.animate(CONFIG, cat_png, settings, "{", None))
 
 
 def test_stopping_keeps_the_frames_dreamed_so_far(cat_png: str) -> None:
