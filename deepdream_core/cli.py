@@ -133,6 +133,7 @@ def _dream(args: argparse.Namespace) -> int:
         if event.final:
             result = event.image
     bar.close()
+    assert result is not None, "dream_frames ends with the final image"
     result.save(output)
     print(f"wrote {output} ({result.width}x{result.height})")
     return 0

@@ -117,7 +117,7 @@ def _sniff(path: Path) -> str:
 def _decode(container: av.container.InputContainer, stream: av.VideoStream, max_frames: int,
             max_side: int) -> tuple[list[tuple[Image.Image, tuple[int, int]]], bool]:
     """Frames (each with its size before downscaling), and whether the clip goes on past ``max_frames``."""
-    frames = []
+    frames: list[tuple[Image.Image, tuple[int, int]]] = []
     for frame in container.decode(stream):
         if len(frames) == max_frames:
             return frames, True
@@ -166,7 +166,7 @@ def write_mp4(frames: Sequence[Image.Image], path: str | os.PathLike, fps: float
                 frame = av.VideoFrame.from_image(image.convert("RGB").crop((0, 0, width, height)))
                 out.mux(video.encode(frame))
             out.mux(video.encode())
-            if source is not None:
+            if source is not None and audio is not None:
                 _copy_audio(source, out, audio, seconds=len(frames) / rate)
         finally:
             if source is not None:
@@ -193,7 +193,7 @@ def _copy_audio(source: av.container.InputContainer, out: av.container.OutputCon
     for packet in source.demux(track):
         if packet.pts is None:  # the demuxer's end-of-stream marker
             continue
-        if (packet.pts - start) * track.time_base >= seconds:
+        if (packet.pts - start) * packet.time_base >= seconds:  # a demuxed packet keeps its track's time base
             break
         if copy:
             packet.stream = audio

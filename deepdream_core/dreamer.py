@@ -63,7 +63,7 @@ def capture(module: nn.Module, names: Sequence[str], stop_early: bool) -> Iterat
     modules = dict(module.named_modules())
 
     def make_hook(name: str) -> Callable:
-        def hook(_module: nn.Module, _inputs: object, output: object) -> None:
+        def hook(_module: nn.Module, _inputs: object, output: torch.Tensor | tuple[torch.Tensor, ...]) -> None:
             if threading.get_ident() != owner:
                 return
             acts[name] = output[0] if isinstance(output, (tuple, list)) else output
@@ -106,7 +106,7 @@ class Dreamer:
         # None picks it on the CPU only; on CUDA it is untested here, so it is the caller's choice.
         self.channels_last = self.device.type == "cpu" if channels_last is None else channels_last
         memory_format = torch.channels_last if self.channels_last else torch.preserve_format
-        self.module = module.eval().requires_grad_(False).to(self.device, memory_format=memory_format)
+        self.module = module.eval().requires_grad_(False).to(self.device).to(memory_format=memory_format)
         self._input_format = torch.channels_last if self.channels_last else torch.contiguous_format
         # False when precision="auto" should stay in fp32 for this network (see ModelSpec.mixed_precision).
         self.mixed_precision = mixed_precision
@@ -267,7 +267,7 @@ class Dreamer:
         shifts = random.Random(seed)
         base = self._start_image(image, settings, seed)
         mask_full = pil_to_tensor(mask.convert("RGB"), self.device)[:, :1] if mask is not None else None
-        sizes = octave_sizes(tuple(base.shape[-2:]), settings.octaves, settings.octave_scale, self.min_side)
+        sizes = octave_sizes((base.shape[-2], base.shape[-1]), settings.octaves, settings.octave_scale, self.min_side)
         total, done = len(sizes) * settings.steps, 0
         detail = torch.zeros_like(resize(base, sizes[0]))
         tile_size = settings.tile_size  # shrinks for good if the device runs out of memory
@@ -311,7 +311,7 @@ class Dreamer:
               mask: Image.Image | None = None) -> Image.Image:
         """The dreamed image at working size."""
         for event in self.dream_frames(image, settings, guide, mask, preview_every=0):
-            if event.final:
+            if event.final and event.image is not None:
                 return event.image
         raise AssertionError("dream_frames ended without a final frame")
 

@@ -168,7 +168,7 @@ def _non_raster(head: bytes) -> str | None:
 
 def _has_transparent_pixels(image: Image.Image) -> bool:
     alpha = image.convert("RGBA").getchannel("A")
-    return alpha.getextrema()[0] < 255
+    return alpha.getextrema() != (255, 255)  # one band: (lowest, highest); anything under 255 is see-through
 
 
 def _check_shape(size: tuple[int, int]) -> None:

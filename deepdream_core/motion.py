@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping
 
 import cv2
 import numpy as np
@@ -45,6 +45,8 @@ MOTION_RANGES: dict[str, Range] = {
 
 class _RangedSettings:
     """Frozen settings whose fields are all numbers checked against :data:`MOTION_RANGES`."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -120,7 +122,8 @@ def animate(image: Image.Image | None, settings: DreamSettings, motion: Animatio
 def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Image:
     """``image`` zoomed and rotated about its centre, then moved; edges coming in are mirrored, not black."""
     width, height = image.size
-    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), motion.rotate, motion.zoom)
+    # float64 already; asarray only tells the type checker so (OpenCV's stubs allow integer matrices too).
+    matrix = np.asarray(cv2.getRotationMatrix2D((width / 2, height / 2), motion.rotate, motion.zoom), np.float64)
     matrix[:, 2] += (motion.translate_x, motion.translate_y)
     moved = cv2.warpAffine(np.asarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_REFLECT_101)
@@ -154,7 +157,7 @@ def dream_video(clip: Clip, settings: DreamSettings, video: VideoSettings,
     for index, frame in enumerate(clip.frames):
         source = np.asarray(fit_image(frame, settings.max_size))
         start, frame_settings = source, settings
-        if previous_dream is not None and video.blend > 0:
+        if previous_source is not None and previous_dream is not None and video.blend > 0:
             start, frame_settings = carry_over(previous_source, source, previous_dream, video.blend), later
         dreamed = dreamer.dream(Image.fromarray(start), frame_settings, guide)
         yield FrameProgress(index + 1, len(clip.frames), dreamed)

@@ -31,8 +31,13 @@ class WeightsUnavailableError(RuntimeError):
 class WeightSource(Protocol):
     """Loads the tensors named in ``keys`` (a model's state-dict keys)."""
 
-    where: str  # a short human description, e.g. "Hugging Face Hub: timm/vgg16.tv_in1k"
-    offline: bool  # True when nothing needs downloading
+    @property
+    def where(self) -> str:
+        """A short human description, e.g. "Hugging Face Hub: timm/vgg16.tv_in1k"."""
+
+    @property
+    def offline(self) -> bool:
+        """True when nothing needs downloading."""
 
     def load(self, model: str, keys: list[str]) -> dict[str, torch.Tensor]: ...
 

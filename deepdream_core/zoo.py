@@ -39,8 +39,8 @@ class ModelSpec:
     title: str
     build: Callable[[], nn.Module]  # architecture only, random weights, no download
     weights: WeightSource
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
+    mean: tuple[float, ...]  # per RGB channel
+    std: tuple[float, ...]
     layers: tuple[DreamLayer, ...]
     default_layer: str
     # Names of the 1000 ImageNet classes, in logit order; None when the model has no classifier.
@@ -84,7 +84,7 @@ def _vgg16_features() -> nn.Module:
     import timm
 
     # Only the convolutional part dreams; skipping the 400 MB classifier keeps memory and downloads small.
-    return nn.Sequential(OrderedDict(features=timm.create_model("vgg16", pretrained=False).features))
+    return nn.Sequential(OrderedDict(features=timm.create_model("vgg16", pretrained=False).get_submodule("features")))
 
 
 ZOO: dict[str, ModelSpec] = {
