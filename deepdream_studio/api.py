@@ -46,8 +46,8 @@ def _photo_inputs(photo: str | None, settings_json: str, guide: str | None, mask
 
 
 @user_errors
-def dream(config: StudioConfig, photo: str | None, settings_json: str, guide: str | None,
-              mask: str | None) -> tuple[str, str]:
+def dream(config: StudioConfig, photo: str | None, settings_json: str = "{}", guide: str | None = None,
+          mask: str | None = None) -> tuple[str, str]:
     """Dream a photo with DeepDream: a network paints what it sees (eyes, fur, dog faces, swirls) into the picture.
 
     Args:
@@ -67,8 +67,8 @@ def dream(config: StudioConfig, photo: str | None, settings_json: str, guide: st
 
 
 @user_errors
-def dream_stream(config: StudioConfig, photo: str | None, settings_json: str, guide: str | None,
-                     mask: str | None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
+def dream_stream(config: StudioConfig, photo: str | None, settings_json: str = "{}", guide: str | None = None,
+                 mask: str | None = None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
     """Dream a photo, streaming previews (at most 4 a second, 512 px) before the full-size PNG.
 
     Args:
@@ -86,8 +86,8 @@ def dream_stream(config: StudioConfig, photo: str | None, settings_json: str, gu
 
 
 @user_errors
-def animate(config: StudioConfig, photo: str | None, settings_json: str, motion_json: str,
-                progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+def animate(config: StudioConfig, photo: str | None = None, settings_json: str = "{}", motion_json: str = "{}",
+            progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
     """A zoom animation: dream a photo (or noise), zoom or turn it a little, dream again, frame after frame.
 
     Args:
@@ -111,8 +111,8 @@ def animate(config: StudioConfig, photo: str | None, settings_json: str, motion_
 
 
 @user_errors
-def dream_video(config: StudioConfig, clip_path: str | None, settings_json: str, video_json: str,
-                    progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+def dream_video(config: StudioConfig, clip_path: str | None, settings_json: str = "{}", video_json: str = "{}",
+                progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
     """Dream every frame of a video clip, each starting from the last dream moved with the picture (no flicker).
 
     Args:
