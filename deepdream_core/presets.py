@@ -2,7 +2,9 @@
 
 The file format is documented in ``presets/README.md``: a title, a description, the family it
 belongs to in the gallery, its thumbnail, an optional guide image, and ``settings`` as
-:meth:`DreamSettings.from_dict` reads them.
+:meth:`DreamSettings.from_dict` reads them. The sample photos the app offers live in ``samples/``.
+Both folders sit at the top of a checkout; an installed wheel carries them inside this package
+(see ``setup.py``), so the CLI, the Python API and the app find them from any folder.
 """
 
 from __future__ import annotations
@@ -11,12 +13,27 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from .settings import MACHINE_FIELDS, DreamSettings, SettingsError
 
-PRESETS_DIR = Path(os.environ.get("DEEPDREAM_PRESETS", Path(__file__).resolve().parent.parent / "presets"))
+
+def _shipped_folder(name: str) -> Path:
+    """The checkout's top-level ``name/`` folder when running from a checkout, else the installed copy.
+
+    A checkout is told by its ``pyproject.toml`` beside the folder, so a stray ``presets/`` next to an
+    installed package in site-packages is never taken for ours.
+    """
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / name).is_dir():
+        return checkout / name
+    return Path(str(resources.files("deepdream_core") / f"_{name}"))  # where setup.py puts it in the wheel
+
+
+PRESETS_DIR = Path(os.environ.get("DEEPDREAM_PRESETS") or _shipped_folder("presets"))
+SAMPLES_DIR = _shipped_folder("samples")
 _KNOWN_KEYS = {"title", "description", "family", "order", "thumbnail", "guide", "settings"}
 
 
@@ -57,7 +74,7 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
         family=data.get("family", ""),
         order=int(data.get("order", 1000)),
         settings=settings,
-        # A new preset's thumbnail does not exist until presets/render_thumbnails.py renders it.
+        # A new preset's thumbnail does not exist until scripts/render_thumbnails.py renders it.
         thumbnail=_file_in(folder, data.get("thumbnail"), name, "thumbnail", missing_ok=True),
         guide=_file_in(folder, data.get("guide"), name, "guide"),
     )

@@ -14,6 +14,7 @@ from deepdream_core import get_dreamer, get_spec
 from deepdream_core.links import from_query, to_query
 from deepdream_core.presets import PRESETS_DIR, all_presets, fingerprint, load_preset, preset_names
 from deepdream_core.zoo import class_index
+from tests.support import REPO
 
 NAMES = preset_names()
 # What users look for in the gallery (issue 3); every one needs at least one preset.
@@ -22,7 +23,7 @@ REQUIRED_FAMILIES = {"textures", "eyes", "fur and feathers", "dog faces", "creat
 
 
 def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("render_thumbnails", PRESETS_DIR / "render_thumbnails.py")
+    spec = importlib.util.spec_from_file_location("render_thumbnails", REPO / "scripts" / "render_thumbnails.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -55,13 +56,13 @@ def test_preset_has_a_fresh_thumbnail(name: str, script: ModuleType) -> None:
     preset = load_preset(name)
     expected = script.thumbnail_path(name)
     assert preset.thumbnail == expected, (
-        f"{name}: thumbnail must be {expected.name!r}; run `python presets/render_thumbnails.py {name}`")
+        f"{name}: thumbnail must be {expected.name!r}; run `python scripts/render_thumbnails.py {name}`")
     with Image.open(preset.thumbnail) as image:
         assert image.format == "JPEG" and max(image.size) == script.THUMB_SIZE, (image.format, image.size)
     current = fingerprint(script.render_settings(preset), preset.guide, script.SAMPLE)
     assert script.stamped_fingerprint(preset.thumbnail) == current, (
         f"{name}: thumbnail is stale (the preset, its guide or the sample photo changed); "
-        f"run `python presets/render_thumbnails.py {name}`")
+        f"run `python scripts/render_thumbnails.py {name}`")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ class AppServer:
     url: str
     process: subprocess.Popen
     log: Path
+    probe_report: Path | None = None  # where tests.support.probe writes, when the app runs under it
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -40,17 +42,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(workdir: Path, env: dict[str, str] | None = None) -> Iterator[AppServer]:
-    """Start ``python app.py``; wait until it answers; kill it (and only it) at the end."""
+def running_app(workdir: Path, env: dict[str, str] | None = None, probed: bool = False) -> Iterator[AppServer]:
+    """Start ``python app.py``; wait until it answers; kill it (and only it) at the end.
+
+    ``probed``: run it under ``tests.support.probe``, so :func:`probe` can say what the process holds.
+    """
     port = free_port()
     log = workdir / "app-server.log"
+    report = workdir / "probe.json" if probed else None
+    command = ["-m", "tests.support.probe", str(report), "app.py"] if report else ["app.py"]
     full_env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
                 "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(workdir / "gradio-cache"),
                 "PYTHONUNBUFFERED": "1", **(env or {})}
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=full_env, stdout=out,
+        process = subprocess.Popen([sys.executable, *command], cwd=REPO, env=full_env, stdout=out,
                                    stderr=subprocess.STDOUT)
-    server = AppServer(f"http://127.0.0.1:{port}/", process, log)
+    server = AppServer(f"http://127.0.0.1:{port}/", process, log, report)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
@@ -81,6 +88,21 @@ def rss_mb(server: AppServer) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS line in /proc/PID/status")
+
+
+def probe(server: AppServer, timeout_s: float = 60) -> dict:
+    """A fresh report from the probe in a server started with ``probed=True`` (see tests.support.probe)."""
+    assert server.probe_report is not None, "start the app with running_app(..., probed=True)"
+    seen = json.loads(server.probe_report.read_text())["report"] if server.probe_report.exists() else 0
+    server.process.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.probe_report.exists():
+            report = json.loads(server.probe_report.read_text())
+            if report["report"] > seen:
+                return report
+        time.sleep(0.2)
+    raise RuntimeError(f"the probe wrote no report within {timeout_s} s:\n{server.log.read_text()[-3000:]}")
 
 
 def config(server: AppServer) -> dict:

@@ -1,7 +1,7 @@
 """Render the presets' gallery thumbnails with the project's own dream code.
 
-    python presets/render_thumbnails.py             # every preset
-    python presets/render_thumbnails.py dog-faces   # only these
+    python scripts/render_thumbnails.py             # every preset
+    python scripts/render_thumbnails.py dog-faces   # only these
 
 Each preset dreams the shipped sample photo at a small working size (so the whole set renders in
 a few minutes on two CPU cores), is shrunk to a thumbnail and saved as ``presets/<name>.jpg``.
@@ -21,9 +21,16 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # runs from a checkout without installing the package
 
 from deepdream_core import DreamSettings, dream  # noqa: E402
-from deepdream_core.presets import PRESETS_DIR, Preset, fingerprint, load_preset, preset_names  # noqa: E402
+from deepdream_core.presets import (  # noqa: E402
+    PRESETS_DIR,
+    SAMPLES_DIR,
+    Preset,
+    fingerprint,
+    load_preset,
+    preset_names,
+)
 
-SAMPLE = REPO / "samples" / "chelsea.jpg"
+SAMPLE = SAMPLES_DIR / "chelsea.jpg"
 # Working size of the dream: big enough that the preset's look shows, small enough for 2 cores.
 WORK_SIZE = 320
 THUMB_SIZE = 256  # long side of the saved thumbnail
