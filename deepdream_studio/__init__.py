@@ -11,11 +11,7 @@ from __future__ import annotations
 import gradio as gr
 
 from deepdream_core.images import MAX_FILE_BYTES
-from pathlib import Path
-
-from deepdream_core.presets import PRESETS_DIR, all_presets
-
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  # TEMP until install merge
+from deepdream_core.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
 
 from . import api
 from .config import StudioConfig
@@ -58,7 +54,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, config: StudioConfig, **options: object) -> None:
     """Serve ``demo`` with the studio's limits (the upload cap, the presets folder), its theme and MCP server."""
-    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR)], theme=THEME, css=CSS,
+    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR), str(SAMPLES_DIR)], theme=THEME, css=CSS,
                 mcp_server=config.mcp_server, **options)  # type: ignore[arg-type]
 
 

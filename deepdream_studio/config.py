@@ -10,6 +10,7 @@ previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from typing import Mapping
@@ -60,8 +61,9 @@ class StudioConfig:
     motion_max_side: int = 384
     # Models the page and the API offer (None: every model); on a Space, the ones it preloads.
     models: tuple[str, ...] | None = None
-    # The API endpoints as Model Context Protocol tools too (at /gradio_api/mcp/), so an assistant can dream.
-    mcp_server: bool = True
+    # The API endpoints as Model Context Protocol tools too (at /gradio_api/mcp/), so an assistant can dream;
+    # on wherever the mcp package (the app extra) is installed.
+    mcp_server: bool = importlib.util.find_spec("mcp") is not None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StudioConfig:

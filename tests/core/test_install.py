@@ -91,3 +91,21 @@ def test_installed_cli_dreams_a_preset_away_from_the_source_tree(installed: Path
     assert run.returncode == 0, run.stderr
     with Image.open(tmp_path / "out.png") as out:
         assert out.format == "PNG" and max(out.size) == 64, (out.format, out.size)
+
+
+STUDIO_PAGE = """
+import deepdream_studio
+page = deepdream_studio.build_demo().config
+props = {c["props"].get("elem_id"): c["props"] for c in page["components"] if c.get("props", {}).get("elem_id")}
+print(deepdream_studio.__file__)
+print(len(props["preset-gallery"]["value"]))
+"""
+
+
+def test_installed_studio_builds_its_page_with_the_presets_gallery(installed: Path, tmp_path: Path) -> None:
+    """What the deepdream-studio command serves, built from the wheel in a folder with no presets of its own."""
+    run = away_from_the_tree(installed, tmp_path, "-c", STUDIO_PAGE)
+    assert run.returncode == 0, run.stderr
+    module, thumbnails = run.stdout.split()[-2:]
+    assert Path(module).is_relative_to(installed)
+    assert int(thumbnails) == len(list((REPO / "presets").glob("*.json")))
