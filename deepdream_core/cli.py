@@ -16,7 +16,7 @@ from .devices import DeviceError
 from .images import ImageInputError, load_image
 from .motion import MOTION_RANGES, AnimationSettings, FrameProgress, VideoSettings
 from .presets import Preset, guide_path, settings_with_preset
-from .settings import RANGES, DreamSettings, Range, SettingsError, parse_layer
+from .settings import CHOICES, RANGES, DreamSettings, Range, SettingsError, parse_layer
 from .weights import WeightsUnavailableError
 from .zoo import UnknownModelError, get_spec, model_names
 
@@ -26,7 +26,8 @@ EXIT_NO_WEIGHTS = 3
 # Settings fields with a flag of the same name. Values stay text until DreamSettings.from_dict
 # reads them, so a bad value gets the same message here as in presets, share links and the API.
 _FLAGS = ("model", "octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing", "seed", "max_size",
-          "tile_size", "device", "precision", "class_target", "class_weight", "guide_weight")
+          "tile_size", "device", "precision", "class_target", "class_weight", "guide_weight",
+          "gradient_norm", "parameterization", "transform_robustness", "wrap")
 # The same for AnimationSettings and VideoSettings (--translate X,Y sets translate_x and translate_y).
 _ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
 _VIDEO_FLAGS = ("blend", "max_frames", "max_side")
@@ -46,12 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("-o", "--output", required=True, help="where to write the animation (.mp4 or .gif)")
     _add_flags(animate, _ANIMATION_FLAGS, MOTION_RANGES)
     animate.add_argument("--translate", metavar="X,Y", help="pixels per frame the picture moves (right, down)")
+    animate.add_argument("--loop", action="store_true", default=None,
+                         help="fade the last frames into the first, so the clip loops with no jump")
+    _add_color_lock_flag(animate)
     _add_dream_flags(animate)
 
     video = commands.add_parser("video", help="dream a video clip, frame by frame, without flicker")
     video.add_argument("input", help="clip to dream on (MP4, MOV, WebM, MKV, AVI or GIF)")
     video.add_argument("-o", "--output", required=True, help="where to write the result (.mp4, with the clip's audio)")
     _add_flags(video, _VIDEO_FLAGS, MOTION_RANGES)
+    _add_color_lock_flag(video)
     _add_dream_flags(video)
 
     commands.add_parser("models", help="list the model zoo")
@@ -64,7 +69,14 @@ def _add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: di
     for name in names:
         rng = ranges.get(name)
         bounds = f" ({rng.low:g} to {rng.high:g})" if rng else ""
+        if name in CHOICES:
+            bounds = f" ({'|'.join(CHOICES[name])})"
         parser.add_argument("--" + name.replace("_", "-"), default=None, help=f"{name}{bounds}")
+
+
+def _add_color_lock_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-color-lock", action="store_false", dest="color_lock", default=None,
+                        help="let colours drift: do not hold each frame to the first (or source) frame's colours")
 
 
 def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +86,10 @@ def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
                         help="layer to dream on; repeat for several (list them with `layers MODEL`)")
     parser.add_argument("--guide", help="guide image: pull the dream towards its features")
     _add_flags(parser, _FLAGS, RANGES)
+    parser.add_argument("--keep-colors", action="store_true", default=None,
+                        help="change brightness only and keep the photo's colours")
+    parser.add_argument("--channels", metavar="strongest:N|weakest:N|all",
+                        help="dream only the N channels of each layer that respond most (least) to the photo")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -82,14 +98,24 @@ def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset 
 
     Returns the settings and the preset named by ``--preset`` (None without one).
     """
-    data = {name: getattr(args, name) for name in _FLAGS if getattr(args, name) is not None}
+    data = {name: getattr(args, name) for name in (*_FLAGS, "keep_colors") if getattr(args, name) is not None}
     if args.layers:
         data["layers"] = tuple(parse_layer(text) for text in args.layers)
+    if args.channels is not None:
+        data.update(parse_channel_pick(args.channels))
     if args.preset:
         data["preset"] = args.preset
     settings, preset = settings_with_preset(data)
     get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
     return settings, preset
+
+
+def parse_channel_pick(text: str) -> dict[str, str]:
+    """``strongest:8``, ``weakest:4`` or ``all`` as the ``channel_pick`` and ``channel_count`` settings."""
+    pick, _, count = text.partition(":")
+    if pick not in CHOICES["channel_pick"] or (pick == "all") != (count == ""):
+        raise SettingsError("channels", f"write strongest:N, weakest:N or all, got {text!r}")
+    return {"channel_pick": pick, "channel_count": count} if count else {"channel_pick": pick}
 
 
 def _guide_from_args(args: argparse.Namespace, preset: Preset | None, max_size: int) -> Image.Image | None:
@@ -154,7 +180,8 @@ def _animate(args: argparse.Namespace) -> int:
     from .clips import VIDEO_SUFFIXES, write_video
 
     settings, preset = settings_from_args(args)
-    changes = {name: getattr(args, name) for name in _ANIMATION_FLAGS if getattr(args, name) is not None}
+    changes = {name: getattr(args, name) for name in (*_ANIMATION_FLAGS, "loop", "color_lock")
+               if getattr(args, name) is not None}
     if args.translate is not None:
         parts = args.translate.split(",")
         if len(parts) != 2:
@@ -175,7 +202,7 @@ def _video(args: argparse.Namespace) -> int:
     from .clips import write_mp4
 
     settings, preset = settings_from_args(args)
-    video = VideoSettings.from_dict({name: getattr(args, name) for name in _VIDEO_FLAGS
+    video = VideoSettings.from_dict({name: getattr(args, name) for name in (*_VIDEO_FLAGS, "color_lock")
                                      if getattr(args, name) is not None})
     output = _output_path(args.output, (".mp4",))
     clip = load_clip(args.input, settings, video)

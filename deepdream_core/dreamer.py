@@ -6,6 +6,7 @@ bring their own network; :func:`dream` and :func:`dream_frames` use the zoo's mo
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import threading
@@ -18,11 +19,15 @@ from PIL import Image
 from torch import nn
 
 from . import objectives
+from .color import keep_chroma, luminance_only
 from .devices import DeviceError, autocast, resolve_device, resolve_precision
 from .images import fit_long_side, fitted_size, to_rgb
 from .objectives import LOGITS, Activations, Objective
+from .parameterization import fourier_noise, fourier_step
 from .settings import RANGES, DreamSettings, LayerTarget, SettingsError, draw_seed
-from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
+from .transforms import (compose, gaussian_blur, laplacian_normalize, octave_sizes, pil_to_tensor, random_view, resize,
+                         roll, tensor_to_pil, tile_slices)
+from .wrap import wrapped_network
 from .zoo import ModelSpec, UnknownModelError, class_index, dream_layers, get_spec, load_model
 
 
@@ -117,6 +122,10 @@ class Dreamer:
         self.default_layer = default_layer
         self.class_names = class_names
         self.name = name
+        # Copies of the network whose padding wraps around (settings.wrap), built on first use and then
+        # only read, so the shared module itself is never changed; see deepdream_core.wrap.
+        self._wrapped: dict[str, nn.Module] = {}
+        self._wrapped_lock = threading.Lock()
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, module: nn.Module, device: torch.device | str = "cpu") -> "Dreamer":
@@ -126,51 +135,67 @@ class Dreamer:
 
     # -- network ---------------------------------------------------------------------------------
 
-    def activations(self, image: torch.Tensor, layers: frozenset[str]) -> Activations:
-        """Activations of ``layers`` for an image in [0, 1]; stops at the last layer needed."""
+    def activations(self, image: torch.Tensor, layers: frozenset[str], wrap: str = "none") -> Activations:
+        """Activations of ``layers`` for an image in [0, 1]; stops at the last layer needed.
+
+        ``wrap`` ("x", "xy") runs the network with padding that wraps around those axes.
+        """
         wanted = sorted(layers - {LOGITS})
-        with capture(self.module, wanted, stop_early=LOGITS not in layers) as acts:
+        module = self._network(wrap)
+        with capture(module, wanted, stop_early=LOGITS not in layers) as acts:
             try:
-                output = self.module(((image - self.mean) / self.std).contiguous(memory_format=self._input_format))
+                output = module(((image - self.mean) / self.std).contiguous(memory_format=self._input_format))
                 acts[LOGITS] = output
             except _StopForward:
                 pass
             return dict(acts)
 
+    def _network(self, wrap: str) -> nn.Module:
+        if wrap == "none":
+            return self.module
+        with self._wrapped_lock:
+            if wrap not in self._wrapped:
+                self._wrapped[wrap] = wrapped_network(self.module, wrap)
+            return self._wrapped[wrap]
+
     def gradient(
-        self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None = None
+        self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None = None,
+        wrap: str = "none",
     ) -> tuple[torch.Tensor, float]:
         """d(objective)/d(pixels), tile by tile so memory stays bounded on any image size.
 
         Each tile's gradient is weighted by its share of the image, so tiles add up to the
-        gradient of the whole-image mean.
+        gradient of the whole-image mean. With ``wrap``, the network's padding wraps around an axis
+        when the tiles span it (the whole image, when it fits one tile); other tiles' edges are
+        handled like any tile seam, moved about by the jitter.
         """
         height, width = image.shape[-2:]
         row_tiles, col_tiles = tile_slices(height, tile_size), tile_slices(width, tile_size)
+        wrap = _spanned(wrap, spans_x=len(col_tiles) == 1, spans_y=len(row_tiles) == 1)
         if len(row_tiles) == len(col_tiles) == 1:  # the common case: no tile bookkeeping, no extra copy
-            grad, loss = self._tile_gradient(image, objective, dtype)
+            grad, loss = self._tile_gradient(image, objective, dtype, wrap)
             # Back from the network's channels_last to the loop's layout, which roll and blur are tuned for.
             return grad.contiguous(), float(loss)
         grad = torch.empty_like(image)
         total = image.new_zeros((), dtype=torch.float32)
         for rows in row_tiles:
             for cols in col_tiles:
-                tile_grad, loss = self._tile_gradient(image[..., rows, cols], objective, dtype)
+                tile_grad, loss = self._tile_gradient(image[..., rows, cols], objective, dtype, wrap)
                 share = tile_grad.shape[-2] * tile_grad.shape[-1] / (height * width)
                 torch.mul(tile_grad, share, out=grad[..., rows, cols])
                 total += loss * share
         return grad, float(total)  # one device sync per step, not one per tile
 
-    def _tile_gradient(self, tile: torch.Tensor, objective: Objective,
-                       dtype: torch.dtype | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _tile_gradient(self, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None,
+                       wrap: str = "none") -> tuple[torch.Tensor, torch.Tensor]:
         tile = tile.detach().requires_grad_(True)
         with autocast(self.device, dtype):
-            loss = objective(self.activations(tile, objective.layers))
+            loss = objective(self.activations(tile, objective.layers, wrap))
         (tile_grad,) = torch.autograd.grad(loss, tile)
         return tile_grad, loss.detach().float()
 
     def _gradient_in_memory(
-        self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None
+        self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None, wrap: str
     ) -> tuple[torch.Tensor, float, int]:
         """:meth:`gradient`, halving the tiles whenever the device runs out of memory.
 
@@ -178,7 +203,7 @@ class Dreamer:
         """
         while True:
             try:
-                return (*self.gradient(image, objective, tile_size, dtype), tile_size)
+                return (*self.gradient(image, objective, tile_size, dtype, wrap), tile_size)
             except torch.OutOfMemoryError as err:
                 if tile_size <= _MIN_TILE:
                     raise DeviceError(f"{self.device} ran out of memory even with {_MIN_TILE}-pixel tiles; "
@@ -198,20 +223,25 @@ class Dreamer:
 
     # -- objectives ------------------------------------------------------------------------------
 
-    def objective(self, settings: DreamSettings, guide: Image.Image | None = None) -> Objective:
-        """The settings' objective: the chosen layers (or channels, or a guide), plus a class if asked."""
+    def objective(self, settings: DreamSettings, guide: Image.Image | None = None,
+                  image: torch.Tensor | None = None) -> Objective:
+        """The settings' objective: the chosen layers (or channels, or a guide), plus a class if asked.
+
+        ``image`` (in [0, 1]) is what ``settings.channel_pick`` picks channels by; without it, every channel dreams.
+        """
         targets = settings.layers or (LayerTarget(self._default_layer()),)
         for target in targets:
             if target.layer not in self.layer_names:
                 raise SettingsError("layers", f"model {self.name!r} has no layer {target.layer!r}; "
                                               f"{self._how_to_list_layers()}")
         guide_acts = self._guide_activations(guide, settings, frozenset(t.layer for t in targets)) if guide else {}
+        picked = self.pick_channels(image, settings, targets) if image is not None else {}
         terms: list[Objective] = []
         for target in targets:
             if guide is not None:
                 term = objectives.guide(target.layer, guide_acts[target.layer]) * settings.guide_weight
-            elif target.channels:
-                term = objectives.channels(target.layer, target.channels)
+            elif target.channels or target.layer in picked:
+                term = objectives.channels(target.layer, target.channels or picked[target.layer])
             else:
                 term = objectives.layer(target.layer)
             terms.append(term * target.weight)
@@ -223,6 +253,29 @@ class Dreamer:
         for term in terms[1:]:
             objective = objective + term
         return objective
+
+    def pick_channels(self, image: torch.Tensor, settings: DreamSettings,
+                      targets: Sequence[LayerTarget]) -> dict[str, tuple[int, ...]]:
+        """For ``channel_pick`` "strongest" / "weakest": each layer's ``channel_count`` channels whose mean
+        squared activation on ``image`` (shrunk to at most one tile) is largest / smallest.
+
+        Layers that name their own channels keep them; "all" picks nothing.
+        """
+        layers = frozenset(t.layer for t in targets if not t.channels)
+        if settings.channel_pick == "all" or not layers:
+            return {}
+        height, width = image.shape[-2:]
+        scale = min(1.0, settings.tile_size / max(height, width))
+        small = resize(image, (max(1, round(height * scale)), max(1, round(width * scale))))
+        with torch.no_grad():
+            acts = self.activations(small, layers)
+        picked = {}
+        for layer in layers:
+            response = acts[layer].float().pow(2).mean(dim=(0, 2, 3))
+            count = min(settings.channel_count, response.numel())
+            top = response.topk(count, largest=settings.channel_pick == "strongest").indices
+            picked[layer] = tuple(sorted(top.tolist()))
+        return picked
 
     def _how_to_list_layers(self) -> str:
         try:
@@ -261,36 +314,40 @@ class Dreamer:
         ``mask`` (greyscale, white = dream) limits the dream to part of the image. A preview image
         rides along every ``preview_every`` steps (0: none), shrunk to ``preview_size`` if given.
         """
-        objective = self.objective(settings, guide)
         dtype = resolve_precision(settings.precision, self.device, self.mixed_precision)
         seed = settings.seed if settings.seed is not None else draw_seed()
         shifts = random.Random(seed)
         base = self._start_image(image, settings, seed)
+        objective = self.objective(settings, guide, base)
+        refine = _refinements(settings, from_noise=image is None)
         mask_full = pil_to_tensor(mask.convert("RGB"), self.device)[:, :1] if mask is not None else None
         sizes = octave_sizes((base.shape[-2], base.shape[-1]), settings.octaves, settings.octave_scale, self.min_side)
         total, done = len(sizes) * settings.steps, 0
         detail = torch.zeros_like(resize(base, sizes[0]))
         tile_size = settings.tile_size  # shrinks for good if the device runs out of memory
         for octave, size in enumerate(sizes, start=1):
-            octave_base = resize(base, size)
+            octave_base = resize(base, size, settings.wrap)
             # Carry the dreamed detail up to this size; the sum can leave [0, 1] (bilinear overshoot), so clamp.
-            img = (octave_base + resize(detail, size)).clamp(0, 1)
+            img = (octave_base + resize(detail, size, settings.wrap)).clamp(0, 1)
             octave_mask = resize(mask_full, size) if mask_full is not None else None
             jitter = min(settings.jitter, size[0] - 1, size[1] - 1)
             for step in range(1, settings.steps + 1):
                 # Random roll, undone after: strided convolutions' grid and tile seams never stay put.
                 shift = (shifts.randint(-jitter, jitter), shifts.randint(-jitter, jitter))
-                rolled = roll(img, shift)
-                grad, loss, tile_size = self._gradient_in_memory(rolled, objective, tile_size, dtype)
+                # Optionally scaled and rotated a little too (transform_robustness); undone on the gradient.
+                view = random_view(roll(img, shift), shifts, settings.transform_robustness, settings.wrap)
+                grad, loss, tile_size = self._gradient_in_memory(view.image, objective, tile_size, dtype, settings.wrap)
                 if dtype is not None and not _usable(grad, loss):
                     # fp16/bf16 overflowed or underflowed on this network: redo the step in fp32 and
                     # stay there, so a user never gets a black or frozen image for asking "auto".
                     dtype = None
-                    grad, loss, tile_size = self._gradient_in_memory(rolled, objective, tile_size, dtype)
-                del rolled
+                    grad, loss, tile_size = self._gradient_in_memory(view.image, objective, tile_size, dtype,
+                                                                     settings.wrap)
+                grad = view.undo(grad)
+                del view
                 grad = roll(grad, (-shift[0], -shift[1]))
                 # Smoothing grows with the steps: early steps find detail, later ones keep it soft.
-                grad = gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps))
+                grad = refine(gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps), settings.wrap))
                 if octave_mask is not None:
                     grad = grad * octave_mask
                 # Normalized step: every step changes pixels by step_size grey levels on average. The floor
@@ -304,6 +361,8 @@ class Dreamer:
                     preview = _preview(img, preview_size)
                 yield DreamProgress(octave, len(sizes), step, settings.steps, done, total, loss, preview)
             detail = img - octave_base
+        if settings.keep_colors:
+            img = keep_chroma(img, base)
         yield DreamProgress(len(sizes), len(sizes), settings.steps, settings.steps, total, total, loss,
                             tensor_to_pil(img), final=True)
 
@@ -319,6 +378,8 @@ class Dreamer:
         if image is None:
             generator = torch.Generator().manual_seed(seed)
             side = settings.max_size
+            if settings.parameterization == "fourier":
+                return fourier_noise((side, side), generator).to(self.device)
             noise = 0.5 + 0.1 * torch.randn(1, 3, side, side, generator=generator)
             return noise.clamp(0, 1).to(self.device)
         return pil_to_tensor(fit_image(image, settings.max_size), self.device)
@@ -327,6 +388,24 @@ class Dreamer:
 def fit_image(image: Image.Image, max_size: int) -> Image.Image:
     """Upright RGB (see :func:`~deepdream_core.images.to_rgb`) no larger than ``max_size`` on its long side."""
     return fit_long_side(to_rgb(image), max_size)
+
+
+def _spanned(wrap: str, spans_x: bool, spans_y: bool) -> str:
+    """The part of ``wrap`` a tile can wrap: only an axis the tile spans from edge to edge."""
+    x = spans_x and wrap in ("x", "xy")
+    return "xy" if x and spans_y and wrap == "xy" else "x" if x else "none"
+
+
+def _refinements(settings: DreamSettings, from_noise: bool) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The changes to each step's gradient that the settings ask for (none by default), as one function."""
+    steps = []
+    if settings.gradient_norm == "laplacian":
+        steps.append(functools.partial(laplacian_normalize, wrap=settings.wrap))
+    if from_noise and settings.parameterization == "fourier":
+        steps.append(fourier_step)
+    if settings.keep_colors:
+        steps.append(luminance_only)
+    return compose(steps)
 
 
 def _usable(grad: torch.Tensor, loss: float) -> bool:

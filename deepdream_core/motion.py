@@ -19,9 +19,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .color import color_stats, match_colors
 from .dreamer import fit_image, get_dreamer
 from .flow import optical_flow, reliable, warp
-from .settings import DreamSettings, Range, reject_unknown
+from .settings import DreamSettings, Range, SettingsError, parse_switch, reject_unknown
 
 if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads only when a clip is read
     from .clips import Clip
@@ -44,20 +45,25 @@ MOTION_RANGES: dict[str, Range] = {
 
 
 class _RangedSettings:
-    """Frozen settings whose fields are all numbers checked against :data:`MOTION_RANGES`."""
+    """Frozen settings whose fields are numbers checked against :data:`MOTION_RANGES`, or switches (bools)."""
 
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
-            MOTION_RANGES[field.name].check(field.name, getattr(self, field.name))
+            value = getattr(self, field.name)
+            if field.name in MOTION_RANGES:
+                MOTION_RANGES[field.name].check(field.name, value)
+            elif not isinstance(value, bool):
+                raise SettingsError(field.name, f"must be true or false, got {value!r}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: Any = None) -> Any:
-        """Settings from a plain dict (CLI flags, JSON); text is read as numbers, unknown keys are refused."""
+        """Settings from a plain dict (CLI flags, JSON); text is read as numbers or switches; unknown keys fail."""
         reject_unknown(data, cls)
         base = base or cls()
-        return dataclasses.replace(base, **{k: MOTION_RANGES[k].parse(k, v) for k, v in data.items()})
+        return dataclasses.replace(base, **{k: MOTION_RANGES[k].parse(k, v) if k in MOTION_RANGES
+                                            else parse_switch(k, v) for k, v in data.items()})
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,11 @@ class AnimationSettings(_RangedSettings):
     # brought in, so they take at most this many octaves and steps: several times faster, same look.
     feedback_octaves: int = 2
     feedback_steps: int = 5
+    # Each frame is held to the first frame's colour statistics before it is dreamed again; without
+    # it the small colour shift of every dream adds up (a zoom from a photo fades to pastel pink).
+    color_lock: bool = True
+    # The last frames cross-fade into the first, so the clip plays in a loop with no jump.
+    loop: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,9 @@ class VideoSettings(_RangedSettings):
     max_frames: int = 120
     # Larger clips are scaled down to this long side, with a notice (DreamSettings.max_size also applies).
     max_side: int = 480
+    # Each frame's starting point (the previous dream carried over) is held to its source frame's colour
+    # statistics, so dream colours cannot pile up from frame to frame.
+    color_lock: bool = True
 
 
 @dataclass(frozen=True)
@@ -104,19 +118,56 @@ class FrameProgress:
 
 def animate(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
             guide: Image.Image | None = None) -> Iterator[FrameProgress]:
-    """Dream ``image`` (noise when None), then again and again, moving the dream by ``motion`` in between."""
+    """Dream ``image`` (noise when None), then again and again, moving the dream by ``motion`` in between.
+
+    With ``motion.loop``, a few more frames are dreamed and cross-faded into the first ones (see
+    :func:`loop_frames`), so the clip starts a little later in the motion and has no jump at its end.
+    """
+    overlap = loop_overlap(motion.frames) if motion.loop else 0
+    dreams = feedback_dreams(image, settings, motion, guide, motion.frames + overlap)
+    frames = loop_frames(dreams, motion.frames, overlap) if overlap else dreams
+    for index, frame in enumerate(frames, start=1):
+        yield FrameProgress(index, motion.frames, frame)
+
+
+def feedback_dreams(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
+                    guide: Image.Image | None, count: int) -> Iterator[Image.Image]:
+    """``count`` frames of zoom feedback: each one the previous dream moved by ``motion`` and dreamed again."""
     dreamer = get_dreamer(settings.model, settings.device)
     later = settings.replace(octaves=min(settings.octaves, motion.feedback_octaves),
                              steps=min(settings.steps, motion.feedback_steps))
-    frame = image
-    for index in range(motion.frames):
+    frame, first = image, None
+    for index in range(count):
         frame_settings = settings if index == 0 else later
         if settings.seed is not None:
             # A new jitter sequence per frame: the same one would grow the same grid into every frame.
             frame_settings = frame_settings.replace(seed=(settings.seed + index) % 2**31)
         dreamed = dreamer.dream(frame, frame_settings, guide)
-        yield FrameProgress(index + 1, motion.frames, dreamed)
+        yield dreamed
+        if first is None:
+            first = color_stats(dreamed)
         frame = transform_frame(dreamed, motion)
+        if motion.color_lock:
+            frame = match_colors(frame, first)
+
+
+def loop_overlap(frames: int) -> int:
+    """How many extra frames a loop dreams and cross-fades into the first: a quarter of the clip."""
+    return 0 if frames < 2 else max(1, round(frames / 4))
+
+
+def loop_frames(dreams: Iterator[Image.Image], frames: int, overlap: int) -> Iterator[Image.Image]:
+    """``frames`` frames from ``frames + overlap`` dreams that play in a loop with no jump.
+
+    The first ``overlap`` dreams are held back; the clip starts with the one after them, and the last
+    ``overlap`` dreams fade into the held ones, ending on (almost) the dream just before the clip's
+    first frame, so the end flows into the start as any frame flows into the next.
+    """
+    held = [next(dreams) for _ in range(overlap)]
+    for _ in range(frames - overlap):
+        yield next(dreams)
+    for index, start in enumerate(held, start=1):
+        yield Image.blend(next(dreams), start, index / (overlap + 1))
 
 
 def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Image:
@@ -159,6 +210,8 @@ def dream_video(clip: Clip, settings: DreamSettings, video: VideoSettings,
         start, frame_settings = source, settings
         if previous_source is not None and previous_dream is not None and video.blend > 0:
             start, frame_settings = carry_over(previous_source, source, previous_dream, video.blend), later
+            if video.color_lock:
+                start = np.asarray(match_colors(start, color_stats(source)))
         dreamed = dreamer.dream(Image.fromarray(start), frame_settings, guide)
         yield FrameProgress(index + 1, len(clip.frames), dreamed)
         previous_source, previous_dream = source, np.asarray(dreamed)

@@ -34,7 +34,9 @@ def _shipped_folder(name: str) -> Path:
 
 PRESETS_DIR = Path(os.environ.get("DEEPDREAM_PRESETS") or _shipped_folder("presets"))
 SAMPLES_DIR = _shipped_folder("samples")
-_KNOWN_KEYS = {"title", "description", "family", "order", "thumbnail", "guide", "settings"}
+_KNOWN_KEYS = {"title", "description", "family", "order", "thumbnail", "guide", "start", "settings"}
+# What a preset is made to dream: a photo, or (textures grown from nothing) noise.
+STARTS = ("photo", "noise")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Preset:
     settings: DreamSettings
     thumbnail: Path | None  # None when the preset names none, or it is not rendered yet
     guide: Path | None  # guide image shipped with the preset, for guide-image presets
+    start: str = "photo"  # one of STARTS; its thumbnail is dreamed from the same
 
 
 def preset_names(folder: Path = PRESETS_DIR) -> list[str]:
@@ -67,6 +70,9 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
         settings = DreamSettings.from_dict(data.get("settings", {}))
     except SettingsError as err:
         raise SettingsError(err.field, f"in preset {name!r}: {err}") from None
+    start = data.get("start", "photo")
+    if start not in STARTS:
+        raise SettingsError("preset", f"preset {name!r}: start must be one of {', '.join(STARTS)}, got {start!r}")
     return Preset(
         name=name,
         title=data.get("title", name),
@@ -77,6 +83,7 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
         # A new preset's thumbnail does not exist until scripts/render_thumbnails.py renders it.
         thumbnail=_file_in(folder, data.get("thumbnail"), name, "thumbnail", missing_ok=True),
         guide=_file_in(folder, data.get("guide"), name, "guide"),
+        start=start,
     )
 
 
@@ -115,13 +122,23 @@ def _file_in(folder: Path, relative: str | None, preset: str, key: str, missing_
     raise SettingsError("preset", f"preset {preset!r}: {key} {relative!r} is not a file in {folder.name}/")
 
 
-def fingerprint(settings: DreamSettings, guide: Path | None, sample: Path) -> str:
+# The settings there were when thumbnails were first stamped. A setting added since counts only when it
+# differs from its default: at its default it draws what was drawn before it existed, so adding a
+# setting does not make every thumbnail stale.
+_FIRST_SETTINGS = ("model", "layers", "class_target", "class_weight", "guide_weight", "octaves", "octave_scale",
+                   "steps", "step_size", "jitter", "smoothing", "seed", "max_size", "tile_size")
+
+
+def fingerprint(settings: DreamSettings, guide: Path | None, sample: Path | None) -> str:
     """A short hash of everything a preset's thumbnail depends on.
 
-    The settings as rendered, the guide image's bytes and the sample photo's bytes: when any
-    of them changes, a thumbnail stamped with the old fingerprint is stale.
+    The settings as rendered, the guide image's bytes and the sample photo's bytes (None: the
+    thumbnail is dreamed from noise): when any of them changes, a thumbnail stamped with the old
+    fingerprint is stale.
     """
-    look = {k: v for k, v in settings.to_dict().items() if k not in MACHINE_FIELDS}
+    defaults = DreamSettings().to_dict()
+    look = {k: v for k, v in settings.to_dict().items()
+            if k not in MACHINE_FIELDS and (k in _FIRST_SETTINGS or v != defaults[k])}
     digest = hashlib.sha256(json.dumps(look, sort_keys=True).encode())
     for path in (guide, sample):
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path else b"no file")

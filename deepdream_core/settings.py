@@ -18,6 +18,16 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # preset fingerprints leave these fields out.
 MACHINE_FIELDS = ("device", "precision")
 
+# Settings that take one of a few words, as data (like RANGES) so UIs can build dropdowns from them.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "device": DEVICES,
+    "precision": PRECISIONS,
+    "gradient_norm": ("mean", "laplacian"),
+    "parameterization": ("pixels", "fourier"),
+    "wrap": ("none", "x", "xy"),
+    "channel_pick": ("all", "strongest", "weakest"),
+}
+
 
 class SettingsError(ValueError):
     """A setting has a value that is not allowed; ``field`` names it."""
@@ -88,6 +98,8 @@ RANGES: dict[str, Range] = {
     "guide_weight": Range(0.0, 100.0),
     "layer_weight": Range(-10.0, 10.0),
     "channel": Range(0, 65535, integer=True),
+    "transform_robustness": Range(0.0, 1.0),
+    "channel_count": Range(1, 1024, integer=True),
 }
 MAX_LAYERS = 8
 
@@ -129,19 +141,38 @@ class DreamSettings:
     tile_size: int = 512
     device: str = "auto"
     precision: str = "auto"
+    # How each step's gradient is scaled: "mean" divides by its mean magnitude; "laplacian" also gives
+    # every scale of detail (a band of a Laplacian pyramid) the same weight, so coarse shapes grow
+    # along with fine ones instead of high-frequency speckle.
+    gradient_norm: str = "mean"
+    # What a dream from noise optimizes: the pixels, or (Lucid's fft + decorrelate) a colour-decorrelated
+    # Fourier spectrum, which gives crisp, colourful dreams instead of grey speckle. Photos always use pixels.
+    parameterization: str = "pixels"
+    # Random scale (up to 10%) and rotation (up to 10 degrees) before each step, times this amount
+    # (0 = off), as in Lucid: only patterns that survive small changes of view grow.
+    transform_robustness: float = 0.0
+    # Change the photo's brightness only, keeping its colours (neural-dream's original_colors).
+    keep_colors: bool = False
+    # Edges that wrap around: "x" for 360-degree panoramas, "xy" for tileable textures.
+    wrap: str = "none"
+    # Dream only the channel_count channels of each chosen layer that respond most ("strongest") or
+    # least ("weakest") to this image; "all" dreams every channel (or the ones a layer names).
+    channel_pick: str = "all"
+    channel_count: int = 8
 
     def __post_init__(self) -> None:
         for name in ("octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing",
-                     "max_size", "tile_size", "class_weight", "guide_weight"):
+                     "max_size", "tile_size", "class_weight", "guide_weight", "transform_robustness", "channel_count"):
             RANGES[name].check(name, getattr(self, name))
         if self.seed is not None:
             RANGES["seed"].check("seed", self.seed)
         if not isinstance(self.model, str) or not self.model.strip():
             raise SettingsError("model", "must be a model name; list them with `python -m deepdream_core models`")
-        if self.device not in DEVICES:
-            raise SettingsError("device", f"must be one of {', '.join(DEVICES)}, got {self.device!r}")
-        if self.precision not in PRECISIONS:
-            raise SettingsError("precision", f"must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if not isinstance(self.keep_colors, bool):
+            raise SettingsError("keep_colors", f"must be true or false, got {self.keep_colors!r}")
         if not isinstance(self.layers, tuple):
             raise SettingsError("layers", "must be a tuple of LayerTarget")
         if len(self.layers) > MAX_LAYERS:
@@ -232,6 +263,16 @@ def format_layer(target: LayerTarget) -> str:
     return text
 
 
+def parse_switch(name: str, value: Any) -> Any:
+    """Text (query parameters, form fields) as a bool; other values pass through to validation."""
+    if not isinstance(value, str):
+        return value
+    words = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+    if value.strip().lower() not in words:
+        raise SettingsError(name, f"must be true or false, got {value!r}")
+    return words[value.strip().lower()]
+
+
 def _coerce(name: str, value: Any) -> Any:
     """Turn JSON-ish values into the field's type; leaves validation to __post_init__."""
     if name == "layers":
@@ -259,8 +300,10 @@ def _coerce(name: str, value: Any) -> Any:
         return str(value)
     if name == "seed" and value in (None, "", "random"):
         return None
-    if name in ("model", "device", "precision"):
+    if name in ("model", *CHOICES):
         return value if isinstance(value, str) else str(value)
+    if name == "keep_colors":
+        return parse_switch(name, value)
     rng = RANGES.get(name)
     return rng.parse(name, value) if rng is not None else value
 

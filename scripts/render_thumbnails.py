@@ -3,8 +3,9 @@
     python scripts/render_thumbnails.py             # every preset
     python scripts/render_thumbnails.py dog-faces   # only these
 
-Each preset dreams the shipped sample photo at a small working size (so the whole set renders in
-a few minutes on two CPU cores), is shrunk to a thumbnail and saved as ``presets/<name>.jpg``.
+Each preset dreams the shipped sample photo (or noise, for a preset whose ``start`` is noise) at a
+small working size (so the whole set renders in a few minutes on two CPU cores), is shrunk to a
+thumbnail and saved as ``presets/<name>.jpg``.
 The JPEG comment holds :func:`deepdream_core.presets.fingerprint` of what was rendered, so the
 tests can tell a stale thumbnail from a fresh one.
 """
@@ -46,14 +47,20 @@ def render_settings(preset: Preset, work_size: int = WORK_SIZE) -> DreamSettings
     return preset.settings.replace(max_size=min(work_size, preset.settings.max_size))
 
 
+def render_source(preset: Preset, sample: Path = SAMPLE) -> Path | None:
+    """What the thumbnail dreams: the sample photo, or None (noise) for a preset made to start from noise."""
+    return None if preset.start == "noise" else sample
+
+
 def render_thumbnail(preset: Preset, out: Path, sample: Path = SAMPLE, work_size: int = WORK_SIZE,
                      thumb_size: int = THUMB_SIZE) -> Path:
-    """Dream ``sample`` with ``preset`` and save it to ``out``, stamped with its fingerprint."""
+    """Dream ``sample`` (or noise) with ``preset`` and save it to ``out``, stamped with its fingerprint."""
     settings = render_settings(preset, work_size)
     guide = Image.open(preset.guide) if preset.guide else None
-    image = dream(Image.open(sample), settings, guide=guide)
+    source = render_source(preset, sample)
+    image = dream(Image.open(source) if source else None, settings, guide=guide)
     image.thumbnail((thumb_size, thumb_size), Image.Resampling.LANCZOS)
-    image.save(out, quality=88, optimize=True, comment=fingerprint(settings, preset.guide, sample))
+    image.save(out, quality=88, optimize=True, comment=fingerprint(settings, preset.guide, source))
     return out
 
 

@@ -59,8 +59,9 @@ def test_bad_link_opens_with_each_bad_value_named(presets: Path) -> None:
     assert link.ignored == [
         "preset: unknown preset '../../etc/passwd'; choose one of eyes, guided",
         "steps: must be from 1 to 100, got 1000",
-        "colour: unknown setting; known settings are class_target, class_weight, device, guide_weight, jitter, "
-        "layers, max_size, model, octave_scale, octaves, precision, seed, smoothing, step_size, steps, tile_size",
+        "colour: unknown setting; known settings are channel_count, channel_pick, class_target, class_weight, "
+        "device, gradient_norm, guide_weight, jitter, keep_colors, layers, max_size, model, octave_scale, octaves, "
+        "parameterization, precision, seed, smoothing, step_size, steps, tile_size, transform_robustness, wrap",
         "layers: weight must be a number and channels whole numbers, got 'blocks.4:heavy'",
     ]
 

@@ -187,7 +187,7 @@ def test_motion_settings_are_validated_like_dream_settings() -> None:
         AnimationSettings.from_dict({"frames": "2.5"})
     with pytest.raises(SettingsError, match=r"^blend: must be a number from 0 to 0\.95, got 'lots'$"):
         VideoSettings.from_dict({"blend": "lots"})
-    with pytest.raises(SettingsError, match=r"^speed: unknown setting; known settings are blend, max_frames"):
+    with pytest.raises(SettingsError, match=r"^speed: unknown setting; known settings are blend, color_lock, max_frames"):
         VideoSettings.from_dict({"speed": 2})
     assert VideoSettings.from_dict({"max_frames": "12"}).max_frames == 12
 

@@ -59,7 +59,7 @@ def test_preset_has_a_fresh_thumbnail(name: str, script: ModuleType) -> None:
         f"{name}: thumbnail must be {expected.name!r}; run `python scripts/render_thumbnails.py {name}`")
     with Image.open(preset.thumbnail) as image:
         assert image.format == "JPEG" and max(image.size) == script.THUMB_SIZE, (image.format, image.size)
-    current = fingerprint(script.render_settings(preset), preset.guide, script.SAMPLE)
+    current = fingerprint(script.render_settings(preset), preset.guide, script.render_source(preset))
     assert script.stamped_fingerprint(preset.thumbnail) == current, (
         f"{name}: thumbnail is stale (the preset, its guide or the sample photo changed); "
         f"run `python scripts/render_thumbnails.py {name}`")
