@@ -2,8 +2,8 @@
 
 Handlers take the controls' values as keyword arguments named after the controls (Gradio's ``inputs_kwargs``)
 and fill them with a dict of updates, so no handler depends on the order of the controls. A numeric setting
-needs its field and range in ``deepdream_core.settings`` plus one entry in :data:`SLIDERS`; a few settings
-have richer controls (:data:`COMPOSITE`); where a dream runs (:data:`API_ONLY`) is not on the page.
+needs its field and range in ``deepdream_core.settings`` plus one entry in :data:`SLIDERS` (a setting of words
+or a switch, one in :data:`CHOICE_CONTROLS`); a few settings have richer controls (:data:`COMPOSITE`); where a dream runs (:data:`API_ONLY`) is not on the page.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import gradio as gr
 
 from deepdream_core import BUNDLED_MODEL, ZOO, DreamSettings, LayerTarget, get_spec
-from deepdream_core.settings import MACHINE_FIELDS, RANGES, format_layer
+from deepdream_core.settings import CHOICES, MACHINE_FIELDS, RANGES, format_layer
 from deepdream_core.zoo import class_index
 
 # Where a dream runs is the server's choice on the page; the API and CLI take them.
@@ -29,6 +29,16 @@ class Slider:
     label: str
     info: str
     step: float | None = None  # None: 1 for whole numbers, 0.01 otherwise
+    section: str = "loop"  # where Advanced shows it: "loop", "objective" or "quality"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A setting that takes one of a few words (``CHOICES``), or a switch (a bool field); label and help here."""
+
+    label: str
+    info: str
+    names: tuple[str, ...] = ()  # what the page shows for each of CHOICES[field], in order; empty: the words
 
 
 # The one studio entry a numeric setting needs, in the order the Advanced section shows them.
@@ -41,8 +51,25 @@ SLIDERS: dict[str, Slider] = {
     "smoothing": Slider("Smoothing", "Softer, less noisy detail."),
     "max_size": Slider("Max size (px)", "Long side of the working image; larger photos are scaled down.", step=16),
     "tile_size": Slider("Tile size (px)", "Memory per step; smaller uses less.", step=16),
-    "class_weight": Slider("Class weight", "How strongly the class pulls."),
-    "guide_weight": Slider("Guide weight", "Dream the guide's textures into your photo."),
+    "class_weight": Slider("Class weight", "How strongly the class pulls.", section="objective"),
+    "guide_weight": Slider("Guide weight", "Dream the guide's textures into your photo.", section="objective"),
+    "transform_robustness": Slider("Steadier shapes", "Small random zoom and turn each step: only patterns that "
+                                   "survive them grow (0 = off).", section="quality"),
+    "channel_count": Slider("How many channels", "With the strongest or weakest channels: how many.",
+                            section="quality"),
+}
+
+# The one studio entry a setting of words or a switch needs, in the order the Quality options show them.
+CHOICE_CONTROLS: dict[str, Choice] = {
+    "gradient_norm": Choice("Detail", "Every scale evens out coarse shapes and fine detail (Laplacian pyramid).",
+                            ("Fine (classic)", "Every scale")),
+    "parameterization": Choice("From noise", "How a dream grows from nothing: Fourier gives crisp, colourful "
+                               "dreams.", ("Pixels", "Fourier, decorrelated colours")),
+    "wrap": Choice("Seamless edges", "Wrap left-right for 360° panoramas, or both ways for tileable textures.",
+                   ("None", "Left-right (panorama)", "Both (tile)")),
+    "channel_pick": Choice("Channels of the layer", "Dream only the channels that respond most (or least) to "
+                           "this photo.", ("All", "Strongest", "Weakest")),
+    "keep_colors": Choice("Keep the photo's colours", "The dream changes brightness only."),
 }
 
 # Settings shown by more than a slider: the field, and the controls that together hold it.
@@ -115,6 +142,16 @@ class SettingControls:
             step=spec.step or (1 if bounds.integer else 0.01), label=spec.label, info=spec.info,
             elem_id=name.replace("_", "-")))
 
+    def choice(self, name: str) -> gr.components.Component:
+        """A radio for a setting of words (CHOICES), a checkbox for a switch."""
+        spec, value = CHOICE_CONTROLS[name], getattr(self.defaults, name)
+        elem_id = name.replace("_", "-")
+        if isinstance(value, bool):
+            return self._keep(name, gr.Checkbox(value, label=spec.label, info=spec.info, elem_id=elem_id))
+        words = CHOICES[name]
+        return self._keep(name, gr.Radio(list(zip(spec.names or words, words)), value=value, label=spec.label,
+                                         info=spec.info, elem_id=elem_id))
+
     def model(self) -> gr.Dropdown:
         return self._keep("model", gr.Dropdown(model_choices(self.models), value=self.defaults.model, label="Network",
                                                info=model_info(self.defaults.model), elem_id="model"))
@@ -162,6 +199,7 @@ class SettingControls:
 def settings_from_values(values: Mapping[str, Any]) -> DreamSettings:
     """The one place the controls' values (by control name) become settings; a bad value raises SettingsError."""
     data: dict[str, Any] = {name: whole(values[name]) for name in SLIDERS}
+    data.update({name: values[name] for name in CHOICE_CONTROLS})
     data["model"] = values["model"]
     data["layers"] = _layers_text(values)
     data["class_target"] = values["class_target"] or None
@@ -198,7 +236,7 @@ def values_from_settings(settings: DreamSettings) -> dict[str, Any]:
     if first.layer not in {value for _, value in layers}:
         layers.append((first.layer, first.layer))
     return {
-        **{name: getattr(settings, name) for name in SLIDERS},
+        **{name: getattr(settings, name) for name in (*SLIDERS, *CHOICE_CONTROLS)},
         "model": gr.update(value=spec.name, info=model_info(spec.name)),
         "layer": gr.update(choices=layers, value=first.layer),
         "layer_weight": first.weight,

@@ -39,6 +39,11 @@ def motion_slider(name: str, label: str, info: str, value: float, elem_id: str, 
                      step=step or (1 if bounds.integer else 0.01), label=label, info=info, elem_id=elem_id)
 
 
+def color_lock_checkbox(elem_id: str) -> gr.Checkbox:
+    return gr.Checkbox(True, label="Hold the colours", elem_id=elem_id,
+                       info="Keeps each frame to the first frame's colours, so long clips do not wash out.")
+
+
 def chosen_settings(preset: str | None, size: float, guide: str | None,
                     controls: dict[str, Any]) -> tuple[DreamSettings, Image.Image | None]:
     """The motion tabs' look: a preset, or everything the Photo tab is set to; at ``size`` px, with its guide."""

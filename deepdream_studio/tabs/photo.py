@@ -15,7 +15,7 @@ from deepdream_core.presets import Preset, load_preset
 
 from .. import sharing
 from ..config import StudioConfig
-from ..controls import SLIDERS, SettingControls, model_changed, settings_from_values, values_from_settings
+from ..controls import CHOICE_CONTROLS, SLIDERS, SettingControls, model_changed, settings_from_values, values_from_settings
 from ..handlers import bind, by_component, user_errors, warn
 from ..runs import dream_photo
 from ..uploads import load_optional, load_upload, mask_from_editor, photo_input, uploads_only
@@ -185,15 +185,8 @@ def _wire(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], cont
 
 
 def _advanced(controls: SettingControls) -> dict:
-    """Every setting: the loop's sliders, the objective, a guide image and the mask brush."""
-    loop = [name for name in SLIDERS if name not in ("class_weight", "guide_weight")]
-    for row in range(0, len(loop), 3):
-        with gr.Row():
-            for name in loop[row:row + 3]:
-                controls.slider(name)
-            if row + 3 >= len(loop):
-                with gr.Column():
-                    controls.seed()
+    """Every setting: the loop's sliders, the objective, a guide image, quality options and the mask brush."""
+    _rows([name for name, slider in SLIDERS.items() if slider.section == "loop"], controls.slider, controls.seed)
     gr.Markdown("**Objective** — what the dream pulls towards.")
     with gr.Row():
         controls.layer_mix()
@@ -205,8 +198,22 @@ def _advanced(controls: SettingControls) -> dict:
                             elem_id="guide")
         with gr.Column():
             controls.slider("guide_weight")
+    gr.Markdown("**Quality options** — techniques of the best-known DeepDream and feature-visualisation code.")
+    _rows(list(CHOICE_CONTROLS), controls.choice)
+    _rows([name for name, slider in SLIDERS.items() if slider.section == "quality"], controls.slider)
     mask_editor = gr.ImageEditor(
         label="Where to dream (optional): paint over the parts to dream; leave empty to dream everywhere",
         type="pil", sources=[], transforms=[], layers=False, height=360, elem_id="mask",
         brush=gr.Brush(colors=["rgba(255, 0, 200, 0.6)"], color_mode="fixed"))
     return {"guide": guide, "mask_editor": mask_editor}
+
+
+def _rows(names: list[str], build: Any, last: Any = None) -> None:
+    """Controls three to a row, in order; ``last`` (if given) ends the last row in a column of its own."""
+    for row in range(0, len(names), 3):
+        with gr.Row():
+            for name in names[row:row + 3]:
+                build(name)
+            if last is not None and row + 3 >= len(names):
+                with gr.Column():
+                    last()

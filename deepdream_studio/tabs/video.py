@@ -13,18 +13,18 @@ from ..config import StudioConfig
 from ..handlers import bind, user_errors, warn
 from ..runs import MotionRun, dream_clip, video_run
 from ..uploads import clip_input
-from .motion_controls import chosen_settings, motion_slider, preset_dropdown, size_slider
+from .motion_controls import chosen_settings, color_lock_checkbox, motion_slider, preset_dropdown, size_slider
 from .photo import PhotoTab
 
 
 @user_errors
 def video_ui(config: StudioConfig, clip: str | None, preset: str | None, size: float, blend: float,
-             guide: str | None, progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
+             color_lock: bool, guide: str | None, progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
     """Render: stream each dreamed frame into the live view, then show the MP4 with the clip's sound."""
     if not clip:
         raise gr.Error("Add a clip first: upload a short video (MP4, MOV, WebM, MKV, AVI or GIF).")
     settings, guide_image = chosen_settings(preset, size, guide, controls)
-    run, loaded, video = video_run(clip, settings, VideoSettings.from_dict({"blend": blend}), config)
+    run, loaded, video = video_run(clip, settings, VideoSettings.from_dict({"blend": blend, "color_lock": color_lock}), config)
     warn(run.notices)
     for frame in dream_clip(run, loaded, video, guide_image, progress):
         if frame.files:
@@ -57,6 +57,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                     "blend", "Steadiness", "How much of the last dream each frame keeps: higher = calmer "
                     "patterns that stick to things; 0 = every frame dreamed on its own (flickers).",
                     VideoSettings.blend, "video-blend", step=0.05)
+            color_lock = color_lock_checkbox("video-color-lock")
             with gr.Row():
                 dream_btn = gr.Button("🎬 Dream the video", variant="primary", size="lg", elem_id="dream-video")
                 stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="video-stop")
@@ -70,7 +71,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
 
     # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
     dream = dream_btn.click(
-        bind(video_ui, config), [clip, preset, size, blend, photo_tab.guide], [live, result, status, run],
+        bind(video_ui, config), [clip, preset, size, blend, color_lock, photo_tab.guide], [live, result, status, run],
         inputs_kwargs=photo_tab.controls.by_name, concurrency_id="dream", show_progress="minimal",
         show_progress_on=[status], api_visibility="private")
     stop_btn.click(None, None, None, cancels=[dream], api_visibility="private").then(

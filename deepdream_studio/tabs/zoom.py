@@ -14,18 +14,19 @@ from ..controls import whole
 from ..handlers import bind, user_errors, warn
 from ..runs import MotionRun, animation_run, dream_animation
 from ..uploads import photo_input
-from .motion_controls import chosen_settings, motion_slider, preset_dropdown, size_slider
+from .motion_controls import chosen_settings, color_lock_checkbox, motion_slider, preset_dropdown, size_slider
 from .photo import PhotoTab
 
 
 @user_errors
 def animate_ui(config: StudioConfig, start: str | None, preset: str | None, size: float, frames: float, zoom: float,
-               rotate: float, translate_x: float, translate_y: float, fps: float, guide: str | None,
-               progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
+               rotate: float, translate_x: float, translate_y: float, fps: float, loop: bool, color_lock: bool,
+               guide: str | None, progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
     """Render: stream each frame into the live view, then show the MP4 and offer MP4 and GIF downloads."""
     settings, guide_image = chosen_settings(preset, size, guide, controls)
     motion = AnimationSettings.from_dict({"frames": whole(frames), "zoom": zoom, "rotate": rotate,
-                                          "translate_x": translate_x, "translate_y": translate_y, "fps": whole(fps)})
+                                          "translate_x": translate_x, "translate_y": translate_y, "fps": whole(fps),
+                                          "loop": loop, "color_lock": color_lock})
     run, image, motion = animation_run(start, settings, motion, config)
     warn(run.notices)
     for frame in dream_animation(run, image, motion, guide_image, progress):
@@ -75,6 +76,10 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                                      AnimationSettings.zoom, "anim-zoom", low=0.8, high=1.25, step=0.01)
                 rotate = motion_slider("rotate", "Turn per frame (°)", "Positive turns to the left.", 0.0,
                                        "anim-rotate", low=-10, high=10, step=0.5)
+            with gr.Row():
+                loop = gr.Checkbox(False, label="Loop", elem_id="anim-loop",
+                                   info="The last frames flow into the first, so the GIF plays forever with no jump.")
+                color_lock = color_lock_checkbox("anim-color-lock")
             with gr.Accordion("Drift sideways", open=False):
                 with gr.Row():
                     translate_x = motion_slider("translate_x", "Right (px per frame)", "Negative = left.", 0.0,
@@ -99,7 +104,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
     render = render_btn.click(
         bind(animate_ui, config),
-        [start, preset, size, frames, zoom, rotate, translate_x, translate_y, fps, photo_tab.guide],
+        [start, preset, size, frames, zoom, rotate, translate_x, translate_y, fps, loop, color_lock, photo_tab.guide],
         [live, video, mp4, gif, status, run], inputs_kwargs=photo_tab.controls.by_name, concurrency_id="dream",
         show_progress="minimal", show_progress_on=[status], api_visibility="private")
     stop_btn.click(None, None, None, cancels=[render], api_visibility="private").then(

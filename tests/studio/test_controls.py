@@ -12,7 +12,7 @@ from deepdream_core.settings import RANGES
 from deepdream_studio import build_demo
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.controls import (
-    API_ONLY, COMPOSITE, SLIDERS, SettingControls, class_choices, model_changed, settings_from_values,
+    API_ONLY, CHOICE_CONTROLS, COMPOSITE, SLIDERS, SettingControls, class_choices, model_changed, settings_from_values,
     values_from_settings,
 )
 
@@ -29,7 +29,7 @@ def control_values(settings: DreamSettings) -> dict:
 
 def test_every_setting_has_a_control_or_is_api_only() -> None:
     fields = {f.name for f in dataclasses.fields(DreamSettings)}
-    shown = set(SLIDERS) | set(COMPOSITE) | set(API_ONLY)
+    shown = set(SLIDERS) | set(CHOICE_CONTROLS) | set(COMPOSITE) | set(API_ONLY)
     assert fields == shown, f"no control for {sorted(fields - shown)}; controls for unknown {sorted(shown - fields)}"
     assert set(SLIDERS) <= set(RANGES)  # a slider's bounds are the ones every entry point checks
 
@@ -41,7 +41,9 @@ def test_the_page_builds_every_control_by_name() -> None:
         demo_controls.class_target(), demo_controls.seed()
         for name in SLIDERS:
             demo_controls.slider(name)
-    expected = set(SLIDERS) | {control for controls in COMPOSITE.values() for control in controls}
+        for name in CHOICE_CONTROLS:
+            demo_controls.choice(name)
+    expected = set(SLIDERS) | set(CHOICE_CONTROLS) | {control for controls in COMPOSITE.values() for control in controls}
     assert set(demo_controls.by_name) == expected
     steps = demo_controls.by_name["steps"]
     assert (steps.minimum, steps.maximum, steps.value) == (RANGES["steps"].low, RANGES["steps"].high, 10)
@@ -54,6 +56,8 @@ def test_the_page_builds_every_control_by_name() -> None:
                   tile_size=256),
     DreamSettings(class_target="281", class_weight=4.0, guide_weight=3.0, seed=None),
     DreamSettings(model="googlenet", layers=(LayerTarget("inception4c"),)),
+    DreamSettings(gradient_norm="laplacian", parameterization="fourier", transform_robustness=0.5, keep_colors=True,
+                  wrap="xy", channel_pick="weakest", channel_count=3),
 ])
 def test_controls_hold_every_setting(settings: DreamSettings) -> None:
     restored = settings_from_values(control_values(settings))

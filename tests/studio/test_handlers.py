@@ -115,7 +115,7 @@ def test_api_dream_reads_json_settings_and_a_preset(cat_png: str) -> None:
 def test_zoom_tab_and_api_share_one_run_path(cat_png: str) -> None:
     """Both cap the frames (with a notice) and end with an MP4 and a GIF; the seed is drawn once per run."""
     values = control_values(TINY.replace(seed=None))
-    ui = list(zoom.animate_ui(CONFIG, cat_png, None, 64, 5, 1.1, 0, 0, 0, 4, None, None, **values))
+    ui = list(zoom.animate_ui(CONFIG, cat_png, None, 64, 5, 1.1, 0, 0, 0, 4, False, True, None, None, **values))
     assert len(ui) == 3 + 1 and ui[-1][1].endswith(".mp4") and ui[-1][3]["value"].endswith(".gif")
     assert "3 frames" in ui[-1][4] and "seed" in ui[-1][4]
     settings = json.dumps(TINY.to_dict())
@@ -128,7 +128,7 @@ def test_zoom_tab_and_api_share_one_run_path(cat_png: str) -> None:
 
 def test_stopping_keeps_the_frames_dreamed_so_far(cat_png: str) -> None:
     values = control_values(TINY)
-    stream = zoom.animate_ui(CONFIG, cat_png, None, 64, 3, 1.1, 0, 0, 0, 4, None, None, **values)
+    stream = zoom.animate_ui(CONFIG, cat_png, None, 64, 3, 1.1, 0, 0, 0, 4, False, True, None, None, **values)
     *_, run = next(stream)  # the first frame is done; the user presses Stop
     stream.close()
     mp4, mp4_button, gif_button, status, state = zoom.stop_animation_ui(run)
@@ -140,6 +140,6 @@ def test_stopping_keeps_the_frames_dreamed_so_far(cat_png: str) -> None:
 
 def test_video_tab_without_a_clip_says_what_to_do() -> None:
     with pytest.raises(gr.Error, match="Add a clip first"):
-        list(video.video_ui(CONFIG, None, None, 64, 0.5, None, None, **control_values(TINY)))
+        list(video.video_ui(CONFIG, None, None, 64, 0.5, True, None, None, **control_values(TINY)))
     with pytest.raises(SettingsError):
         api.settings_from_json('{"steps": 0}')
