@@ -2,7 +2,8 @@
 
 ``DEEPDREAM_CONCURRENCY`` (dreams run at once, default 1), ``DEEPDREAM_QUEUE_SIZE`` (dreams waiting before new
 ones are told the queue is full, default 16), ``DEEPDREAM_PREVIEW_INTERVAL_MS`` (least time between two live
-previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps);
+previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps),
+``DEEPDREAM_ATLAS_SIZE`` (pixels of a layer atlas rendered on request);
 ``DEEPDREAM_PRESETS`` (the presets folder) is read by the engine, and Gradio reads its own
 ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
 """
@@ -13,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from deepdream_core.atlas import ON_DEMAND_SIZE
 from deepdream_core.motion import MOTION_RANGES
 
 # Live previews: at most this many pixels on the long side; the final frame is always sent at full working size.
@@ -45,6 +47,8 @@ class StudioConfig:
     # one run to minutes. Longer clips are cut and larger ones scaled down, with a notice.
     motion_max_frames: int = 48
     motion_max_side: int = 384
+    # Side of each half of a layer's atlas picture when a network's atlas is rendered on request.
+    atlas_size: int = ON_DEMAND_SIZE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StudioConfig:
@@ -56,4 +60,5 @@ class StudioConfig:
                                   int(MOTION_RANGES["frames"].high)),
             motion_max_side=min(env_int(environ, "DEEPDREAM_MOTION_MAX_SIDE", cls.motion_max_side, 32),
                                 int(MOTION_RANGES["max_side"].high)),
+            atlas_size=min(env_int(environ, "DEEPDREAM_ATLAS_SIZE", cls.atlas_size, 32), 512),
         )
