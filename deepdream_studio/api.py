@@ -18,6 +18,7 @@ from deepdream_core.settings import SettingsError
 from .config import StudioConfig
 from .handlers import bind, user_errors
 from .runs import animation_run, dream_animation, dream_clip, dream_photo, video_run
+from .sweeps import SWEEP_EXAMPLE, dream_sheet, variants_from_request
 from .uploads import clip_input, load_optional, load_upload, mask_from_upload, photo_input
 
 
@@ -98,6 +99,17 @@ def dream_video_api(config: StudioConfig, clip_path: str | None, settings_json: 
             yield frame.image, None, frame.status
 
 
+@user_errors
+def sweep_api(config: StudioConfig, photo: str | None, settings_json: str, sweep_json: str,
+              progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
+    """A contact sheet of the photo dreamed several ways: the sheet after each cell, then the PNG."""
+    variants = variants_from_request(json_object(settings_json, "settings", '{"max_size": 256}'),
+                                     json_object(sweep_json, "sweep", SWEEP_EXAMPLE))
+    image, notices = load_upload(photo, max(variant.settings.max_size for variant in variants))
+    for frame in dream_sheet(image, variants, progress):
+        yield (frame.png, "; ".join([frame.status, *notices])) if frame.png else (frame.sheet, frame.status)
+
+
 def build(config: StudioConfig) -> None:
     """The endpoints and their (hidden) components; called inside the page's ``gr.Blocks``."""
     with gr.Column(visible=False):
@@ -110,6 +122,8 @@ def build(config: StudioConfig) -> None:
         clip = clip_input(label="clip")
         motion_json = gr.Textbox(label="motion_json", value="{}")
         video_json = gr.Textbox(label="video_json", value="{}")
+        sweep_json = gr.Textbox(label="sweep_json", value="{}")
+        sheet = gr.Image(label="sheet", type="filepath", format="png")
         frame = gr.Image(label="frame", type="pil", format="png")
         video = gr.Video(label="video")
         gif = gr.File(label="gif")
@@ -123,3 +137,4 @@ def build(config: StudioConfig) -> None:
     endpoint(dream_stream_api, [photo, settings_json, guide, mask], [dream, status], "dream_stream")
     endpoint(animate_api, [photo, settings_json, motion_json], [frame, video, gif, status], "animate")
     endpoint(dream_video_api, [clip, settings_json, video_json], [frame, video, status], "dream_video")
+    endpoint(sweep_api, [photo, settings_json, sweep_json], [sheet, status], "sweep")
