@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from deepdream_core.atlas import atlas_cache
 from deepdream_core.images import MAX_FILE_BYTES
 from pathlib import Path
 
@@ -17,16 +18,16 @@ from deepdream_core.presets import PRESETS_DIR, all_presets
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  # TEMP until install merge
 
-from . import api
+from . import api, phone
 from .config import StudioConfig
-from .tabs import photo, video, zoom
+from .tabs import compare, layers, photo, video, zoom
 
 CSS = """
 #dream-result img { object-fit: contain; }
 #preset-gallery .caption-label { font-size: 0.8rem; }
 #preset-gallery .grid-wrap { min-height: 0 !important; max-height: none !important; }  /* no empty rows */
 #title { margin-bottom: 0; }
-"""
+""" + layers.CSS + phone.CSS
 THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
 
 
@@ -47,15 +48,17 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
                 zoom.build(config, presets, photo_tab)
             with gr.Tab("Video", id="video"):
                 video.build(config, presets, photo_tab)
+            with gr.Tab("Compare", id="compare"):
+                compare.build(config, presets, photo_tab)
         api.build(config)
     demo.queue(default_concurrency_limit=config.concurrency, max_size=config.queue_size)
     return demo
 
 
 def launch(demo: gr.Blocks, **options: object) -> None:
-    """Serve ``demo`` with the studio's limits: the upload cap, the presets folder, the theme."""
-    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR)], theme=THEME, css=CSS,
-                **options)  # type: ignore[arg-type]
+    """Serve ``demo`` with the studio's limits: the upload cap, the presets folder and atlas cache, the theme."""
+    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR), str(atlas_cache())], theme=THEME,
+                css=CSS, **options)  # type: ignore[arg-type]
 
 
 def main() -> None:
