@@ -9,11 +9,18 @@ import pytest
 import torch
 from PIL import Image
 
-from deepdream_core import BUNDLED_MODEL, SettingsError, get_dreamer, get_spec
-from deepdream_core import atlas
+from deepdream_core import BUNDLED_MODEL, SettingsError, atlas, get_dreamer, get_spec
 from deepdream_core.atlas import (
-    SHIPPED_DIR, SHIPPED_SIZE, cache_dir, channel_pictures, layer_atlas, model_folder, picture_fingerprint,
-    render_layer_atlas, stamped_fingerprint, top_channels,
+    SHIPPED_DIR,
+    SHIPPED_SIZE,
+    cache_dir,
+    channel_pictures,
+    layer_atlas,
+    model_folder,
+    picture_fingerprint,
+    render_layer_atlas,
+    stamped_fingerprint,
+    top_channels,
 )
 from deepdream_core.dreamer import fit_image
 from deepdream_core.objectives import channels
@@ -38,7 +45,8 @@ def test_every_dream_layer_of_the_bundled_model_has_a_fresh_picture(layer: str) 
     with Image.open(path) as image:
         assert image.format == "JPEG" and image.size == (2 * SHIPPED_SIZE, SHIPPED_SIZE), (image.format, image.size)
     assert stamped_fingerprint(path) == picture_fingerprint(BUNDLED_MODEL, layer, SHIPPED_SIZE), (
-        f"{path.name} is stale (its settings or the sample photo changed); run `python scripts/render_atlas.py {layer}`")
+        f"{path.name} is stale (its settings or the sample photo changed); "
+        f"run `python scripts/render_atlas.py {layer}`")
 
 
 def test_the_bundled_atlas_is_ready_without_rendering_and_in_layer_order() -> None:
@@ -100,7 +108,7 @@ def test_top_channels_are_those_the_photo_stirs_most(photo: Image.Image) -> None
         acts = dreamer.activations(pil_to_tensor(fit_image(photo, 224)), frozenset([layer]))
     energy = [float(channels(layer, (c,))(acts)) for c in range(acts[layer].shape[1])]
     assert len(ranked) == 5 and ranked == sorted(range(len(energy)), key=lambda c: -energy[c])[:5]
-    with pytest.raises(SettingsError, match="has no layer 'blocks.99'"):
+    with pytest.raises(SettingsError, match=r"has no layer 'blocks\.99'"):
         top_channels(photo, BUNDLED_MODEL, "blocks.99")
 
 

@@ -9,7 +9,13 @@ from PIL import Image
 from deepdream_core import DreamSettings, LayerTarget, SettingsError
 from deepdream_core.presets import load_preset
 from deepdream_core.sheets import (
-    contact_sheet, dream_variants, parse_set, preset_variants, setting_variants, sheet_columns, split_values,
+    contact_sheet,
+    dream_variants,
+    parse_set,
+    preset_variants,
+    setting_variants,
+    sheet_columns,
+    split_values,
 )
 
 TINY = DreamSettings(max_size=48, octaves=1, steps=1, seed=5)
