@@ -213,3 +213,18 @@ def test_on_a_phone_the_photo_a_look_and_dream_fit_the_first_screen(browser: Bro
         screenshot(page, "phone-dreamed")
     finally:
         context.close()
+
+
+def test_compare_tab_makes_one_sheet_and_offers_it_as_a_png(page: Page, app_server, cat_png: Path) -> None:
+    open_app(page, app_server.url + "?octaves=1")
+    page.get_by_role("tab", name="Compare").click()
+    page.locator("#compare-photo input[type=file]").set_input_files(str(cat_png))
+    page.locator("#compare-values textarea, #compare-values input").first.fill("1, 2, 3")
+    page.locator("#compare").click()
+    expect(page.locator("#compare-status")).to_contain_text("3 dreams", timeout=DREAM_WAIT_MS)
+    expect(page.locator("#compare-sheet img")).to_have_attribute("src", re.compile(r"deepdream-sheet\.png"))
+    expect(page.locator("#compare-download")).to_be_visible()
+    page.locator("#compare-mode").get_by_text("Looks").click()
+    expect(page.locator("#compare-looks")).to_be_visible()
+    expect(page.locator("#compare-setting")).to_be_hidden()
+    screenshot(page, "compare")
