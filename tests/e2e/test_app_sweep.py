@@ -10,6 +10,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from tests.support.app_server import api_call, page_inputs, queue_call
 from tests.support.photos import skimage_photo
 
 SMALL = {"max_size": 64, "octaves": 1}
@@ -49,3 +50,15 @@ def test_a_bad_sweep_gets_the_usual_message(client: Client, cat_png: Path, setti
                                             message: str) -> None:
     with pytest.raises(AppError, match=message.replace("(", r"\(")):
         client.predict(handle_file(str(cat_png)), json.dumps(settings), json.dumps(sweep), api_name="/sweep")
+
+
+def test_the_sweep_and_the_new_handlers_never_read_a_server_path(app_server, tmp_path: Path) -> None:
+    """/sweep, Compare and the channel atlas take uploads only, like every other photo input."""
+    secret = tmp_path / "private.png"
+    skimage_photo("astronaut", 64).save(secret)
+    server_file = {"path": str(secret)}
+    event, payload = api_call(app_server, "sweep", [server_file, json.dumps(SMALL), '{"presets": ["eyes", "gentle"]}'])
+    assert event == "error" and payload["error"].startswith("photo: not an uploaded file"), payload
+    for handler, photo in (("compare_ui", "compare-photo"), ("channels_ui", "photo")):
+        message = queue_call(app_server, handler, page_inputs(app_server, handler, {photo: server_file}))
+        assert message["success"] is False and "not an uploaded file" in message["output"]["error"], message
