@@ -34,13 +34,14 @@ def shown(settings: DreamSettings, name: str) -> str:
 def remix_settings(change: str, value: str | None, **controls: Any) -> dict[str, Any]:
     """The controls' settings with ``change`` set to ``value`` (a new random seed when that is empty), by name.
 
-    A bad value fails like anywhere else, naming the setting, and nothing is dreamed.
+    The seed is always fixed (drawn here if the controls ask for a random one), so a link made from the controls
+    afterwards reproduces the remix. A bad value fails like anywhere else, naming the setting; nothing is dreamed.
     """
     settings, text = settings_from_values(controls), (value or "").strip()
     if change == NEW_SEED and not text:
         remixed = settings.replace(seed=draw_seed())
     else:
-        remixed = DreamSettings.from_dict({change: text}, base=settings)
+        remixed = DreamSettings.from_dict({change: text}, base=settings).with_seed()
     status = f"Remixing: {change} {shown(settings, change)} → {shown(remixed, change)}…"
     return {**values_from_settings(remixed), "status": status}
 

@@ -124,6 +124,9 @@ def test_remix_with_a_new_seed_fixes_that_seed_so_the_link_reproduces_it() -> No
     link, _ = make_link("http://host/", None, **after)
     assert f"seed={updates['seed']}" in link
     assert remix.remix_settings(remix.NEW_SEED, "42", **values)["seed"] == 42
+    # Another change with a random seed set: the seed is drawn now and kept, so the link reproduces this dream too.
+    steps = remix.remix_settings("steps", "7", **values)
+    assert steps["random_seed"] is False and isinstance(steps["seed"], int) and steps["steps"] == 7
 
 
 def test_a_bad_remix_value_names_the_setting() -> None:
