@@ -16,7 +16,7 @@ setup(
     package_dir=DATA_PACKAGES,
     # The READMEs go along: the presets' file format, and the sample photos' credits and licenses.
     package_data={
-        "deepdream_core._presets": ["*.json", "*.jpg", "guides/*", "README.md"],
+        "deepdream_core._presets": ["*.json", "*.jpg", "guides/*", "atlas/*/*.jpg", "README.md"],
         "deepdream_core._samples": ["*.jpg", "README.md"],
     },
 )

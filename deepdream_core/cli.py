@@ -1,4 +1,4 @@
-"""Command line: ``python -m deepdream_core dream|animate|video|models|layers``.
+"""Command line: ``python -m deepdream_core dream|animate|video|sweep|atlas|models|layers``.
 
 Exit codes: 0 done, 2 bad input (settings, files, names), 3 weights unavailable, 1 anything else.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from PIL import Image
 
@@ -59,6 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_color_lock_flag(video)
     _add_dream_flags(video)
 
+    sweep = commands.add_parser("sweep", help="a contact sheet of one photo dreamed several ways")
+    sweep.add_argument("input", help="photo to dream on")
+    sweep.add_argument("-o", "--output", required=True, help="where to write the sheet (PNG or JPEG)")
+    ways = sweep.add_mutually_exclusive_group(required=True)
+    ways.add_argument("--set", metavar="NAME=V1,V2,...", help="one setting at 3 to 6 values, e.g. steps=5,10,20")
+    ways.add_argument("--presets", metavar="A,B,...", help="2 to 6 presets (the other flags apply to each)")
+    _add_dream_flags(sweep)
+
+    atlas = commands.add_parser("atlas", help="a contact sheet of what each layer of a model draws")
+    atlas.add_argument("model")
+    atlas.add_argument("-o", "--output", required=True, help="where to write the sheet (PNG or JPEG)")
+    atlas.add_argument("--layer", help="instead: that layer's channels that respond most to --photo")
+    atlas.add_argument("--photo", help="photo for --layer (default: the atlas's sample photo)")
+    atlas.add_argument("--count", type=int, default=12, help="how many channels --layer shows (1 to 64)")
+    atlas.add_argument("--device", default="auto", help="where to dream: auto, cpu, cuda or mps")
+    atlas.add_argument("--quiet", action="store_true", help="no progress bar")
+
     commands.add_parser("models", help="list the model zoo")
     layers = commands.add_parser("layers", help="list a model's dream layers")
     layers.add_argument("model")
@@ -98,16 +115,23 @@ def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset 
 
     Returns the settings and the preset named by ``--preset`` (None without one).
     """
-    data = {name: getattr(args, name) for name in (*_FLAGS, "keep_colors") if getattr(args, name) is not None}
-    if args.layers:
-        data["layers"] = tuple(parse_layer(text) for text in args.layers)
-    if args.channels is not None:
-        data.update(parse_channel_pick(args.channels))
+    data = flag_values(args)
     if args.preset:
         data["preset"] = args.preset
     settings, preset = settings_with_preset(data)
     get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
     return settings, preset
+
+
+def flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as flags (not the preset), by name."""
+    data: dict[str, Any] = {name: getattr(args, name) for name in (*_FLAGS, "keep_colors")
+                            if getattr(args, name) is not None}
+    if args.layers:
+        data["layers"] = tuple(parse_layer(text) for text in args.layers)
+    if args.channels is not None:
+        data.update(parse_channel_pick(args.channels))
+    return data
 
 
 def parse_channel_pick(text: str) -> dict[str, str]:
@@ -216,6 +240,62 @@ def _video(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .sheets import contact_sheet, dream_variants, parse_set, preset_variants, setting_variants, split_values
+
+    if args.presets:
+        if args.preset or args.guide:
+            raise SettingsError("presets", "compares presets as they are (with their own guides); "
+                                           "leave out --preset and --guide")
+        variants = preset_variants(split_values(args.presets), flag_values(args))
+    else:
+        settings, preset = settings_from_args(args)
+        setting, values = parse_set(args.set)
+        variants = setting_variants(settings, setting, values, _guide_from_args(args, preset, settings.max_size))
+    output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
+    image = _open_image(args.input, "input", max(v.settings.max_size for v in variants))
+    cells: list[Image.Image | None] = [None] * len(variants)
+    for cell in tqdm(dream_variants(image, variants), total=len(variants), unit="dream", disable=args.quiet,
+                     file=sys.stderr):
+        cells[cell.index] = cell.image
+    sheet = contact_sheet([(cell, variant.label) for cell, variant in zip(cells, variants, strict=True)])
+    sheet.save(output)
+    print(f"wrote {output} ({len(variants)} dreams, {sheet.width}x{sheet.height})")
+    return 0
+
+
+def _atlas(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .atlas import SAMPLE, channel_pictures, render_layer_atlas
+    from .sheets import contact_sheet
+
+    spec = get_spec(args.model)
+    output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
+    if args.layer:
+        if not 1 <= args.count <= 64:
+            raise SettingsError("count", f"must be from 1 to 64, got {args.count}")
+        photo = Path(args.photo or SAMPLE)
+        pictures = channel_pictures(_open_image(photo, "photo", 1024), spec.name, args.layer, args.count,
+                                    device=args.device)
+        cells = [(picture, f"channel {channel}") for channel, picture in
+                 tqdm(pictures, total=args.count, unit="channel", disable=args.quiet, file=sys.stderr)]
+        title = f"{spec.name} {args.layer}: the channels that respond most to {photo.name}"
+        sheet = contact_sheet(cells, columns=4, title=title)
+    else:
+        layers = tqdm(render_layer_atlas(spec.name), total=len(spec.layers), unit="layer", disable=args.quiet,
+                      file=sys.stderr)
+        cells = [(Image.open(picture.path), f"{picture.layer.path}: {picture.layer.description}")
+                 for picture in layers if picture.path]
+        sheet = contact_sheet(cells, columns=2, title=f"{spec.name}: what each layer draws "
+                                                      f"(left: a photo dreamed there; right: from noise)")
+    sheet.save(output)
+    print(f"wrote {output} ({len(cells)} pictures, {sheet.width}x{sheet.height})")
+    return 0
+
+
 def _frames_with_bar(progress: Iterator[FrameProgress], quiet: bool) -> list[Image.Image]:
     from tqdm import tqdm
 
@@ -257,6 +337,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _animate(args)
         if args.command == "video":
             return _video(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "atlas":
+            return _atlas(args)
         return _dream(args)
     except (SettingsError, UnknownModelError, DeviceError, ImageInputError) as err:
         return _fail(str(err), EXIT_BAD_INPUT)

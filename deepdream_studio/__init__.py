@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import gradio as gr
 
+from deepdream_core.atlas import atlas_cache
 from deepdream_core.images import MAX_FILE_BYTES
 from deepdream_core.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
 
-from . import api
+from . import api, phone
 from .config import StudioConfig
 from .gpu import preload
-from .tabs import photo, video, zoom
+from .tabs import compare, layers, photo, video, zoom
 
 __all__ = ["StudioConfig", "build_demo", "launch", "main"]
 
@@ -25,7 +26,7 @@ CSS = """
 #preset-gallery .caption-label { font-size: 0.8rem; }
 #preset-gallery .grid-wrap { min-height: 0 !important; max-height: none !important; }  /* no empty rows */
 #title { margin-bottom: 0; }
-"""
+""" + layers.CSS + phone.CSS
 THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
 
 
@@ -47,15 +48,18 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
                 zoom.build(config, presets, photo_tab)
             with gr.Tab("Video", id="video"):
                 video.build(config, presets, photo_tab)
+            with gr.Tab("Compare", id="compare"):
+                compare.build(config, presets, photo_tab)
         api.build(config)
     demo.queue(default_concurrency_limit=config.concurrency, max_size=config.queue_size)
     return demo
 
 
 def launch(demo: gr.Blocks, config: StudioConfig, **options: object) -> None:
-    """Serve ``demo`` with the studio's limits (the upload cap, the presets folder), its theme and MCP server."""
-    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR), str(SAMPLES_DIR)], theme=THEME, css=CSS,
-                mcp_server=config.mcp_server, **options)  # type: ignore[arg-type]
+    """Serve ``demo`` with the studio's limits (the upload cap; presets, samples and the atlas cache the only
+    folders served), its theme and its MCP server."""
+    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR), str(SAMPLES_DIR), str(atlas_cache())],
+                theme=THEME, css=CSS, mcp_server=config.mcp_server, **options)  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The API (gradio_client, and MCP later): endpoints that take a photo or clip and the settings as JSON.
+"""The API (gradio_client and MCP): endpoints that take a photo or clip and the settings as JSON.
 
 Settings arrive as one JSON object (any setting by name, plus an optional ``"preset"`` to start from), go through
 the same ``DreamSettings`` as the page, and run on the same run paths (:mod:`deepdream_studio.runs`).
@@ -16,8 +16,10 @@ from deepdream_core.presets import Preset, guide_path, settings_with_preset
 from deepdream_core.settings import SettingsError
 
 from .config import StudioConfig
+from .gpu import check_offered
 from .handlers import bind, user_errors
 from .runs import animation_run, dream_animation, dream_clip, dream_photo, video_run
+from .sweeps import SWEEP_EXAMPLE, dream_sheet, variants_from_request
 from .uploads import clip_input, load_optional, load_upload, mask_from_upload, photo_input
 
 
@@ -136,6 +138,28 @@ def dream_video(config: StudioConfig, clip_path: str | None, settings_json: str 
             yield frame.image, None, frame.status
 
 
+@user_errors
+def sweep(config: StudioConfig, photo: str | None, settings_json: str = "{}", sweep_json: str = "{}",
+          progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
+    """A labelled contact sheet of one photo dreamed several ways: 3-6 values of one setting, or 2-6 presets.
+
+    Args:
+        photo: the photo to dream on (JPEG, PNG, WebP, GIF, BMP or TIFF, at most 50 MB).
+        settings_json: JSON settings every cell shares, e.g. {"max_size": 256, "seed": 1}.
+        sweep_json: JSON, {"setting": "steps", "values": [5, 10, 20]} or {"presets": ["eyes", "gentle"]}.
+
+    Returns:
+        The sheet after each finished cell, then the whole sheet as one PNG with a status line.
+    """
+    variants = variants_from_request(json_object(settings_json, "settings", '{"max_size": 256}'),
+                                     json_object(sweep_json, "sweep", SWEEP_EXAMPLE))
+    for variant in variants:
+        check_offered(variant.settings.model, config.models)
+    image, notices = load_upload(photo, max(variant.settings.max_size for variant in variants))
+    for frame in dream_sheet(image, variants, progress):
+        yield (frame.png, "; ".join([frame.status, *notices])) if frame.png else (frame.sheet, frame.status)
+
+
 def build(config: StudioConfig) -> None:
     """The endpoints and their (hidden) components; called inside the page's ``gr.Blocks``."""
     with gr.Column(visible=False):
@@ -148,6 +172,8 @@ def build(config: StudioConfig) -> None:
         clip_file = clip_input(label="clip")
         motion_json = gr.Textbox(label="motion_json", value="{}")
         video_json = gr.Textbox(label="video_json", value="{}")
+        sweep_json = gr.Textbox(label="sweep_json", value="{}")
+        sheet = gr.Image(label="sheet", type="filepath", format="png")
         frame = gr.Image(label="frame", type="pil", format="png")
         video = gr.Video(label="video")
         gif = gr.File(label="gif")
@@ -161,3 +187,4 @@ def build(config: StudioConfig) -> None:
     endpoint(dream_stream, [photo, settings_json, guide, mask], [result, status], "dream_stream")
     endpoint(animate, [photo, settings_json, motion_json], [frame, video, gif, status], "animate")
     endpoint(dream_video, [clip_file, settings_json, video_json], [frame, video, status], "dream_video")
+    endpoint(sweep, [photo, settings_json, sweep_json], [sheet, status], "sweep")

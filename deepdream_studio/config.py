@@ -2,7 +2,8 @@
 
 ``DEEPDREAM_CONCURRENCY`` (dreams run at once, default 1), ``DEEPDREAM_QUEUE_SIZE`` (dreams waiting before new
 ones are told the queue is full, default 16), ``DEEPDREAM_PREVIEW_INTERVAL_MS`` (least time between two live
-previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps);
+previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps),
+``DEEPDREAM_ATLAS_SIZE`` (pixels of a layer atlas rendered on request);
 ``DEEPDREAM_MCP`` (0 turns the MCP server off), ``DEEPDREAM_SPACE_MODELS`` (the models offered, see :mod:`deepdream_studio.gpu`);
 ``DEEPDREAM_PRESETS`` (the presets folder) is read by the engine, and Gradio reads its own
 ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
@@ -15,6 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
+from deepdream_core.atlas import ON_DEMAND_SIZE
 from deepdream_core.motion import MOTION_RANGES
 
 from .gpu import offered_models
@@ -64,6 +66,8 @@ class StudioConfig:
     # The API endpoints as Model Context Protocol tools too (at /gradio_api/mcp/), so an assistant can dream;
     # on wherever the mcp package (the app extra) is installed.
     mcp_server: bool = importlib.util.find_spec("mcp") is not None
+    # Side of each half of a layer's atlas picture when a network's atlas is rendered on request.
+    atlas_size: int = ON_DEMAND_SIZE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StudioConfig:
@@ -77,4 +81,5 @@ class StudioConfig:
                                 int(MOTION_RANGES["max_side"].high)),
             models=offered_models(environ),
             mcp_server=env_flag(environ, "DEEPDREAM_MCP", cls.mcp_server),
+            atlas_size=min(env_int(environ, "DEEPDREAM_ATLAS_SIZE", cls.atlas_size, 32), 512),
         )

@@ -57,8 +57,9 @@ def by_component(handler: Callable[..., Any], components: Mapping[str, Any]) -> 
     Handlers stay plain functions of plain values (testable without a page); only the wiring knows components.
     """
 
-    def by_name(updates: Mapping[str, Any]) -> dict[Any, Any]:
-        return {components[name]: value for name, value in updates.items()}
+    def by_name(updates: Mapping[str, Any]) -> Any:
+        # No updates: one gr.skip() leaves every output as it is (Gradio reads an empty dict as one value).
+        return {components[name]: value for name, value in updates.items()} or gr.skip()
 
     def call(*args: Any, **kwargs: Any) -> Any:
         return by_name(handler(*args, **kwargs))

@@ -13,12 +13,13 @@ import gradio as gr
 from deepdream_core.images import load_image
 from deepdream_core.presets import Preset, load_preset
 
-from .. import sharing
+from .. import phone, sharing
 from ..config import StudioConfig
 from ..controls import CHOICE_CONTROLS, SLIDERS, SettingControls, model_changed, settings_from_values, values_from_settings
 from ..handlers import bind, by_component, user_errors, warn
 from ..runs import dream_photo
 from ..uploads import load_optional, load_upload, mask_from_editor, photo_input, uploads_only
+from . import layers, remix
 
 READY = "Ready: pick a look, then press **Dream**."
 START = "Upload a photo, pick a look, then press **Dream**."
@@ -98,7 +99,7 @@ def build(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samp
     controls = SettingControls(models=config.models)
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
-            parts = _photo_and_preset(controls, presets, samples)
+            parts = _photo_and_preset(config, controls, presets, samples)
         with gr.Column(scale=6):
             parts |= _result()
     with gr.Accordion("Advanced: every setting", open=False, elem_id="advanced"):
@@ -116,8 +117,9 @@ def build(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samp
     return PhotoTab(parts["photo"], parts["guide"], controls)
 
 
-def _photo_and_preset(controls: SettingControls, presets: Sequence[Preset], samples: Sequence[str]) -> dict:
-    """Steps 1 and 2: the photo (or a sample), the preset gallery, the network and layer, Dream and Stop."""
+def _photo_and_preset(config: StudioConfig, controls: SettingControls, presets: Sequence[Preset],
+                      samples: Sequence[str]) -> dict:
+    """Steps 1 and 2: the photo (or a sample), the preset gallery, the network and layer (and its picker), Dream."""
     photo = photo_input(label="1 · Your photo", height=300, sources=["upload", "clipboard", "webcam"], elem_id="photo")
     if samples:
         gr.Examples(list(samples), inputs=photo, label="…or try a sample", cache_examples=False)
@@ -131,11 +133,12 @@ def _photo_and_preset(controls: SettingControls, presets: Sequence[Preset], samp
                              info="The looks above, by name.", elem_id="preset")
         controls.model()
     controls.layer()
-    with gr.Row():
+    picker = layers.layout(config, controls.defaults.model)
+    with gr.Row(elem_id="dream-row"):
         dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
         stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="stop")
     return {"photo": photo, "gallery": gallery, "preset_about": preset_about, "preset": preset,
-            "dream_btn": dream_btn, "stop_btn": stop_btn}
+            "dream_btn": dream_btn, "stop_btn": stop_btn, "picker": picker}
 
 
 def _result() -> dict:
@@ -146,9 +149,11 @@ def _result() -> dict:
     with gr.Row():
         deeper_btn = gr.Button("🌀 Go deeper", elem_id="deeper")
         download = gr.DownloadButton("⬇ Download PNG", visible=False, elem_id="download")
+    remix_parts = remix.layout()
     compare = gr.ImageSlider(label="Before / after: drag to compare", type="pil", interactive=False, max_height=420,
                              visible=False, elem_id="compare")
-    return {"result": result, "status": status, "deeper_btn": deeper_btn, "download": download, "compare": compare}
+    return {"result": result, "status": status, "deeper_btn": deeper_btn, "download": download, "compare": compare,
+            **remix_parts}
 
 
 def _wire(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], controls: SettingControls,
@@ -156,11 +161,19 @@ def _wire(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], cont
     """The tab's events: dreaming and stopping, a new photo, presets, another model, share links."""
     status, result, model = parts["status"], parts["result"], controls.by_name["model"]
     dream_outputs = [result, parts["compare"], parts["download"], status]
+    dream_options: dict[str, Any] = dict(inputs_kwargs=controls.by_name, concurrency_id="dream",
+                                         show_progress="minimal", show_progress_on=[status], api_visibility="private")
     dream_events = [
         button.click(bind(dream_ui, config), [source, parts["mask_editor"], parts["guide"]], dream_outputs,
-                     inputs_kwargs=controls.by_name, concurrency_id="dream", show_progress="minimal",
-                     show_progress_on=[status], api_visibility="private")
+                     **dream_options)
         for button, source in ((parts["dream_btn"], parts["photo"]), (parts["deeper_btn"], result))]
+    # Remix dreams the photo (not the result): the settings it shows, with the photo, make the same dream again.
+    remixed = remix.wire(parts, controls.by_name, status)
+    dream_events.append(remixed.success(bind(dream_ui, config), [parts["photo"], parts["mask_editor"],
+                                                                 parts["guide"]], dream_outputs, **dream_options))
+    for button in (parts["dream_btn"], parts["deeper_btn"], parts["remix_btn"]):
+        button.click(None, js=phone.SHOW_RESULT_JS, api_visibility="private")
+    layers.wire(config, parts["picker"], controls, parts["photo"])
     # The note comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
     parts["stop_btn"].click(None, None, None, cancels=dream_events, api_visibility="private").then(
         stop_ui, None, status, concurrency_limit=None, api_visibility="private")

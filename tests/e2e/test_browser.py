@@ -136,3 +136,95 @@ def test_video_tab_dreams_an_uploaded_clip_and_plays_it(page: Page, app_server, 
     expect(page.locator("#video-result video")).to_have_attribute("src", re.compile(r"deepdream-video\.mp4$"))
     expect(page.locator("#video-live img")).to_be_visible()
     screenshot(page, "video-dreamed")
+
+
+def test_the_layer_atlas_sets_the_layer_and_the_channel_atlas_the_channel(page: Page, app_server,
+                                                                          cat_png: Path) -> None:
+    open_app(page, app_server.url)
+    upload(page, cat_png)
+    page.locator("#layer-atlas").get_by_text("See what each layer draws").click()
+    pictures = page.locator("#atlas-gallery button.thumbnail-item")
+    expect(pictures).to_have_count(8)
+    expect(page.locator("#atlas-gallery")).to_contain_text("blocks.5.0: dog faces, birds and creatures")
+    pictures.nth(1).click()
+    expect(page.locator("#layer input")).to_have_value(re.compile(r"^blocks\.2 — "))
+    screenshot(page, "layer-atlas")
+
+    page.locator("#atlas-channels").click()
+    channels = page.locator("#channel-gallery button.thumbnail-item")
+    expect(channels).to_have_count(12, timeout=DREAM_WAIT_MS)
+    label = channels.nth(2).locator(".caption-label").inner_text()  # "channel 17"
+    channels.nth(2).click()
+    open_advanced(page)
+    expect(page.locator("#channels textarea, #channels input").first).to_have_value(label.split()[-1])
+    screenshot(page, "channel-atlas")
+
+
+def test_a_network_without_its_atlas_yet_keeps_its_layer_list(page: Page, app_server) -> None:
+    open_app(page, app_server.url)
+    page.locator("#layer-atlas").get_by_text("See what each layer draws").click()
+    page.locator("#model input").click()
+    page.get_by_role("option", name=re.compile(r"^ResNet-50")).click()
+    expect(page.locator("#atlas-note")).to_contain_text("not rendered yet")
+    expect(page.locator("#atlas-render")).to_be_visible()
+    expect(page.locator("#atlas-gallery")).to_be_hidden()
+    expect(page.locator("#layer input")).to_have_value(re.compile(r"^layer3 — "))
+    screenshot(page, "layer-atlas-not-ready")
+
+
+def test_remix_dreams_again_with_one_change_and_the_link_shows_it(page: Page, app_server, cat_png: Path) -> None:
+    open_app(page, app_server.url + "?steps=2&octaves=1")
+    upload(page, cat_png)
+    page.locator("#remix-what input").click()
+    page.get_by_role("option", name="Steps per octave").click()
+    page.locator("#remix-value textarea, #remix-value input").first.fill("3")
+    page.locator("#remix").click()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=DREAM_WAIT_MS)
+    expect(page.locator("#dream-result img")).to_have_attribute("src", re.compile(r"deepdream\.png"))
+    open_advanced(page)
+    expect(page.locator("#steps input[type=number]")).to_have_value("3")
+    page.locator("#copy-link").click()
+    expect(page.locator("#link textarea, #link input").first).to_have_value(re.compile(r"steps=3(&|$)"))
+    screenshot(page, "remixed")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_on_a_phone_the_photo_a_look_and_dream_fit_the_first_screen(browser: Browser, app_server,
+                                                                     cat_png: Path) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_app(page, app_server.url)
+        first_look = page.locator("#preset-gallery button.thumbnail-item").first
+        for part in (page.locator("#photo"), first_look, page.locator("#dream")):
+            box = part.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= PHONE["height"], "reachable without scrolling"
+        assert page.locator("#preset-gallery").bounding_box()["height"] < PHONE["height"] / 4, "one row of looks"
+        screenshot(page, "phone")
+
+        upload(page, cat_png)
+        first_look.click()
+        page.locator("#dream").click()
+        expect(page.locator("#dream-result")).to_be_in_viewport()  # scrolled to as the dream starts
+        expect(page.locator("#status")).to_contain_text("Done", timeout=DREAM_WAIT_MS)
+        screenshot(page, "phone-dreamed")
+    finally:
+        context.close()
+
+
+def test_compare_tab_makes_one_sheet_and_offers_it_as_a_png(page: Page, app_server, cat_png: Path) -> None:
+    open_app(page, app_server.url + "?octaves=1")
+    page.get_by_role("tab", name="Compare").click()
+    page.locator("#compare-photo input[type=file]").set_input_files(str(cat_png))
+    page.locator("#compare-values textarea, #compare-values input").first.fill("1, 2, 3")
+    page.locator("#compare").click()
+    expect(page.locator("#compare-status")).to_contain_text("3 dreams", timeout=DREAM_WAIT_MS)
+    expect(page.locator("#compare-sheet img")).to_have_attribute("src", re.compile(r"deepdream-sheet\.png"))
+    expect(page.locator("#compare-download")).to_be_visible()
+    page.locator("#compare-mode").get_by_text("Looks").click()
+    expect(page.locator("#compare-looks")).to_be_visible()
+    expect(page.locator("#compare-setting")).to_be_hidden()
+    screenshot(page, "compare")

@@ -25,7 +25,7 @@ async def session_run(url: str, work):
 def test_the_endpoints_are_tools_with_descriptions_and_typed_parameters(app_server) -> None:
     tools = asyncio.run(session_run(app_server.url, lambda session: session.list_tools())).tools
     by_name = {tool.name: tool for tool in tools}
-    assert set(by_name) == {"dream", "dream_stream", "animate", "dream_video"}  # the page's own handlers are not
+    assert set(by_name) == {"dream", "dream_stream", "animate", "dream_video", "sweep"}  # the page's own handlers are not
     dream = by_name["dream"]
     assert dream.description.startswith("Dream a photo with DeepDream")
     properties = dream.inputSchema["properties"]
