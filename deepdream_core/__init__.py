@@ -7,7 +7,8 @@ The public API::
 """
 
 from .devices import DeviceError
-from .dreamer import Dreamer, DreamProgress, dream, dream_frames, fit_image, get_dreamer
+from .dreamer import Dreamer, DreamProgress, fit_image
+from .dreamers import dream, dream_frames, get_dreamer
 from .motion import AnimationSettings, FrameProgress, VideoSettings, animate, dream_video, load_clip
 from .objectives import Objective
 from .settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient

@@ -108,7 +108,7 @@ def render_layer_atlas(model: str, size: int = ON_DEMAND_SIZE) -> Iterator[Atlas
 
 def render_picture(model: str, layer: str, out: Path, size: int) -> Path:
     """Dream the sample photo and noise at ``layer``, side by side, into the JPEG ``out``, stamped."""
-    from .dreamer import dream
+    from .dreamers import dream
 
     with Image.open(SAMPLE) as sample:
         photo = ImageOps.fit(sample.convert("RGB"), (min(sample.size),) * 2, Image.Resampling.LANCZOS)
@@ -132,7 +132,8 @@ def top_channels(image: Image.Image, model: str, layer: str, count: int = CHANNE
     """The ``count`` channels of ``layer`` that respond most to ``image`` (mean squared activation)."""
     import torch
 
-    from .dreamer import fit_image, get_dreamer
+    from .dreamer import fit_image
+    from .dreamers import get_dreamer
     from .transforms import pil_to_tensor
 
     dreamer = get_dreamer(model, device)
@@ -153,7 +154,8 @@ def channel_settings(model: str, layer: str, channel: int, size: int = CHANNEL_S
 def channel_pictures(image: Image.Image, model: str, layer: str, count: int = CHANNEL_COUNT,
                      size: int = CHANNEL_SIZE, device: str = "auto") -> Iterator[tuple[int, Image.Image]]:
     """The channels that respond most to ``image``, each with ``image`` dreamed at it, as each finishes."""
-    from .dreamer import fit_image, get_dreamer
+    from .dreamer import fit_image
+    from .dreamers import get_dreamer
 
     dreamer = get_dreamer(model, device)
     small = fit_image(image, size)

@@ -167,7 +167,7 @@ def _fail(message: str, code: int) -> int:
 def _dream(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .dreamer import dream_frames
+    from .dreamers import dream_frames
 
     settings, preset = settings_from_args(args)
     output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))

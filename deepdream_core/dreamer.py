@@ -10,7 +10,6 @@ import functools
 import math
 import random
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
@@ -20,15 +19,26 @@ from torch import nn
 
 from . import objectives
 from .color import keep_chroma, luminance_only
-from .devices import DeviceError, autocast, resolve_device, resolve_precision
+from .devices import DeviceError, autocast, resolve_precision
+from .hooks import StopForward, capture
 from .images import fit_long_side, fitted_size, to_rgb
 from .objectives import LOGITS, Activations, Objective
 from .parameterization import fourier_noise, fourier_step
 from .settings import RANGES, DreamSettings, LayerTarget, SettingsError, draw_seed
-from .transforms import (compose, gaussian_blur, laplacian_normalize, octave_sizes, pil_to_tensor, random_view, resize,
-                         roll, tensor_to_pil, tile_slices)
+from .transforms import (
+    compose,
+    gaussian_blur,
+    laplacian_normalize,
+    octave_sizes,
+    pil_to_tensor,
+    random_view,
+    resize,
+    roll,
+    tensor_to_pil,
+    tile_slices,
+)
 from .wrap import wrapped_network
-from .zoo import ModelSpec, UnknownModelError, class_index, dream_layers, get_spec, load_model
+from .zoo import ModelSpec, UnknownModelError, class_index, dream_layers, get_spec
 
 
 @dataclass(frozen=True)
@@ -50,39 +60,6 @@ class DreamProgress:
 _MIN_TILE = int(RANGES["tile_size"].low)
 # What torch says when an input is smaller than a network's kernels and pools can take.
 _TOO_SMALL = ("can't be greater than actual input size", "Output size is too small")
-
-
-class _StopForward(Exception):
-    """Raised by a capture hook once every wanted layer has run: the rest of the network is skipped."""
-
-
-@contextmanager
-def capture(module: nn.Module, names: Sequence[str], stop_early: bool) -> Iterator[Activations]:
-    """Record the outputs of the named submodules during forward passes made by this thread.
-
-    The model is shared by concurrent requests, so hooks ignore other threads' passes, and
-    they are removed when the block ends.
-    """
-    acts: Activations = {}
-    owner = threading.get_ident()
-    modules = dict(module.named_modules())
-
-    def make_hook(name: str) -> Callable:
-        def hook(_module: nn.Module, _inputs: object, output: torch.Tensor | tuple[torch.Tensor, ...]) -> None:
-            if threading.get_ident() != owner:
-                return
-            acts[name] = output[0] if isinstance(output, (tuple, list)) else output
-            if stop_early and len(acts) == len(names):
-                raise _StopForward
-
-        return hook
-
-    handles = [modules[name].register_forward_hook(make_hook(name)) for name in names]
-    try:
-        yield acts
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 class Dreamer:
@@ -146,7 +123,7 @@ class Dreamer:
             try:
                 output = module(((image - self.mean) / self.std).contiguous(memory_format=self._input_format))
                 acts[LOGITS] = output
-            except _StopForward:
+            except StopForward:
                 pass
             return dict(acts)
 
@@ -418,39 +395,3 @@ def _preview(img: torch.Tensor, preview_size: int | None) -> Image.Image:
     if preview_size:
         img = resize(img, fitted_size((img.shape[-2], img.shape[-1]), preview_size))  # a no-op when it fits
     return tensor_to_pil(img)
-
-
-# The process's one model cache: each Dreamer owns its module (see load_model).
-_dreamers: dict[tuple[str, str], Dreamer] = {}
-_dreamers_lock = threading.Lock()
-
-
-def get_dreamer(model: str, device: str = "auto") -> Dreamer:
-    """The zoo model as a Dreamer, built and loaded once per process and device, reused by every request."""
-    torch_device = resolve_device(device)
-    key = (model, str(torch_device))
-    with _dreamers_lock:
-        if key not in _dreamers:
-            _dreamers[key] = Dreamer.from_spec(get_spec(model), load_model(model, torch_device), torch_device)
-        return _dreamers[key]
-
-
-def loaded_models() -> list[str]:
-    """Names of the models loaded so far in this process (the app starts with none)."""
-    with _dreamers_lock:
-        return sorted({name for name, _ in _dreamers})
-
-
-def dream_frames(image: Image.Image | None, settings: DreamSettings, guide: Image.Image | None = None,
-                 mask: Image.Image | None = None, preview_every: int = 1,
-                 preview_size: int | None = None) -> Iterator[DreamProgress]:
-    """Dream with the zoo model named in ``settings``, streaming progress; see :meth:`Dreamer.dream_frames`."""
-    dreamer = get_dreamer(settings.model, settings.device)
-    yield from dreamer.dream_frames(image, settings, guide, mask, preview_every, preview_size)
-
-
-def dream(image: Image.Image | None, settings: DreamSettings | None = None, guide: Image.Image | None = None,
-          mask: Image.Image | None = None) -> Image.Image:
-    """Dream ``image`` (noise when None) with the zoo model named in ``settings``."""
-    settings = settings or DreamSettings()
-    return get_dreamer(settings.model, settings.device).dream(image, settings, guide, mask)

@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image
 
 from .color import color_stats, match_colors
-from .dreamer import fit_image, get_dreamer
+from .dreamer import fit_image
+from .dreamers import get_dreamer
 from .flow import optical_flow, reliable, warp
 from .settings import DreamSettings, Range, SettingsError, parse_switch, reject_unknown
 

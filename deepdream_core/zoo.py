@@ -268,7 +268,7 @@ def load_model(name: str, device: torch.device | str = "cpu") -> nn.Module:
     """A new instance of the model with its weights, on ``device``, in eval mode with gradients off.
 
     Builds and loads on every call, with no cache: requests get their model through
-    :func:`~deepdream_core.dreamer.get_dreamer`, which loads each model once per process and
+    :func:`~deepdream_core.dreamers.get_dreamer`, which loads each model once per process and
     device and keeps it, so a module is never shared between a Dreamer and anything else.
     """
     from .weights import load_state_dict

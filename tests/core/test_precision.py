@@ -96,7 +96,7 @@ def test_channels_last_changes_the_dream_by_float_noise_only(photo: Image.Image)
 
 def test_importing_the_engine_loads_no_model() -> None:
     """A cold start stays short: importing deepdream_core loads no weights and pulls in no UI or model library."""
-    code = ("import sys, deepdream_core; from deepdream_core.dreamer import loaded_models; "
+    code = ("import sys, deepdream_core; from deepdream_core.dreamers import loaded_models; "
             "print(loaded_models(), sorted(m for m in ('gradio', 'timm', 'torchvision') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] []"

@@ -27,7 +27,7 @@ from deepdream_core import (
 )
 from deepdream_core import zoo
 from deepdream_core.cli import main
-from deepdream_core.dreamer import loaded_models
+from deepdream_core.dreamers import loaded_models
 from deepdream_core.transforms import pil_to_tensor
 from deepdream_core.weights import HubWeights, TorchvisionWeights
 from tests.support import REPO
