@@ -8,6 +8,7 @@ everywhere: a :class:`SettingsError` naming the field and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import random
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -149,6 +150,13 @@ class DreamSettings:
     def replace(self, **changes: Any) -> "DreamSettings":
         """A copy with some fields changed, validated like any other."""
         return dataclasses.replace(self, **changes)
+
+    def with_seed(self) -> "DreamSettings":
+        """These settings with a fixed seed: a freshly drawn one in place of None (random).
+
+        Draw it before dreaming, so the output's record and status can say which seed made it.
+        """
+        return self if self.seed is not None else self.replace(seed=random.randrange(int(RANGES["seed"].high)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict; :meth:`from_dict` reads it back."""
