@@ -18,7 +18,7 @@ from .batch import ClusterError, Outcome
 from .devices import DeviceError
 from .images import ImageInputError, load_image
 from .links import SharedLink
-from .metadata import dream_record, save_video
+from .metadata import atomic_path, dream_record, save_png, save_video, settings_from_file
 from .motion import MOTION_RANGES, AnimationSettings, FrameProgress, VideoSettings
 from .segments import SEGMENT_RANGES, SegmentSettings
 from .settings import RANGES, DreamSettings, Range, SettingsError, parse_layer
@@ -123,8 +123,6 @@ def _read_settings_file(args: argparse.Namespace) -> SharedLink | None:
     """``--settings-from``'s settings, read like a share link; what was skipped is noted on stderr."""
     if not args.settings_from:
         return None
-    from .metadata import settings_from_file
-
     link = settings_from_file(args.settings_from)
     for note in link.ignored:
         print(f"note: settings-from: {note}", file=sys.stderr)
@@ -189,8 +187,6 @@ def _dream(args: argparse.Namespace) -> int:
 
 def _save_image(image: Image.Image, output: Path, record: dict) -> None:
     """A PNG with its settings inside; other formats as they are. Atomic either way: no half-written file."""
-    from .metadata import atomic_path, save_png
-
     if output.suffix.lower() == ".png":
         save_png(image, output, record)
     else:
