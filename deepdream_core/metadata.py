@@ -34,6 +34,9 @@ CHUNK = "deepdream"  # the PNG text chunk's keyword
 FORMAT = 1  # the record's layout; a file with a larger number was written by a newer version
 # A real record is under 2 KB; anything much larger is not ours, and is not parsed.
 MAX_RECORD_BYTES = 64 * 1024
+# The largest file a record is looked for in: video.MAX_VIDEO_BYTES (a dreamed clip is smaller than its
+# source), not imported from there so that reading a PNG's record never loads PyAV.
+MAX_FILE_BYTES = 200 * 1024 * 1024
 # Entries a record may hold; any other is noted and skipped.
 _KNOWN = {"format", "kind", "version", "model", "weights", "preset", "settings", "source", "guide", "motion"}
 # Where a dream ran is not recorded, and not restored from a forged record: as for share links, it is
@@ -168,6 +171,9 @@ def read_record(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ImageInputError(f"{path} does not exist or is not a file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise RecordError(f"the file is over {MAX_FILE_BYTES // 2**20} MB, larger than any dream we write; "
+                          f"it was not read")
     with path.open("rb") as file:
         head = file.read(16)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -18,8 +18,8 @@ from deepdream_core import DreamSettings, LayerTarget
 from deepdream_core.cli import main
 from deepdream_core.images import ImageInputError
 from deepdream_core.metadata import (
-    CHUNK, MAX_RECORD_BYTES, RecordError, dream_record, project_version, read_record, record_text, save_png,
-    save_video, settings_from_file, weights_fingerprint,
+    CHUNK, MAX_FILE_BYTES, MAX_RECORD_BYTES, RecordError, dream_record, project_version, read_record, record_text,
+    save_png, save_video, settings_from_file, weights_fingerprint,
 )
 from deepdream_core.presets import load_preset
 from tests.support import REPO
@@ -150,6 +150,12 @@ def test_files_that_are_not_dreams(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("steps=3")
     assert settings_from_file(tmp_path / "notes.txt").ignored == [
         "the file is not a PNG, GIF or MP4, so it holds no DeepDream settings; the default settings are used"]
+    huge = tmp_path / "huge.png"
+    with huge.open("wb") as file:  # sparse: nothing is written past the signature
+        file.write(b"\x89PNG\r\n\x1a\n")
+        file.truncate(MAX_FILE_BYTES + 1)
+    assert settings_from_file(huge).ignored == [
+        "the file is over 200 MB, larger than any dream we write; it was not read; the default settings are used"]
     signature_only = tmp_path / "cut.png"
     signature_only.write_bytes(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR\x00\x00")
     with pytest.raises(RecordError, match="the PNG is damaged or refused"):
