@@ -282,6 +282,55 @@ def bench_cuda_sizes(ctx: dict) -> dict:
     return figures
 
 
+class _Finishes:
+    """A batch progress listener that notes when each image was finished."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def start(self, total: int, skipped: int) -> None:
+        pass
+
+    def finished(self, outcome: object) -> None:
+        self.times.append(time.perf_counter())
+
+    def note(self, text: str) -> None:
+        pass
+
+
+def bench_batch(ctx: dict) -> dict:
+    """Images per minute of `batch`: this process (model loaded) vs a two-worker local Ray cluster (`--ray local`).
+
+    The default look at 128 px on 8 photos. Ray's rate is taken between its first and last finished image, so it
+    leaves out the cluster's start (reported apart); on 2 cores two 1-thread workers cannot beat one 2-thread
+    process, so local/ray is Ray's overhead.
+    """
+    import tempfile
+
+    from deepdream_core.batch import BatchJob, collect, run_local
+
+    try:
+        from deepdream_core.cluster import run_batch
+    except ImportError:
+        print("batch: Ray is not installed (pip install 'deepdream-studio[ray]'); skipped", file=sys.stderr)
+        return {}
+    count, side = 8, 128
+    job = BatchJob(ctx["base"].replace(max_size=side))
+    local, cluster = _Finishes(), _Finishes()
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as name:
+        folder = Path(name)
+        for index in range(count):
+            photo((side + 8 * index, side)).rotate(90 * (index % 4)).save(folder / f"{index}.png")
+        start = time.perf_counter()
+        run_local(collect([str(folder)], folder / "local"), job, local)
+        local_rate = count / (local.times[-1] - start) * 60
+        start = time.perf_counter()
+        run_batch(collect([str(folder)], folder / "ray"), job, "local", cluster)
+    ray_rate = (count - 1) / (cluster.times[-1] - cluster.times[0]) * 60
+    return {"batch_images_per_min_local": local_rate, "batch_images_per_min_ray2": ray_rate,
+            "batch_ray_overhead": local_rate / ray_rate, "batch_ray_start_s": cluster.times[0] - start}
+
+
 BENCHES: dict[str, Callable[[dict], dict]] = {
     "overhead": bench_overhead,
     "default_512": lambda ctx: bench_default(ctx, 512),
@@ -292,6 +341,7 @@ BENCHES: dict[str, Callable[[dict], dict]] = {
     "precision": bench_precision,
     "peak_rss_4096": bench_peak_rss,
     "cuda_sizes": bench_cuda_sizes,
+    "batch": bench_batch,
 }
 
 

@@ -9,6 +9,7 @@ The public API::
 from .devices import DeviceError
 from .dreamer import Dreamer, DreamProgress, fit_image
 from .dreamers import dream, dream_frames, get_dreamer
+from .metadata import dream_record, read_record, save_png, save_video, settings_from_file
 from .motion import AnimationSettings, FrameProgress, VideoSettings, animate, dream_video, load_clip
 from .objectives import Objective
 from .settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient
@@ -20,4 +21,5 @@ __all__ = [
     "BUNDLED_MODEL", "DeviceError", "DreamLayer", "DreamProgress", "DreamSettings", "Dreamer", "LayerTarget",
     "ModelSpec", "Objective", "SettingsError", "UnknownModelError", "WeightsUnavailableError", "ZOO", "dream",
     "dream_frames", "fit_image", "get_dreamer", "get_spec", "load_model", "model_names", "settings_from_dict_lenient",
+    "dream_record", "read_record", "save_png", "save_video", "settings_from_file",
 ]

@@ -1,27 +1,39 @@
-"""Command line: ``python -m deepdream_core dream|animate|video|sweep|atlas|models|layers``.
+"""Command line: ``python -m deepdream_core dream|animate|video|batch|sweep|atlas|models|layers``.
 
-Exit codes: 0 done, 2 bad input (settings, files, names), 3 weights unavailable, 1 anything else.
+Exit codes: 0 done, 2 bad input (settings, files, names), 3 weights unavailable, 4 a batch where some
+images failed (the others were dreamed), 130 stopped with Ctrl-C, 1 anything else.
+
+The batch, sweep and atlas commands live in :mod:`.cli_batch` and :mod:`.cli_sheets`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from PIL import Image
 
+from .batch import ClusterError
 from .devices import DeviceError
 from .images import ImageInputError, load_image
+from .links import SharedLink
+from .metadata import atomic_path, dream_record, save_png, save_video, settings_from_file
 from .motion import MOTION_RANGES, AnimationSettings, FrameProgress, VideoSettings
-from .presets import Preset, guide_path, settings_with_preset
+from .presets import Preset, guide_path, load_preset, settings_with_preset
+from .segments import SEGMENT_RANGES, SegmentSettings
 from .settings import CHOICES, RANGES, DreamSettings, Range, SettingsError, parse_layer
 from .weights import WeightsUnavailableError
 from .zoo import UnknownModelError, get_spec, model_names
 
+if TYPE_CHECKING:
+    pass
+
 EXIT_BAD_INPUT = 2
 EXIT_NO_WEIGHTS = 3
+EXIT_STOPPED = 130
 
 # Settings fields with a flag of the same name. Values stay text until DreamSettings.from_dict
 # reads them, so a bad value gets the same message here as in presets, share links and the API.
@@ -31,6 +43,7 @@ _FLAGS = ("model", "octaves", "octave_scale", "steps", "step_size", "jitter", "s
 # The same for AnimationSettings and VideoSettings (--translate X,Y sets translate_x and translate_y).
 _ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
 _VIDEO_FLAGS = ("blend", "max_frames", "max_side")
+SEGMENT_FLAGS = ("segments", "overlap")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("-o", "--output", required=True, help="where to write the result (.mp4, with the clip's audio)")
     _add_flags(video, _VIDEO_FLAGS, MOTION_RANGES)
     _add_color_lock_flag(video)
+    _add_flags(video, SEGMENT_FLAGS, SEGMENT_RANGES)
+    _add_ray_flag(video, "dream the segments in parallel on a Ray cluster")
     _add_dream_flags(video)
+
+    many = commands.add_parser("batch", help="dream many images with one look (files, folders, globs)")
+    many.add_argument("inputs", nargs="+", help="image files, folders and glob patterns (quote them: 'photos/*.jpg')")
+    many.add_argument("-o", "--output", required=True, help="folder for the dreams (PNG, named after the inputs)")
+    many.add_argument("--recursive", action="store_true", help="also dream images in subfolders (mirrored)")
+    _add_ray_flag(many, "dream on a Ray cluster, one worker per CPU or GPU")
+    _add_dream_flags(many)
 
     sweep = commands.add_parser("sweep", help="a contact sheet of one photo dreamed several ways")
     sweep.add_argument("input", help="photo to dream on")
@@ -96,12 +118,20 @@ def _add_color_lock_flag(parser: argparse.ArgumentParser) -> None:
                         help="let colours drift: do not hold each frame to the first (or source) frame's colours")
 
 
+def _add_ray_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                        help=f"{what}: 'auto' (the default) joins the running one, HOST:PORT that one, "
+                             f"'local' starts one on this machine")
+
+
 def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
     """The flags every dreaming command shares, read by :func:`settings_from_args`."""
     parser.add_argument("--preset", help="start from a preset (name of a file in presets/, without .json)")
     parser.add_argument("--layer", action="append", dest="layers", metavar="NAME[:WEIGHT[:CH,...]]",
                         help="layer to dream on; repeat for several (list them with `layers MODEL`)")
     parser.add_argument("--guide", help="guide image: pull the dream towards its features")
+    parser.add_argument("--settings-from", metavar="FILE",
+                        help="dream with the settings stored in a dreamed PNG, GIF or MP4 (flags given too win)")
     _add_flags(parser, _FLAGS, RANGES)
     parser.add_argument("--keep-colors", action="store_true", default=None,
                         help="change brightness only and keep the photo's colours")
@@ -111,14 +141,19 @@ def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset | None]:
-    """Preset first, then every flag given on top of it, through the one validated settings object.
+    """Preset (or a dreamed file's settings) first, then every flag given on top, through the one settings object.
 
-    Returns the settings and the preset named by ``--preset`` (None without one).
+    Returns the settings and the preset they start from: ``--preset``, or the one a ``--settings-from`` file names.
     """
     data = flag_values(args)
-    if args.preset:
-        data["preset"] = args.preset
-    settings, preset = settings_with_preset(data)
+    link = getattr(args, "settings_file", None)
+    if link is not None and not args.preset:
+        settings = DreamSettings.from_dict(data, base=link.settings)
+        preset = load_preset(link.preset) if link.preset else None
+    else:
+        if args.preset:
+            data["preset"] = args.preset
+        settings, preset = settings_with_preset(data)
     get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
     return settings, preset
 
@@ -142,13 +177,23 @@ def parse_channel_pick(text: str) -> dict[str, str]:
     return {"channel_pick": pick, "channel_count": count} if count else {"channel_pick": pick}
 
 
-def _guide_from_args(args: argparse.Namespace, preset: Preset | None, max_size: int) -> Image.Image | None:
+def read_settings_file(args: argparse.Namespace) -> SharedLink | None:
+    """``--settings-from``'s settings, read like a share link; what was skipped is noted on stderr."""
+    if not getattr(args, "settings_from", None):
+        return None
+    link = settings_from_file(args.settings_from)
+    for note in link.ignored:
+        print(f"note: settings-from: {note}", file=sys.stderr)
+    return link
+
+
+def guide_from_args(args: argparse.Namespace, preset: Preset | None, max_size: int) -> Image.Image | None:
     """``--guide``, or else the guide image a guide-image preset ships with."""
     path = guide_path(preset, args.guide)
-    return _open_image(path, "guide", max_size) if path else None
+    return open_image(path, "guide", max_size) if path else None
 
 
-def _open_image(path: str | Path, what: str, max_size: int) -> Image.Image:
+def open_image(path: str | Path, what: str, max_size: int) -> Image.Image:
     """The image at working size; notices (first frame only, downscaled...) go to stderr."""
     try:
         loaded = load_image(path, max_size)
@@ -170,9 +215,10 @@ def _dream(args: argparse.Namespace) -> int:
     from .dreamers import dream_frames
 
     settings, preset = settings_from_args(args)
-    output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
-    image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
-    guide = _guide_from_args(args, preset, settings.max_size)
+    settings = settings.with_seed()  # drawn now, so the file's record holds the seed that made it
+    output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
+    image = None if args.input == "noise" else open_image(args.input, "input", settings.max_size)
+    guide = guide_from_args(args, preset, settings.max_size)
     bar = tqdm(total=None, unit="step", disable=args.quiet, file=sys.stderr)
     result = None
     for event in dream_frames(image, settings, guide=guide, preview_every=0):
@@ -184,12 +230,27 @@ def _dream(args: argparse.Namespace) -> int:
             result = event.image
     bar.close()
     assert result is not None, "dream_frames ends with the final image"
-    result.save(output)
+    _save_image(result, output, dream_record(settings, preset.name if preset else None,
+                                             source=_source_bytes(args.input), guide=guide))
     print(f"wrote {output} ({result.width}x{result.height})")
     return 0
 
 
-def _output_path(text: str, suffixes: Sequence[str]) -> Path:
+def _save_image(image: Image.Image, output: Path, record: dict) -> None:
+    """A PNG with its settings inside; other formats as they are. Atomic either way: no half-written file."""
+    if output.suffix.lower() == ".png":
+        save_png(image, output, record)
+    else:
+        with atomic_path(output) as partial:
+            image.save(partial)
+
+
+def _source_bytes(path: str) -> bytes | None:
+    """The input file's bytes, for the record's fingerprint of it (None for noise); it has been read already."""
+    return None if path == "noise" else Path(path).read_bytes()
+
+
+def output_path(text: str, suffixes: Sequence[str]) -> Path:
     """The output path, checked before any dreaming so a typo does not cost a whole run."""
     output = Path(text)
     if output.suffix.lower() not in suffixes:
@@ -200,10 +261,11 @@ def _output_path(text: str, suffixes: Sequence[str]) -> Path:
 
 
 def _animate(args: argparse.Namespace) -> int:
+    from .clips import VIDEO_SUFFIXES
     from .motion import animate
-    from .clips import VIDEO_SUFFIXES, write_video
 
     settings, preset = settings_from_args(args)
+    settings = settings.with_seed()
     changes = {name: getattr(args, name) for name in (*_ANIMATION_FLAGS, "loop", "color_lock")
                if getattr(args, name) is not None}
     if args.translate is not None:
@@ -212,91 +274,47 @@ def _animate(args: argparse.Namespace) -> int:
             raise SettingsError("translate", f"write it as X,Y in pixels per frame, e.g. 2,-1; got {args.translate!r}")
         changes["translate_x"], changes["translate_y"] = parts
     motion = AnimationSettings.from_dict(changes)
-    output = _output_path(args.output, VIDEO_SUFFIXES)
-    image = None if args.input == "noise" else _open_image(args.input, "input", settings.max_size)
-    guide = _guide_from_args(args, preset, settings.max_size)
-    frames = _frames_with_bar(animate(image, settings, motion, guide), args.quiet)
-    write_video(frames, output, motion.fps)
+    output = output_path(args.output, VIDEO_SUFFIXES)
+    image = None if args.input == "noise" else open_image(args.input, "input", settings.max_size)
+    guide = guide_from_args(args, preset, settings.max_size)
+    frames = frames_with_bar(animate(image, settings, motion, guide), args.quiet)
+    record = dream_record(settings, preset.name if preset else None, source=_source_bytes(args.input), guide=guide,
+                          motion=motion, kind="animation")
+    save_video(frames, output, motion.fps, record)
     print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {motion.fps} fps)")
     return 0
 
 
 def _video(args: argparse.Namespace) -> int:
     from .motion import dream_video, load_clip
-    from .clips import write_mp4
 
     settings, preset = settings_from_args(args)
+    settings = settings.with_seed()
     video = VideoSettings.from_dict({name: getattr(args, name) for name in (*_VIDEO_FLAGS, "color_lock")
                                      if getattr(args, name) is not None})
-    output = _output_path(args.output, (".mp4",))
+    cut = SegmentSettings(**{name: SEGMENT_RANGES[name].parse(name, getattr(args, name)) for name in SEGMENT_FLAGS
+                             if getattr(args, name) is not None})
+    output = output_path(args.output, (".mp4",))
     clip = load_clip(args.input, settings, video)
     for notice in clip.notices:
         print(f"note: input: {notice}", file=sys.stderr)
-    guide = _guide_from_args(args, preset, settings.max_size)
-    frames = _frames_with_bar(dream_video(clip, settings, video, guide), args.quiet)
-    write_mp4(frames, output, clip.fps, audio_from=clip)
+    guide = guide_from_args(args, preset, settings.max_size)
+    if cut.segments > 1 or args.ray:
+        from .cli_batch import video_in_segments
+
+        frames = video_in_segments(clip, settings, video, cut, guide, args)
+    else:
+        frames = frames_with_bar(dream_video(clip, settings, video, guide), args.quiet)
+    motion = {**asdict(video), **(asdict(cut) if cut.segments > 1 else {})}
+    record = dream_record(settings, preset.name if preset else None, source=_source_bytes(args.input), guide=guide,
+                          motion=motion, kind="video")
+    save_video(frames, output, clip.fps, record, audio_from=clip)
     audio = ", with the clip's audio" if clip.has_audio else ""
     print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {float(clip.fps):g} fps{audio})")
     return 0
 
 
-def _sweep(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from .sheets import contact_sheet, dream_variants, parse_set, preset_variants, setting_variants, split_values
-
-    if args.presets:
-        if args.preset or args.guide:
-            raise SettingsError("presets", "compares presets as they are (with their own guides); "
-                                           "leave out --preset and --guide")
-        variants = preset_variants(split_values(args.presets), flag_values(args))
-    else:
-        settings, preset = settings_from_args(args)
-        setting, values = parse_set(args.set)
-        variants = setting_variants(settings, setting, values, _guide_from_args(args, preset, settings.max_size))
-    output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
-    image = _open_image(args.input, "input", max(v.settings.max_size for v in variants))
-    cells: list[Image.Image | None] = [None] * len(variants)
-    for cell in tqdm(dream_variants(image, variants), total=len(variants), unit="dream", disable=args.quiet,
-                     file=sys.stderr):
-        cells[cell.index] = cell.image
-    sheet = contact_sheet([(cell, variant.label) for cell, variant in zip(cells, variants, strict=True)])
-    sheet.save(output)
-    print(f"wrote {output} ({len(variants)} dreams, {sheet.width}x{sheet.height})")
-    return 0
-
-
-def _atlas(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from .atlas import SAMPLE, channel_pictures, render_layer_atlas
-    from .sheets import contact_sheet
-
-    spec = get_spec(args.model)
-    output = _output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
-    if args.layer:
-        if not 1 <= args.count <= 64:
-            raise SettingsError("count", f"must be from 1 to 64, got {args.count}")
-        photo = Path(args.photo or SAMPLE)
-        pictures = channel_pictures(_open_image(photo, "photo", 1024), spec.name, args.layer, args.count,
-                                    device=args.device)
-        cells = [(picture, f"channel {channel}") for channel, picture in
-                 tqdm(pictures, total=args.count, unit="channel", disable=args.quiet, file=sys.stderr)]
-        title = f"{spec.name} {args.layer}: the channels that respond most to {photo.name}"
-        sheet = contact_sheet(cells, columns=4, title=title)
-    else:
-        layers = tqdm(render_layer_atlas(spec.name), total=len(spec.layers), unit="layer", disable=args.quiet,
-                      file=sys.stderr)
-        cells = [(Image.open(picture.path), f"{picture.layer.path}: {picture.layer.description}")
-                 for picture in layers if picture.path]
-        sheet = contact_sheet(cells, columns=2, title=f"{spec.name}: what each layer draws "
-                                                      f"(left: a photo dreamed there; right: from noise)")
-    sheet.save(output)
-    print(f"wrote {output} ({len(cells)} pictures, {sheet.width}x{sheet.height})")
-    return 0
-
-
-def _frames_with_bar(progress: Iterator[FrameProgress], quiet: bool) -> list[Image.Image]:
+def frames_with_bar(progress: Iterator[FrameProgress], quiet: bool) -> list[Image.Image]:
     from tqdm import tqdm
 
     frames = []
@@ -329,6 +347,7 @@ def _layers(model: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        args.settings_file = read_settings_file(args)
         if args.command == "models":
             return _models()
         if args.command == "layers":
@@ -337,14 +356,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _animate(args)
         if args.command == "video":
             return _video(args)
-        if args.command == "sweep":
-            return _sweep(args)
-        if args.command == "atlas":
-            return _atlas(args)
+        if args.command in ("batch", "sweep", "atlas"):
+            from . import cli_batch, cli_sheets
+
+            command = {"batch": cli_batch.batch_command, "sweep": cli_sheets.sweep_command,
+                       "atlas": cli_sheets.atlas_command}[args.command]
+            return command(args)
         return _dream(args)
-    except (SettingsError, UnknownModelError, DeviceError, ImageInputError) as err:
+    except (SettingsError, UnknownModelError, DeviceError, ImageInputError, ClusterError) as err:
         return _fail(str(err), EXIT_BAD_INPUT)
     except WeightsUnavailableError as err:
         return _fail(str(err), EXIT_NO_WEIGHTS)
     except KeyboardInterrupt:
-        return _fail("stopped", 130)
+        return _fail("stopped", EXIT_STOPPED)

@@ -134,27 +134,33 @@ def _decode(container: av.container.InputContainer, stream: av.VideoStream, max_
 
 
 def write_video(frames: Sequence[Image.Image], path: str | os.PathLike, fps: float | Fraction,
-                audio_from: Clip | None = None) -> Path:
-    """Write ``frames`` as MP4 or GIF, chosen by the suffix (see :data:`VIDEO_SUFFIXES`); returns the path."""
+                audio_from: Clip | None = None, comment: str | None = None) -> Path:
+    """Write ``frames`` as MP4 or GIF, chosen by the suffix (see :data:`VIDEO_SUFFIXES`); returns the path.
+
+    ``comment`` (ASCII text, e.g. a dream's settings record) goes into the file's metadata.
+    """
     path = Path(path)
     if path.suffix.lower() == ".gif":
-        write_gif(frames, path, fps)
+        write_gif(frames, path, fps, comment)
     elif path.suffix.lower() == ".mp4":
-        write_mp4(frames, path, fps, audio_from)
+        write_mp4(frames, path, fps, audio_from, comment)
     else:
         raise ValueError(f"{path}: write .mp4 or .gif")
     return path
 
 
 def write_mp4(frames: Sequence[Image.Image], path: str | os.PathLike, fps: float | Fraction,
-              audio_from: Clip | None = None) -> None:
+              audio_from: Clip | None = None, comment: str | None = None) -> None:
     """H.264 in yuv420p, which every browser and phone plays; odd sizes lose their last row or column.
 
-    With ``audio_from``, the clip's first audio track is copied in, cut to the frames' length.
+    With ``audio_from``, the clip's first audio track is copied in, cut to the frames' length;
+    ``comment`` becomes the file's ``comment`` tag.
     """
     rate = Fraction(fps).limit_denominator(1001)
     width, height = frames[0].width // 2 * 2, frames[0].height // 2 * 2  # yuv420p halves both sides
     with av.open(str(path), "w", format="mp4") as out:
+        if comment is not None:
+            out.metadata["comment"] = comment
         video = out.add_stream("libx264", rate=rate)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         # Dreams are all fine detail; x264's default quality (crf 23) smears it.
@@ -205,8 +211,12 @@ def _copy_audio(source: av.container.InputContainer, out: av.container.OutputCon
         out.mux(audio.encode())
 
 
-def write_gif(frames: Sequence[Image.Image], path: str | os.PathLike, fps: float | Fraction) -> None:
-    """An animated GIF that loops forever (GIF times frames in hundredths of a second)."""
+def write_gif(frames: Sequence[Image.Image], path: str | os.PathLike, fps: float | Fraction,
+              comment: str | None = None) -> None:
+    """An animated GIF that loops forever (GIF times frames in hundredths of a second); ``comment`` in its
+    comment extension."""
     duration = round(1000 / float(fps))
     first, *rest = [image.convert("RGB") for image in frames]
-    first.save(path, save_all=True, append_images=rest, duration=duration, loop=0, optimize=False)
+    extra = {"comment": comment.encode("ascii")} if comment is not None else {}
+    first.save(path, format="GIF", save_all=True, append_images=rest, duration=duration, loop=0, optimize=False,
+               **extra)

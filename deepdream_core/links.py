@@ -41,15 +41,25 @@ def to_query(settings: DreamSettings, preset: str | None = None, folder=PRESETS_
 
 def from_query(params: Mapping[str, str], folder=PRESETS_DIR) -> SharedLink:
     """Settings from a link's query parameters; never raises for what a link holds."""
+    return from_values({k: v for k, v in params.items() if not _foreign(k)}, folder)
+
+
+def from_values(values: Mapping[str, Any], folder=PRESETS_DIR) -> SharedLink:
+    """Settings from untrusted values (a link's, a file's record): an optional ``preset``, then the rest on top.
+
+    Never raises for what ``values`` hold: what cannot be used is skipped with a message in ``ignored``.
+    """
     ignored: list[str] = []
-    base, preset = DreamSettings(), params.get("preset") or None
+    base, preset = DreamSettings(), values.get("preset") or None
     if preset is not None:
         try:
+            if not isinstance(preset, str):
+                raise SettingsError("preset", f"must be a preset's name, got {preset!r}")
             base = load_preset(preset, folder).settings
         except SettingsError as err:
             ignored.append(str(err))
             preset = None
-    ours = {k: v for k, v in params.items() if k != "preset" and not _foreign(k)}
+    ours = {k: v for k, v in values.items() if k != "preset"}
     settings, skipped = settings_from_dict_lenient(ours, base)
     return SharedLink(settings, preset, ignored + skipped)
 

@@ -191,7 +191,10 @@ class DreamSettings:
         return dataclasses.replace(self, **changes)
 
     def with_seed(self) -> "DreamSettings":
-        """These settings if they fix a seed, else a copy with a freshly drawn one, so a run can say which it used."""
+        """These settings with a fixed seed: a freshly drawn one in place of None (random).
+
+        Draw it before dreaming, so the output's record and status can say which seed made it.
+        """
         return self if self.seed is not None else self.replace(seed=draw_seed())
 
     def to_dict(self) -> dict[str, Any]:

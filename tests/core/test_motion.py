@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support.clips import FPS, FRAMES, PAN, SIZE, make_clip, shapes_at
+from tests.support.clips import FPS, FRAMES, SIZE, frame_changes, make_clip
 from tests.support.photos import skimage_photo
 from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.cli import EXIT_BAD_INPUT, main
@@ -28,17 +28,7 @@ TINY = DreamSettings(max_size=64, octaves=1, steps=6, step_size=4, device="cpu")
 
 def instability(frames: list[Image.Image]) -> float:
     """Mean change between consecutive frames after undoing the known pan, on the texture only (0-255)."""
-    changes = []
-    for index in range(1, len(frames)):
-        now = np.asarray(frames[index], np.float32)[:-PAN[1], :-PAN[0]]
-        before = np.asarray(frames[index - 1], np.float32)[PAN[1]:, PAN[0]:]
-        texture = np.ones(now.shape[:2], bool)
-        for shown in (index - 1, index):  # leave out where the shapes are, were, and their edges
-            (cx, cy), (x0, y0, x1, y1) = shapes_at(shown)
-            texture[max(0, cy - 9):cy + 10, max(0, cx - 9):cx + 10] = False
-            texture[max(0, y0 - 2):y1 + 3, x0 - 2:x1 + 3] = False
-        changes.append(np.abs(now - before)[texture].mean())
-    return float(np.mean(changes))
+    return float(np.mean(frame_changes(frames)))
 
 
 def strength(dreams: list[Image.Image], sources: tuple[Image.Image, ...]) -> float:

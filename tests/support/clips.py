@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
+from typing import Sequence
 
 import av
 import cv2
 import numpy as np
+from PIL import Image
 
 # The test clip: a texture panning by PAN pixels per frame (so its motion is known exactly), with a
 # disc and a square moving on their own over it, and a sine tone.
@@ -44,3 +47,27 @@ def make_clip(path: Path, frames: int = FRAMES, audio: str | None = "aac") -> Pa
             out.mux(sound.encode(tone))
             out.mux(sound.encode())
     return path
+
+
+def frame_changes(frames: Sequence[Image.Image]) -> list[float]:
+    """Per pair of consecutive frames of the test clip (dreamed or not): the mean change after undoing the known pan,
+    on the texture only, leaving out where the shapes are, were, and their edges (0-255)."""
+    changes = []
+    for index in range(1, len(frames)):
+        now = np.asarray(frames[index], np.float32)[:-PAN[1], :-PAN[0]]
+        before = np.asarray(frames[index - 1], np.float32)[PAN[1]:, PAN[0]:]
+        texture = np.ones(now.shape[:2], bool)
+        for shown in (index - 1, index):
+            (cx, cy), (x0, y0, x1, y1) = shapes_at(shown)
+            texture[max(0, cy - 9):cy + 10, max(0, cx - 9):cx + 10] = False
+            texture[max(0, y0 - 2):y1 + 3, x0 - 2:x1 + 3] = False
+        changes.append(float(np.abs(now - before)[texture].mean()))
+    return changes
+
+
+def boundary_ratio(frames: Sequence[Image.Image], parts: Sequence[range]) -> float:
+    """Segments' cut (issue 14's measure): the largest change between consecutive frames from the last frame before
+    the overlap to the first frame after it, over the median change everywhere else."""
+    changes = frame_changes(frames)
+    cut = range(parts[1].start - 1, parts[0].stop)  # change i is between frames i and i + 1
+    return max(changes[i] for i in cut) / statistics.median(c for i, c in enumerate(changes) if i not in cut)
