@@ -163,8 +163,8 @@ class HubWeights:
         return Path(path) if isinstance(path, str) else None
 
     def _download(self, model: str, force: bool) -> Path:
-        from huggingface_hub import hf_hub_download
         from huggingface_hub import errors as hub_errors
+        from huggingface_hub import hf_hub_download
 
         try:
             return Path(hf_hub_download(self.repo_id, self.filename, force_download=force))

@@ -44,7 +44,7 @@ def _photo_inputs(photo: str | None, settings_json: str, guide: str | None, mask
     settings, preset = settings_from_json(settings_json)
     image, notices = load_upload(photo, settings.max_size)
     guide_image = load_optional(guide_path(preset, guide), settings.max_size, "guide image")
-    return image, settings, guide_image, mask_from_upload(mask, image.size), notices
+    return image, settings, guide_image, mask_from_upload(mask, image.size), notices, preset.name if preset else None
 
 
 @user_errors
@@ -61,8 +61,8 @@ def dream(config: StudioConfig, photo: str | None, settings_json: str = "{}", gu
     Returns:
         The full-size dream as a PNG, and a status line with the seed used and any notices about the photo.
     """
-    image, settings, guide_image, mask_image, notices = _photo_inputs(photo, settings_json, guide, mask)
-    for frame in dream_photo(image, settings, guide_image, mask_image, config, previews=False):
+    image, settings, guide_image, mask_image, notices, preset = _photo_inputs(photo, settings_json, guide, mask)
+    for frame in dream_photo(image, settings, guide_image, mask_image, config, previews=False, preset=preset):
         if frame.png is not None:
             return frame.png, "; ".join([frame.status, *notices])
     raise gr.Error("the dream ended without a result")
@@ -82,8 +82,8 @@ def dream_stream(config: StudioConfig, photo: str | None, settings_json: str = "
     Returns:
         Previews with "Dreaming… Octave 2 of 4 · step 3 of 10", then the full-size PNG with "Done …" and the seed.
     """
-    image, settings, guide_image, mask_image, notices = _photo_inputs(photo, settings_json, guide, mask)
-    for frame in dream_photo(image, settings, guide_image, mask_image, config, progress):
+    image, settings, guide_image, mask_image, notices, preset = _photo_inputs(photo, settings_json, guide, mask)
+    for frame in dream_photo(image, settings, guide_image, mask_image, config, progress, preset=preset):
         yield (frame.png, "; ".join([frame.status, *notices])) if frame.png else (frame.image, frame.status)
 
 
@@ -103,7 +103,7 @@ def animate(config: StudioConfig, photo: str | None = None, settings_json: str =
     settings, preset = settings_from_json(settings_json)
     motion = AnimationSettings.from_dict(
         json_object(motion_json, "motion", '{"frames": 24, "zoom": 1.05, "rotate": 0.5}'))
-    run, image, motion = animation_run(photo, settings, motion, config)
+    run, image, motion = animation_run(photo, settings, motion, config, preset.name if preset else None)
     guide = load_optional(guide_path(preset), run.settings.max_size, "guide image")
     for frame in dream_animation(run, image, motion, guide, progress):
         if frame.files:
@@ -129,7 +129,7 @@ def dream_video(config: StudioConfig, clip_path: str | None, settings_json: str 
         raise gr.Error("clip: send a video file (MP4, MOV, WebM, MKV, AVI or GIF)")
     settings, preset = settings_from_json(settings_json)
     video = VideoSettings.from_dict(json_object(video_json, "video", '{"blend": 0.6, "max_frames": 24}'))
-    run, loaded, video = video_run(clip_path, settings, video, config)
+    run, loaded, video = video_run(clip_path, settings, video, config, preset.name if preset else None)
     guide = load_optional(guide_path(preset), run.settings.max_size, "guide image")
     for frame in dream_clip(run, loaded, video, guide, progress):
         if frame.files:

@@ -24,7 +24,8 @@ from deepdream_core import (
     AnimationSettings, DreamProgress, DreamSettings, FrameProgress, VideoSettings, animate, dream_frames, dream_video,
     load_clip,
 )
-from deepdream_core.clips import Clip, write_video
+from deepdream_core.clips import Clip
+from deepdream_core.metadata import dream_record, png_bytes, save_video
 
 from .config import PREVIEW_SIZE, StudioConfig
 from .gpu import check_offered
@@ -51,11 +52,12 @@ class PhotoFrame:
 
 
 def dream_photo(image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None,
-                config: StudioConfig, progress: gr.Progress | None = None,
-                previews: bool = True) -> Iterator[PhotoFrame]:
+                config: StudioConfig, progress: gr.Progress | None = None, previews: bool = True,
+                preset: str | None = None) -> Iterator[PhotoFrame]:
     """Dream, yielding previews at most every ``config.preview_interval_s``, then the result saved as a PNG.
 
     Progress reaches ``progress`` (octave and step) on every step; without ``previews`` only the result comes.
+    The PNG carries its settings (and ``preset``, the one they started from), so it can be dreamed again.
     """
     check_offered(settings.model, config.models)
     settings = settings.with_seed()  # drawn here, so the status can say which seed made this dream
@@ -67,15 +69,15 @@ def dream_photo(image: Image.Image, settings: DreamSettings, guide: Image.Image 
         if event.final:
             seconds = time.monotonic() - started
             yield PhotoFrame(event.image, f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · "
-                                          f"seed {settings.seed}", save_png(event.image))
+                                          f"seed {settings.seed}", save_png(event.image, dream_record(settings, preset, guide=guide)))
         elif event.image is not None and time.monotonic() - last_preview >= config.preview_interval_s:
             last_preview = time.monotonic()
             yield PhotoFrame(event.image, f"Dreaming… {where}")
 
 
-def save_png(image: Image.Image) -> str:
-    """The full-resolution result as a lossless PNG in Gradio's cache (cleaned up by ``delete_cache``)."""
-    return processing_utils.save_pil_to_cache(image, cache_dir=upload_folder(), name="deepdream", format="png")
+def save_png(image: Image.Image, record: dict) -> str:
+    """The full-size result as a lossless PNG with its settings record, in Gradio's cache (``delete_cache`` cleans)."""
+    return processing_utils.save_bytes_to_cache(png_bytes(image, record), "deepdream.png", upload_folder())
 
 
 # -- zoom animations and videos ---------------------------------------------------------------------------
@@ -102,16 +104,20 @@ class MotionRun:
     name: str  # file stem of the downloads
     fps: float | Fraction
     settings: DreamSettings  # with the seed drawn
+    motion: AnimationSettings | VideoSettings  # what the files' records say besides the settings
+    preset: str | None = None  # the preset the settings started from, for the records
     notices: tuple[str, ...] = ()  # about the input and the caps, for the user
     audio_from: Clip | None = None
     frames: list[Image.Image] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
     def save(self, suffix: str) -> str:
-        """The frames as an MP4 (with the clip's audio) or GIF file in Gradio's cache."""
+        """The frames as an MP4 (with the clip's audio) or GIF file in Gradio's cache, its settings inside."""
+        kind = "video" if self.audio_from is not None else "animation"
+        record = dream_record(self.settings, self.preset, motion=self.motion, kind=kind)
         with tempfile.TemporaryDirectory(prefix="deepdream-") as folder:
-            path = write_video(self.frames, Path(folder) / f"{self.name}{suffix}", self.fps,
-                               audio_from=self.audio_from if suffix == ".mp4" else None)
+            path = save_video(self.frames, Path(folder) / f"{self.name}{suffix}", self.fps, record,
+                              audio_from=self.audio_from if suffix == ".mp4" else None)
             return processing_utils.save_file_to_cache(path, cache_dir=upload_folder())
 
     def summary(self, stopped: bool = False) -> str:
@@ -134,8 +140,8 @@ class MotionFrame:
     files: dict[str, str] | None = None  # suffix -> path, when the run is done
 
 
-def animation_run(start: str | None, settings: DreamSettings, motion: AnimationSettings,
-                  config: StudioConfig) -> tuple[MotionRun, Image.Image | None, AnimationSettings]:
+def animation_run(start: str | None, settings: DreamSettings, motion: AnimationSettings, config: StudioConfig,
+                  preset: str | None = None) -> tuple[MotionRun, Image.Image | None, AnimationSettings]:
     """A zoom animation within the app's caps, and its start image (None: noise); raises user errors."""
     check_offered(settings.model, config.models)
     settings, notices = settings.with_seed(), []
@@ -147,18 +153,19 @@ def animation_run(start: str | None, settings: DreamSettings, motion: AnimationS
         notices.append(f"animations are dreamed at most {config.motion_max_side} px on the long side here")
         settings = settings.replace(max_size=config.motion_max_side)
     image, photo_notices = load_upload(start, settings.max_size) if start else (None, ())
-    return MotionRun("deepdream-zoom", motion.fps, settings, (*notices, *photo_notices)), image, motion
+    run = MotionRun("deepdream-zoom", motion.fps, settings, motion, preset, (*notices, *photo_notices))
+    return run, image, motion
 
 
-def video_run(clip_path: str, settings: DreamSettings, video: VideoSettings,
-              config: StudioConfig) -> tuple[MotionRun, Clip, VideoSettings]:
+def video_run(clip_path: str, settings: DreamSettings, video: VideoSettings, config: StudioConfig,
+              preset: str | None = None) -> tuple[MotionRun, Clip, VideoSettings]:
     """A clip read within the app's caps (``load_clip`` notes what it cut); raises user errors."""
     check_offered(settings.model, config.models)
     settings = settings.with_seed()
     video = dataclasses.replace(video, max_frames=min(video.max_frames, config.motion_max_frames),
                                 max_side=min(video.max_side, config.motion_max_side))
     clip = load_clip(clip_path, settings, video)
-    return MotionRun("deepdream-video", clip.fps, settings, clip.notices, audio_from=clip), clip, video
+    return MotionRun("deepdream-video", clip.fps, settings, video, preset, clip.notices, audio_from=clip), clip, video
 
 
 def dream_animation(run: MotionRun, image: Image.Image | None, motion: AnimationSettings,

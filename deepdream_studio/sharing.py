@@ -10,7 +10,8 @@ from typing import Any, Mapping
 import gradio as gr
 
 from deepdream_core import BUNDLED_MODEL, DreamSettings, LayerTarget, SettingsError, UnknownModelError, get_spec
-from deepdream_core.links import from_query, to_query
+from deepdream_core.links import SharedLink, from_query, to_query
+from deepdream_core.metadata import settings_from_file
 from deepdream_core.presets import Preset, load_preset
 from deepdream_core.zoo import class_index
 
@@ -52,6 +53,20 @@ def link_updates(params: Mapping[str, str]) -> dict[str, Any]:
     link = from_query(params)
     if not link.preset and link.settings == DreamSettings() and not link.ignored:
         return {}
+    return restored(link, "This link")
+
+
+@user_errors
+def file_updates(path: str | None) -> dict[str, Any]:
+    """A dreamed PNG, GIF or MP4 dropped in: its settings record restores the controls, as a share link does.
+
+    Only the record is read (never a pickle, never the pixels); what it holds that cannot be used is noted.
+    """
+    return restored(settings_from_file(path), "This file") if path else {}
+
+
+def restored(link: SharedLink, what: str) -> dict[str, Any]:
+    """Every control showing ``link``'s settings, its preset and guide, and a note of what was skipped, by name."""
     ignored, settings = list(link.ignored), link.settings
     try:
         values = values_from_settings(settings)
@@ -61,6 +76,6 @@ def link_updates(params: Mapping[str, str]) -> dict[str, Any]:
     preset_guide = load_preset(link.preset).guide if link.preset else None
     note = ""
     if ignored:
-        note = "**This link had values that were ignored:**\n" + "\n".join(f"- {message}" for message in ignored)
+        note = f"**{what} had values that were ignored:**\n" + "\n".join(f"- {message}" for message in ignored)
     return {**values, "preset": link.preset, "guide": str(preset_guide) if preset_guide else None,
             "link_note": gr.update(value=note, visible=bool(note))}

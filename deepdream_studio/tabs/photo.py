@@ -36,13 +36,17 @@ COPY_LINK_JS = """
 
 @user_errors
 def dream_ui(config: StudioConfig, photo: str | None, editor: dict | None, guide: str | None,
-             progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
-    """The Dream button: stream previews into the result, then the PNG, the comparison and the download."""
+             progress: gr.Progress = gr.Progress(), preset: str | None = None, **controls: Any) -> Iterator[tuple]:
+    """The Dream button: stream previews into the result, then the PNG, the comparison and the download.
+
+    ``preset`` is the look last picked; the PNG's record names it as where the settings started.
+    """
     settings = settings_from_values(controls)
     image, notices = load_upload(photo, settings.max_size)
     guide_image = load_optional(guide, settings.max_size, "guide image")
     warn(notices)
-    for frame in dream_photo(image, settings, guide_image, mask_from_editor(editor, image.size), config, progress):
+    mask = mask_from_editor(editor, image.size)
+    for frame in dream_photo(image, settings, guide_image, mask, config, progress, preset=preset or None):
         if frame.png is not None:
             yield (frame.png, gr.update(value=(image, frame.png), visible=True), gr.update(value=frame.png, visible=True),
                    frame.status)
@@ -109,6 +113,9 @@ def build(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samp
         parts["link_box"] = gr.Textbox(label="Share link", show_label=False, scale=3, interactive=False,
                                        placeholder="A link to these settings appears here", elem_id="link",
                                        buttons=["copy"])
+    parts["settings_file"] = uploads_only(gr.File(
+        label="Use the settings of a dream: drop a PNG, GIF or MP4 made here to set every control as it was",
+        file_types=[".png", ".gif", ".mp4"], type="filepath", height=80, elem_id="settings-from"))
     parts["page_url"] = gr.Textbox(visible=False)
     # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
     # "meta" on the files inside an editor's value, so a bare path there fails validation.)
@@ -161,7 +168,8 @@ def _wire(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], cont
     """The tab's events: dreaming and stopping, a new photo, presets, another model, share links."""
     status, result, model = parts["status"], parts["result"], controls.by_name["model"]
     dream_outputs = [result, parts["compare"], parts["download"], status]
-    dream_options: dict[str, Any] = dict(inputs_kwargs=controls.by_name, concurrency_id="dream",
+    dream_options: dict[str, Any] = dict(inputs_kwargs={**controls.by_name, "preset": parts["preset"]},
+                                         concurrency_id="dream",
                                          show_progress="minimal", show_progress_on=[status], api_visibility="private")
     dream_events = [
         button.click(bind(dream_ui, config), [source, parts["mask_editor"], parts["guide"]], dream_outputs,
@@ -195,6 +203,8 @@ def _wire(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], cont
         api_visibility="private").then(None, parts["link_box"], None, js=COPY_LINK_JS)
     demo.load(by_component(sharing.restore_link, named), None, restorable, concurrency_limit=None,
               api_visibility="private")
+    parts["settings_file"].upload(by_component(sharing.file_updates, named), parts["settings_file"], restorable,
+                                  concurrency_limit=None, api_visibility="private")
 
 
 def _advanced(controls: SettingControls) -> dict:

@@ -24,7 +24,8 @@ def video_ui(config: StudioConfig, clip: str | None, preset: str | None, size: f
     if not clip:
         raise gr.Error("Add a clip first: upload a short video (MP4, MOV, WebM, MKV, AVI or GIF).")
     settings, guide_image = chosen_settings(preset, size, guide, controls)
-    run, loaded, video = video_run(clip, settings, VideoSettings.from_dict({"blend": blend, "color_lock": color_lock}), config)
+    video = VideoSettings.from_dict({"blend": blend, "color_lock": color_lock})
+    run, loaded, video = video_run(clip, settings, video, config, preset or None)
     warn(run.notices)
     for frame in dream_clip(run, loaded, video, guide_image, progress):
         if frame.files:

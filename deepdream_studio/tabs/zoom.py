@@ -27,7 +27,7 @@ def animate_ui(config: StudioConfig, start: str | None, preset: str | None, size
     motion = AnimationSettings.from_dict({"frames": whole(frames), "zoom": zoom, "rotate": rotate,
                                           "translate_x": translate_x, "translate_y": translate_y, "fps": whole(fps),
                                           "loop": loop, "color_lock": color_lock})
-    run, image, motion = animation_run(start, settings, motion, config)
+    run, image, motion = animation_run(start, settings, motion, config, preset or None)
     warn(run.notices)
     for frame in dream_animation(run, image, motion, guide_image, progress):
         if frame.files:

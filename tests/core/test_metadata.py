@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import fields
 import os
 import struct
 import subprocess
@@ -120,8 +121,8 @@ THREE = DreamSettings(octaves=3)
      ["steps: must be from 1 to 100, got 1000000000", f"seed: must be from 0 to 2.14748e+09, got {2**80}"], THREE),
     (lambda p: forged(p, {"layers": 5, "zoom": 2, "octaves": 3}),
      ["layers: must be a list of layers, got 5",
-      "zoom: unknown setting; known settings are class_target, class_weight, device, guide_weight, jitter, layers, "
-      "max_size, model, octave_scale, octaves, precision, seed, smoothing, step_size, steps, tile_size"], THREE),
+      "zoom: unknown setting; known settings are " + ", ".join(sorted(f.name for f in fields(DreamSettings)))],
+     THREE),
     (lambda p: forged(p, {"octaves": 3}, format=7, evil="rm -rf /"),
      ["the settings were written by a newer or unknown version (format 7; this one reads 1); what it cannot read "
       "is skipped", "evil: unknown entry in the file's settings, skipped"], THREE),

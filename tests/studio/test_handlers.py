@@ -9,11 +9,12 @@ import gradio as gr
 import pytest
 
 from deepdream_core import DreamSettings, SettingsError
+from deepdream_core.metadata import read_record
 from deepdream_core.presets import load_preset
 from deepdream_studio import api
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.handlers import bind, user_errors
-from deepdream_studio.sharing import link_updates, make_link
+from deepdream_studio.sharing import file_updates, link_updates, make_link
 from deepdream_studio.tabs import photo, video, zoom
 from tests.studio.test_controls import control_values
 from tests.support.photos import skimage_photo
@@ -143,3 +144,29 @@ def test_video_tab_without_a_clip_says_what_to_do() -> None:
         list(video.video_ui(CONFIG, None, None, 64, 0.5, True, None, None, **control_values(TINY)))
     with pytest.raises(SettingsError):
         api.settings_from_json('{"steps": 0}')
+
+
+def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: str) -> None:
+    """The app's PNG holds its record; dropped back in, it sets the controls as a share link does."""
+    settings = TINY.replace(steps=2, octave_scale=1.6, keep_colors=True)
+    *_, (png, _, _, status) = photo.dream_ui(CONFIG, cat_png, None, None, None, preset="eyes",
+                                             **control_values(settings))
+    record = read_record(png)
+    assert record["preset"] == "eyes" and record["settings"]["steps"] == 2 and record["settings"]["seed"] == 3
+    restored = file_updates(png)
+    assert (restored["steps"], restored["octave_scale"], restored["keep_colors"]) == (2, 1.6, True)
+    assert restored["preset"] == "eyes" and restored["link_note"]["visible"] is False
+
+
+def test_a_file_without_settings_opens_with_a_note(cat_png: str) -> None:
+    restored = file_updates(cat_png)  # a plain photo: no record inside
+    assert restored["link_note"]["visible"] is True and "This file had values that were ignored" in \
+        restored["link_note"]["value"]
+
+
+def test_animation_files_carry_their_settings(cat_png: str) -> None:
+    values = control_values(TINY)
+    *_, last = zoom.animate_ui(CONFIG, cat_png, None, 64, 2, 1.1, 0, 0, 0, 4, False, True, None, None, **values)
+    for path in (last[1], last[3]["value"]):  # the MP4 and the GIF
+        record = read_record(path)
+        assert record["kind"] == "animation" and record["motion"]["frames"] == 2 and record["settings"]["seed"] == 3
