@@ -21,7 +21,8 @@ from . import objectives
 from .devices import DeviceError, autocast, resolve_device, resolve_precision
 from .objectives import LOGITS, Activations, Objective
 from .settings import RANGES, DreamSettings, LayerTarget, SettingsError
-from .transforms import gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil, tile_slices
+from .transforms import (fitted_size, gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil,
+                         tile_slices)
 from .zoo import ModelSpec, UnknownModelError, class_index, dream_layers, get_spec, load_model
 
 
@@ -325,9 +326,7 @@ def fit_image(image: Image.Image, max_size: int) -> Image.Image:
     if image.mode != "RGB":
         image = image.convert("RGB")
     if max(image.size) > max_size:
-        scale = max_size / max(image.size)
-        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                             Image.Resampling.LANCZOS)
+        image = image.resize(fitted_size(image.size, max_size), Image.Resampling.LANCZOS)
     return image
 
 

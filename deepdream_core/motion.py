@@ -101,8 +101,7 @@ def animate(image: Image.Image | None, settings: DreamSettings, motion: Animatio
             guide: Image.Image | None = None) -> Iterator[FrameProgress]:
     """Dream ``image`` (noise when None), then again and again, moving the dream by ``motion`` in between."""
     dreamer = get_dreamer(settings.model, settings.device)
-    later = settings.replace(octaves=min(settings.octaves, motion.feedback_octaves),
-                             steps=min(settings.steps, motion.feedback_steps))
+    later = feedback_settings(settings, motion)
     frame = image
     for index in range(motion.frames):
         frame_settings = settings if index == 0 else later
@@ -112,6 +111,12 @@ def animate(image: Image.Image | None, settings: DreamSettings, motion: Animatio
         dreamed = dreamer.dream(frame, frame_settings, guide)
         yield FrameProgress(index + 1, motion.frames, dreamed)
         frame = transform_frame(dreamed, motion)
+
+
+def feedback_settings(settings: DreamSettings, motion: AnimationSettings) -> DreamSettings:
+    """The settings of every animation frame after the first (see ``AnimationSettings.feedback_octaves``)."""
+    return settings.replace(octaves=min(settings.octaves, motion.feedback_octaves),
+                            steps=min(settings.steps, motion.feedback_steps))
 
 
 def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Image:
@@ -144,9 +149,7 @@ def dream_video(clip: Clip, settings: DreamSettings, video: VideoSettings,
     frame alone is dreamed, so no dream is smeared across an occlusion.
     """
     dreamer = get_dreamer(settings.model, settings.device)
-    # A frame that starts with `blend` of the previous dream needs only the rest of a dream's steps to
-    # reach the same strength; more would pile a fresh, differently placed pattern on top (flicker).
-    later = settings.replace(steps=max(1, round(settings.steps * (1 - video.blend))))
+    later = carried_settings(settings, video)
     previous_source = previous_dream = None
     for index, frame in enumerate(clip.frames):
         source = np.asarray(fit_image(frame, settings.max_size))
@@ -156,6 +159,13 @@ def dream_video(clip: Clip, settings: DreamSettings, video: VideoSettings,
         dreamed = dreamer.dream(Image.fromarray(start), frame_settings, guide)
         yield FrameProgress(index + 1, len(clip.frames), dreamed)
         previous_source, previous_dream = source, np.asarray(dreamed)
+
+
+def carried_settings(settings: DreamSettings, video: VideoSettings) -> DreamSettings:
+    """The settings of a video frame that starts from the previous dream carried along the motion."""
+    # A frame that starts with `blend` of the previous dream needs only the rest of a dream's steps to
+    # reach the same strength; more would pile a fresh, differently placed pattern on top (flicker).
+    return settings.replace(steps=max(1, round(settings.steps * (1 - video.blend))))
 
 
 def carry_over(previous_source: np.ndarray, source: np.ndarray, previous_dream: np.ndarray,

@@ -32,6 +32,15 @@ def resize(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(tensor, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
 
 
+def fitted_size(size: tuple[int, int], max_size: int) -> tuple[int, int]:
+    """``size`` (width, height) scaled down to ``max_size`` on its long side; never scaled up."""
+    width, height = size
+    if max(width, height) <= max_size:
+        return width, height
+    scale = max_size / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def octave_sizes(size: tuple[int, int], octaves: int, scale: float, min_side: int = 32) -> list[tuple[int, int]]:
     """Sizes from small to large, ending at ``size``; octaves smaller than ``min_side`` are left out."""
     height, width = size

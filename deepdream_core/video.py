@@ -17,6 +17,7 @@ import av
 from PIL import Image
 
 from .images import MAX_PIXELS, MIN_SIDE, ImageInputError
+from .transforms import fitted_size
 
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -130,9 +131,7 @@ def _decode(container: av.container.InputContainer, stream: av.VideoStream, max_
             raise VideoInputError(f"the video is {original[0]}x{original[1]} pixels; DeepDream needs at least "
                                   f"{MIN_SIDE} pixels on each side")
         if max(original) > max_side:
-            scale = max_side / max(original)
-            image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                                 Image.Resampling.LANCZOS, reducing_gap=3.0)
+            image = image.resize(fitted_size(original, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
         frames.append((image, original))
     return frames, False
 
