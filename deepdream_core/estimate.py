@@ -1,0 +1,298 @@
+"""About how long a dream will take, before it runs, and how long to ask ZeroGPU for.
+
+A dream's work is counted in megapixel-steps: the sum over its octaves of the octave's pixels (in
+millions) times the steps, with the same octave sizes the loop uses. A deeper layer costs more per
+megapixel-step (the network runs further), so the work is weighted by the layer's cost relative to
+the model's default layer. The time is the work times the model's seconds per megapixel-step on
+this device, which comes from
+
+1. built-in defaults (:data:`DEFAULT_COSTS`), until
+2. a short timed pass on this device (:meth:`CostTable.calibrate`, done on first use when the
+   estimate is given the :class:`~deepdream_core.dreamer.Dreamer` that will run), and then
+3. every finished run (:func:`record_run`), as a moving average.
+
+:func:`spaces_duration` turns an estimate into the seconds a ``@spaces.GPU`` function asks for.
+Left out, as small next to the load of a shared machine: a precision other than ``auto``, the guide
+image's one forward pass, the mask, and the fixed cost of a step (small octaves cost a little more
+per pixel than large ones). Nothing here imports gradio or spaces.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+from .devices import resolve_device
+from .motion import AnimationSettings, VideoSettings, carried_settings, feedback_settings
+from .objectives import LOGITS
+from .settings import DreamSettings, LayerTarget
+from .transforms import fitted_size, octave_sizes
+from .zoo import get_spec
+
+if TYPE_CHECKING:
+    from .dreamer import Dreamer
+
+
+@dataclass(frozen=True)
+class DefaultCost:
+    """What a model costs before anything was measured on this device.
+
+    ``cpu`` and ``gpu`` are seconds per megapixel-step at the model's default layer; ``shares`` is
+    the cost at another layer (or at :data:`~deepdream_core.objectives.LOGITS`, for a class target)
+    relative to that. A layer not listed counts as the default layer.
+    """
+
+    cpu: float
+    gpu: float  # any accelerator (CUDA, MPS)
+    shares: Mapping[str, float] = field(default_factory=dict)
+
+
+# CPU: the bench machine (AMD EPYC, 2 cores with AVX512-BF16, torch 2.14.1, 2 threads, precision
+# "auto"). The machine was shared and busy, so each model was timed in thread CPU time on one thread
+# (which other processes' load hardly changes), dreaming noise at 384 px, every layer interleaved step
+# by step, and scaled to two-thread wall time by the bundled model's ratio: 0.58 s per megapixel-step
+# at blocks.4 in bench/results.json's quiet default_512_s and default_1024_s (2.9 s / 5.0 MP-steps,
+# 11.8 s / 20.0) over 1.13 s of one-thread CPU time. Shares are the same one-thread measurements.
+# GPU: rough, not measured (no GPU was available): the CPU figure over 40, which puts a 1024 px
+# default dream near a quarter of a second. The first calibration or finished run on a GPU replaces it.
+DEFAULT_COSTS: dict[str, DefaultCost] = {
+    "efficientnet_lite0": DefaultCost(cpu=0.58, gpu=0.58 / 40, shares={
+        "blocks.1": 0.59, "blocks.2": 0.71, "blocks.3.0": 0.74, "blocks.3": 0.82, "blocks.4": 1.0,
+        "blocks.5.0": 1.01, "blocks.5": 1.18, "blocks.6": 1.18, LOGITS: 1.23,
+    }),
+}
+# Any other model (a timm name) before calibration: about what the zoo's mid-sized networks cost.
+UNKNOWN_MODEL_COST = DefaultCost(cpu=1.0, gpu=1.0 / 40)
+
+# The timed pass: one untimed step (a new size costs extra on its first step), then this many timed
+# steps per layer, on noise this many pixels square: large enough that the fixed cost of a step is a
+# few percent of it on a CPU, small enough to take about a second.
+CALIBRATION_SIDE = 256
+CALIBRATION_STEPS = 3
+# Weight of each finished run in the moving average: recent runs count most (the machine's load
+# changes), one odd run moves the estimate by at most this share of its error.
+RUN_WEIGHT = 0.3
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """About how long a dream takes on a device, and the work it was computed from."""
+
+    seconds: float
+    # The work in megapixel-steps at the model's default layer (a deeper layer counts for more):
+    # pass it to :func:`record_run` with the real time when the run finishes.
+    megapixel_steps: float
+    model: str
+    device: str  # "cpu", "cuda", "mps"
+    # False while the cost is still a built-in default, not yet timed on this device.
+    measured: bool
+
+
+class CostTable:
+    """Seconds per megapixel-step per model and device: defaults, then calibrations and finished runs.
+
+    Shared by every request of a process, so every read and write holds a lock.
+    """
+
+    def __init__(self, defaults: Mapping[str, DefaultCost] = DEFAULT_COSTS) -> None:
+        self._defaults = defaults
+        self._lock = threading.Lock()
+        self._calibrating = threading.Lock()  # one timed pass at a time: two would slow each other down
+        self._seconds: dict[tuple[str, str], float] = {}  # measured on this device
+        self._shares: dict[tuple[str, str, str], float] = {}  # measured on this device
+
+    def seconds_per_megapixel_step(self, model: str, device: str) -> tuple[float, bool]:
+        """The cost at the model's default layer, and whether it was measured on this device."""
+        with self._lock:
+            measured = self._seconds.get((model, device))
+        if measured is not None:
+            return measured, True
+        default = self._defaults.get(model, UNKNOWN_MODEL_COST)
+        return (default.cpu if device == "cpu" else default.gpu), False
+
+    def share(self, model: str, device: str, layers: Iterable[str]) -> float:
+        """Cost of dreaming at ``layers`` relative to the default layer: the deepest one decides."""
+        default = self._defaults.get(model, UNKNOWN_MODEL_COST)
+        with self._lock:
+            return max((self._shares.get((model, device, layer), default.shares.get(layer, 1.0)) for layer in layers),
+                       default=1.0)
+
+    def is_calibrated(self, model: str, device: str, layers: Iterable[str] = ()) -> bool:
+        with self._lock:
+            return (model, device) in self._seconds and all((model, device, layer) in self._shares
+                                                             for layer in layers)
+
+    def calibrate(self, dreamer: Dreamer, layers: Iterable[str] = ()) -> None:
+        """Time a few steps at the default layer and at each of ``layers`` on the dreamer's device.
+
+        Sets the model's cost on that device and each layer's share of it. The layers are timed in
+        turn, step by step, so a change in the machine's load touches all of them alike.
+        """
+        reference = dreamer.default_layer or next(iter(layers), None)
+        if reference is None:
+            raise ValueError(f"model {dreamer.name!r} has no default layer; name the layers to calibrate")
+        keys = list(dict.fromkeys([reference, *layers]))
+        device = dreamer.device.type
+        with self._calibrating:
+            runs = {key: dreamer.dream_frames(None, _calibration_settings(key), preview_every=0) for key in keys}
+            times: dict[str, list[float]] = {key: [] for key in keys}
+            try:
+                for run in runs.values():
+                    next(run)  # untimed: a new size costs extra on its first step
+                for _ in range(CALIBRATION_STEPS):
+                    for key, run in runs.items():
+                        start = time.perf_counter()
+                        next(run)  # one step; the loss it reports has waited for the device
+                        times[key].append(time.perf_counter() - start)
+            finally:
+                for run in runs.values():
+                    run.close()
+        megapixels = CALIBRATION_SIDE**2 / 1e6
+        cost = {key: statistics.median(samples) / megapixels for key, samples in times.items()}
+        with self._lock:
+            self._seconds[(dreamer.name, device)] = cost[reference]
+            for key in keys:
+                self._shares[(dreamer.name, device, key)] = cost[key] / cost[reference]
+
+    def record_run(self, model: str, device: str, megapixel_steps: float, seconds: float) -> None:
+        """Fold a finished run into the model's cost on ``device``: a moving average over runs.
+
+        ``megapixel_steps`` is :attr:`Estimate.megapixel_steps` (the work at the default layer's cost).
+        The first run on a device whose cost is still a built-in default replaces the default.
+        """
+        if not (megapixel_steps > 0 and seconds > 0 and math.isfinite(seconds)):
+            return
+        observed = seconds / megapixel_steps
+        key = (model, _device_type(device))
+        with self._lock:
+            previous = self._seconds.get(key)
+            self._seconds[key] = observed if previous is None else previous + RUN_WEIGHT * (observed - previous)
+
+
+# The process's table: every request's estimate and finished run goes through it.
+COSTS = CostTable()
+
+
+def record_run(model: str, device: str, megapixel_steps: float, seconds: float) -> None:
+    """Fold a finished run into this process's costs; see :meth:`CostTable.record_run`."""
+    COSTS.record_run(model, device, megapixel_steps, seconds)
+
+
+# -- the work ---------------------------------------------------------------------------------------
+
+
+def working_size(settings: DreamSettings, size: tuple[int, int] | None) -> tuple[int, int]:
+    """(width, height) the loop dreams at: the image fitted to ``max_size``, or noise ``max_size`` square."""
+    if size is None:
+        return settings.max_size, settings.max_size
+    return fitted_size(size, settings.max_size)
+
+
+def megapixel_steps(settings: DreamSettings, size: tuple[int, int], min_side: int = 32) -> float:
+    """Sum over the octaves the loop runs of (octave pixels / 10^6) x steps, at working size ``size``."""
+    width, height = size
+    sizes = octave_sizes((height, width), settings.octaves, settings.octave_scale, min_side)
+    return sum(h * w for h, w in sizes) / 1e6 * settings.steps
+
+
+def estimate_dream(settings: DreamSettings, size: tuple[int, int] | None, dreamer: Dreamer | None = None,
+                   costs: CostTable | None = None) -> Estimate:
+    """A photo dream: ``size`` is the photo's (width, height) before fitting, None for noise.
+
+    With ``dreamer`` (the one that will run), its device is timed first if it was not yet.
+    """
+    return _estimate([(settings, working_size(settings, size), 1)], settings, dreamer, costs)
+
+
+def estimate_animation(settings: DreamSettings, motion: AnimationSettings, size: tuple[int, int] | None,
+                       dreamer: Dreamer | None = None, costs: CostTable | None = None) -> Estimate:
+    """A zoom animation: the first frame dreamed in full, the rest with the feedback octaves and steps."""
+    frame = working_size(settings, size)
+    parts = [(settings, frame, 1), (feedback_settings(settings, motion), frame, motion.frames - 1)]
+    return _estimate(parts, settings, dreamer, costs)
+
+
+def estimate_video(settings: DreamSettings, video: VideoSettings, frames: int, size: tuple[int, int],
+                   dreamer: Dreamer | None = None, costs: CostTable | None = None) -> Estimate:
+    """A video of ``frames`` frames of ``size``: the first dreamed in full, the rest for the (1 - blend) share
+    of the steps, each within the video's caps."""
+    frames = min(frames, video.max_frames)
+    frame = fitted_size(size, min(video.max_side, settings.max_size))
+    parts = [(settings, frame, min(frames, 1)), (carried_settings(settings, video), frame, frames - 1)]
+    return _estimate(parts, settings, dreamer, costs)
+
+
+def _estimate(parts: list[tuple[DreamSettings, tuple[int, int], int]], settings: DreamSettings,
+              dreamer: Dreamer | None, costs: CostTable | None) -> Estimate:
+    costs = costs or COSTS
+    if dreamer is not None:
+        model, device, min_side, default_layer = (dreamer.name, dreamer.device.type, dreamer.min_side,
+                                                  dreamer.default_layer)
+    else:
+        spec = get_spec(settings.model)
+        model, device, min_side, default_layer = (spec.name, resolve_device(settings.device).type, spec.min_side,
+                                                  spec.default_layer)
+    layers = _cost_layers(settings, default_layer)
+    if dreamer is not None and not costs.is_calibrated(model, device, layers):
+        costs.calibrate(dreamer, layers)
+    work = sum(megapixel_steps(part, size, min_side) * count for part, size, count in parts if count > 0)
+    work *= costs.share(model, device, layers)
+    cost, measured = costs.seconds_per_megapixel_step(model, device)
+    return Estimate(seconds=work * cost, megapixel_steps=work, model=model, device=device, measured=measured)
+
+
+def _cost_layers(settings: DreamSettings, default_layer: str | None) -> list[str]:
+    """The layers whose depth sets a step's cost: the network runs to the logits for a class target."""
+    if settings.class_target is not None:
+        return [LOGITS]
+    targets = settings.layers or ((LayerTarget(default_layer),) if default_layer else ())
+    return [target.layer for target in targets]
+
+
+def _calibration_settings(layer: str) -> DreamSettings:
+    side, steps = CALIBRATION_SIDE, 1 + CALIBRATION_STEPS
+    if layer == LOGITS:  # the default layer plus a class: the whole network runs
+        return DreamSettings(class_target="0", octaves=1, steps=steps, max_size=side, seed=0)
+    return DreamSettings(layers=(LayerTarget(layer),), octaves=1, steps=steps, max_size=side, seed=0)
+
+
+def _device_type(device: str) -> str:
+    return device.split(":")[0]
+
+
+# -- ZeroGPU durations --------------------------------------------------------------------------------
+
+GPU_MAX_SECONDS_VARIABLE = "DEEPDREAM_GPU_MAX_SECONDS"
+# A free account's whole daily ZeroGPU quota is 3.5 minutes, an anonymous visitor's 2: a call asking for
+# more than the quota left is refused, so a demo should not ask for much more than a photo needs.
+DEFAULT_GPU_MAX_SECONDS = 120
+# ZeroGPU stops a call that outlives its duration: ask for half again the estimate (which is good to
+# about +/-30 %), plus what a call costs before the first step when it lands in a fresh GPU worker
+# (CUDA context, cuDNN's algorithm search for each new size; rough, not measured here).
+GPU_SAFETY_FACTOR = 1.5
+GPU_OVERHEAD_SECONDS = 10
+GPU_MIN_SECONDS = 15
+
+
+def gpu_max_seconds() -> int:
+    """The most a ``@spaces.GPU`` call asks for: ``DEEPDREAM_GPU_MAX_SECONDS``, default 120."""
+    text = os.environ.get(GPU_MAX_SECONDS_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_GPU_MAX_SECONDS
+    if not text.isdigit() or int(text) < GPU_MIN_SECONDS:
+        raise ValueError(f"{GPU_MAX_SECONDS_VARIABLE} must be a whole number of seconds, at least "
+                         f"{GPU_MIN_SECONDS}, got {text!r}")
+    return int(text)
+
+
+def spaces_duration(estimate: Estimate, max_seconds: int | None = None) -> int:
+    """Whole seconds to ask ZeroGPU for: the estimate with a margin and the start-up overhead,
+    at least :data:`GPU_MIN_SECONDS` and at most ``max_seconds`` (default :func:`gpu_max_seconds`)."""
+    cap = gpu_max_seconds() if max_seconds is None else max_seconds
+    wanted = math.ceil(estimate.seconds * GPU_SAFETY_FACTOR + GPU_OVERHEAD_SECONDS)
+    return min(cap, max(GPU_MIN_SECONDS, wanted))
