@@ -43,6 +43,7 @@ TARGETS = {  # figure: (limit, "max" means the figure must be at most the limit)
     "first_frame_s": 1.0,
     "peak_rss_4096_mb": 3000.0,
     "stream_overhead": 1.05,
+    "estimate_error": 0.30,
 }
 
 
@@ -282,6 +283,32 @@ def bench_cuda_sizes(ctx: dict) -> dict:
     return figures
 
 
+def bench_estimate_error(ctx: dict) -> dict:
+    """|estimate / real time - 1| for every shipped preset at 256, 512 and 1024 px (--quick: 256 and 512).
+
+    The estimator starts from a table of its own, timed on this device on first use as the app's is,
+    and is not refined by these runs: the figure is the estimate a user sees before a first dream.
+    """
+    from deepdream_core.estimate import CostTable, estimate_dream
+    from deepdream_core.presets import all_presets
+
+    costs, clock, errors = CostTable(), ctx["clock"], {}
+    for side in (256, 512) if ctx["quick"] else (256, 512, 1024):
+        image = photo((side, side))
+        for preset in all_presets():
+            settings = preset.settings.replace(max_size=side, device=ctx["device"])
+            dreamer = get_dreamer(settings.model, ctx["device"])
+            guide = Image.open(preset.guide) if preset.guide else None
+            estimate = estimate_dream(settings, image.size, dreamer=dreamer, costs=costs)
+            real = clock.time(lambda: run_dream(dreamer, image, settings, guide=guide, preview_every=0))
+            errors[f"{preset.name}_{side}"] = estimate.seconds / real - 1
+    figures = {"estimate_error": max(abs(error) for error in errors.values()),
+               "estimate_error_median": statistics.median(abs(error) for error in errors.values())}
+    for side in {int(key.rsplit("_", 1)[1]) for key in errors}:
+        figures[f"estimate_error_{side}"] = max(abs(e) for key, e in errors.items() if key.endswith(f"_{side}"))
+    return {**figures, "estimate_errors": errors}  # signed: above 0 the estimate was too long
+
+
 BENCHES: dict[str, Callable[[dict], dict]] = {
     "overhead": bench_overhead,
     "default_512": lambda ctx: bench_default(ctx, 512),
@@ -292,6 +319,7 @@ BENCHES: dict[str, Callable[[dict], dict]] = {
     "precision": bench_precision,
     "peak_rss_4096": bench_peak_rss,
     "cuda_sizes": bench_cuda_sizes,
+    "estimate_error": bench_estimate_error,
 }
 
 
@@ -360,7 +388,7 @@ def main() -> None:
 
     device = torch.device(args.device)
     base = DreamSettings(device=args.device)
-    ctx = {"device": args.device, "threads": args.threads, "clock": Clock(device), "base": base,
+    ctx = {"device": args.device, "threads": args.threads, "clock": Clock(device), "base": base, "quick": args.quick,
            "repeats": 3 if args.quick else 5, "lite0": get_dreamer(base.model, args.device)}
     names = args.only or [name for name in BENCHES if name != "cuda_sizes" or device.type == "cuda"]
     results = {"machine": machine(device, args.threads), "quick": args.quick, "figures": {}}

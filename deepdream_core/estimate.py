@@ -52,18 +52,38 @@ class DefaultCost:
     shares: Mapping[str, float] = field(default_factory=dict)
 
 
-# CPU: the bench machine (AMD EPYC, 2 cores with AVX512-BF16, torch 2.14.1, 2 threads, precision
-# "auto"). The machine was shared and busy, so each model was timed in thread CPU time on one thread
-# (which other processes' load hardly changes), dreaming noise at 384 px, every layer interleaved step
-# by step, and scaled to two-thread wall time by the bundled model's ratio: 0.58 s per megapixel-step
-# at blocks.4 in bench/results.json's quiet default_512_s and default_1024_s (2.9 s / 5.0 MP-steps,
-# 11.8 s / 20.0) over 1.13 s of one-thread CPU time. Shares are the same one-thread measurements.
-# GPU: rough, not measured (no GPU was available): the CPU figure over 40, which puts a 1024 px
-# default dream near a quarter of a second. The first calibration or finished run on a GPU replaces it.
+# CPU: the bench machine (AMD EPYC, 2 cores with AVX512-BF16, torch 2.14.1, 2 threads, precision "auto").
+# End to end on a quiet machine (bench/results.json): the bundled model, 0.58 s per megapixel-step at
+# blocks.4 (default_512_s 2.9 s for 5.0 MP-steps, default_1024_s 11.8 s for 20.0), and VGG16, 3.1 at
+# features.22 (vgg16_equal_work_s "auto" 10.6 s for 3.43 MP-steps: 2.4 times what the one-thread timing
+# below gives it; why was not measured, its tiles at 600 px and bf16 are suspects). The others, rough:
+# timed while the machine was shared and busy, so in thread CPU time on one thread (which other
+# processes' load hardly changes), dreaming noise at 384 px with every layer interleaved step by step,
+# then scaled by the bundled model's 0.58 / 1.07 (its own one-thread figure). Shares come from the same
+# one-thread timings (7 steps per layer, median), made non-decreasing with depth where noise reversed
+# two neighbours: a deeper layer runs everything a shallower one does.
+# GPU: a guess, not measured (no GPU was available): the CPU figure over 40. The first timed pass or
+# finished run on a GPU replaces it.
 DEFAULT_COSTS: dict[str, DefaultCost] = {
     "efficientnet_lite0": DefaultCost(cpu=0.58, gpu=0.58 / 40, shares={
-        "blocks.1": 0.59, "blocks.2": 0.71, "blocks.3.0": 0.74, "blocks.3": 0.82, "blocks.4": 1.0,
-        "blocks.5.0": 1.01, "blocks.5": 1.18, "blocks.6": 1.18, LOGITS: 1.23,
+        "blocks.1": 0.56, "blocks.2": 0.69, "blocks.3.0": 0.75, "blocks.3": 0.85, "blocks.4": 1.0,
+        "blocks.5.0": 1.05, "blocks.5": 1.17, "blocks.6": 1.24, LOGITS: 1.27,
+    }),
+    "googlenet": DefaultCost(cpu=0.54, gpu=0.54 / 40, shares={
+        "conv3": 0.64, "inception3a": 0.64, "inception3b": 0.77, "inception4a": 0.85, "inception4b": 0.92,
+        "inception4c": 1.0, "inception4d": 1.08, "inception4e": 1.15, "inception5a": 1.24, "inception5b": 1.31,
+        LOGITS: 1.44,
+    }),
+    "inception_v3": DefaultCost(cpu=0.66, gpu=0.66 / 40, shares={
+        "Conv2d_4a_3x3": 0.52, "Mixed_5b": 0.52, "Mixed_5d": 0.69, "Mixed_6a": 0.78, "Mixed_6c": 1.0,
+        "Mixed_6e": 1.2, "Mixed_7b": 1.52, LOGITS: 1.74,
+    }),
+    "vgg16": DefaultCost(cpu=3.1, gpu=3.1 / 40, shares={
+        "features.8": 0.84, "features.15": 0.9, "features.22": 1.0, "features.29": 1.03,
+    }),
+    "resnet50": DefaultCost(cpu=0.94, gpu=0.94 / 40, shares={
+        "layer1": 0.65, "layer2": 0.81, "layer3.2": 0.92, "layer3": 1.0, "layer4.0": 1.13, "layer4": 1.24,
+        LOGITS: 1.33,
     }),
 }
 # Any other model (a timm name) before calibration: about what the zoo's mid-sized networks cost.
@@ -74,6 +94,10 @@ UNKNOWN_MODEL_COST = DefaultCost(cpu=1.0, gpu=1.0 / 40)
 # few percent of it on a CPU, small enough to take about a second.
 CALIBRATION_SIDE = 256
 CALIBRATION_STEPS = 3
+# A video frame that starts from the previous dream first pays for two optical flows, a warp and a
+# reliability check (motion.carry_over) on the CPU, whatever device dreams: 0.31-0.36 s per megapixel
+# of thread CPU time on one thread here (240 and 480 px frames), the high end kept.
+FLOW_SECONDS_PER_MEGAPIXEL = 0.36
 # Weight of each finished run in the moving average: recent runs count most (the machine's load
 # changes), one odd run moves the estimate by at most this share of its error.
 RUN_WEIGHT = 0.3
@@ -91,6 +115,8 @@ class Estimate:
     device: str  # "cpu", "cuda", "mps"
     # False while the cost is still a built-in default, not yet timed on this device.
     measured: bool
+    # The part of ``seconds`` spent on a video's optical flow, on the CPU: leave it out of what record_run gets.
+    flow_seconds: float = 0.0
 
 
 class CostTable:
@@ -162,8 +188,9 @@ class CostTable:
     def record_run(self, model: str, device: str, megapixel_steps: float, seconds: float) -> None:
         """Fold a finished run into the model's cost on ``device``: a moving average over runs.
 
-        ``megapixel_steps`` is :attr:`Estimate.megapixel_steps` (the work at the default layer's cost).
-        The first run on a device whose cost is still a built-in default replaces the default.
+        ``megapixel_steps`` is :attr:`Estimate.megapixel_steps` (the work at the default layer's cost) and
+        ``seconds`` the run's time less :attr:`Estimate.flow_seconds`. The first run on a device whose
+        cost is still a built-in default replaces the default.
         """
         if not (megapixel_steps > 0 and seconds > 0 and math.isfinite(seconds)):
             return
@@ -220,15 +247,17 @@ def estimate_animation(settings: DreamSettings, motion: AnimationSettings, size:
 def estimate_video(settings: DreamSettings, video: VideoSettings, frames: int, size: tuple[int, int],
                    dreamer: Dreamer | None = None, costs: CostTable | None = None) -> Estimate:
     """A video of ``frames`` frames of ``size``: the first dreamed in full, the rest for the (1 - blend) share
-    of the steps, each within the video's caps."""
+    of the steps after an optical flow, all within the video's caps."""
     frames = min(frames, video.max_frames)
     frame = fitted_size(size, min(video.max_side, settings.max_size))
     parts = [(settings, frame, min(frames, 1)), (carried_settings(settings, video), frame, frames - 1)]
-    return _estimate(parts, settings, dreamer, costs)
+    carried = max(0, frames - 1) if video.blend > 0 else 0  # blend 0 dreams every frame on its own: no flow
+    flow_seconds = carried * frame[0] * frame[1] / 1e6 * FLOW_SECONDS_PER_MEGAPIXEL
+    return _estimate(parts, settings, dreamer, costs, flow_seconds)
 
 
 def _estimate(parts: list[tuple[DreamSettings, tuple[int, int], int]], settings: DreamSettings,
-              dreamer: Dreamer | None, costs: CostTable | None) -> Estimate:
+              dreamer: Dreamer | None, costs: CostTable | None, flow_seconds: float = 0.0) -> Estimate:
     costs = costs or COSTS
     if dreamer is not None:
         model, device, min_side, default_layer = (dreamer.name, dreamer.device.type, dreamer.min_side,
@@ -243,7 +272,8 @@ def _estimate(parts: list[tuple[DreamSettings, tuple[int, int], int]], settings:
     work = sum(megapixel_steps(part, size, min_side) * count for part, size, count in parts if count > 0)
     work *= costs.share(model, device, layers)
     cost, measured = costs.seconds_per_megapixel_step(model, device)
-    return Estimate(seconds=work * cost, megapixel_steps=work, model=model, device=device, measured=measured)
+    return Estimate(seconds=work * cost + flow_seconds, megapixel_steps=work, model=model, device=device,
+                    measured=measured, flow_seconds=flow_seconds)
 
 
 def _cost_layers(settings: DreamSettings, default_layer: str | None) -> list[str]:

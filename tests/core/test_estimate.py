@@ -12,10 +12,10 @@ import math
 import pytest
 from torch import nn
 
-from deepdream_core import AnimationSettings, Dreamer, DreamSettings, LayerTarget, VideoSettings, get_dreamer
-from deepdream_core.estimate import (DEFAULT_COSTS, GPU_MIN_SECONDS, CostTable, DefaultCost, Estimate,
-                                     estimate_animation, estimate_dream, estimate_video, gpu_max_seconds,
-                                     megapixel_steps, spaces_duration)
+from deepdream_core import ZOO, AnimationSettings, Dreamer, DreamSettings, LayerTarget, VideoSettings, get_dreamer
+from deepdream_core.estimate import (DEFAULT_COSTS, FLOW_SECONDS_PER_MEGAPIXEL, GPU_MIN_SECONDS, CostTable,
+                                     DefaultCost, Estimate, estimate_animation, estimate_dream, estimate_video,
+                                     gpu_max_seconds, megapixel_steps, spaces_duration)
 from deepdream_core.objectives import LOGITS
 from tests.support.photos import skimage_photo
 
@@ -95,11 +95,14 @@ def test_deeper_layers_and_class_targets_cost_more_and_the_deepest_layer_decides
     assert seconds(CPU.replace(class_target="tabby cat"), costs=costs) == pytest.approx(1.5 * at["blocks.4"])
 
 
-def test_the_bundled_models_built_in_shares_grow_with_depth() -> None:
-    shares = DEFAULT_COSTS[LITE0].shares
-    layers = ["blocks.1", "blocks.2", "blocks.3", "blocks.4", "blocks.5", LOGITS]
-    assert [shares[name] for name in layers] == sorted(shares[name] for name in layers)
-    assert shares["blocks.4"] == 1.0  # the default layer is the unit
+@pytest.mark.parametrize("name", ZOO)
+def test_every_zoo_model_has_built_in_costs_for_every_layer_growing_with_depth(name: str) -> None:
+    spec, cost = ZOO[name], DEFAULT_COSTS[name]
+    layers = [layer.path for layer in spec.layers] + ([LOGITS] if spec.class_names else [])
+    assert set(cost.shares) == set(layers)
+    shares = [cost.shares[layer] for layer in layers]  # the zoo lists layers shallow to deep
+    assert shares == sorted(shares) and cost.shares[spec.default_layer] == 1.0
+    assert 0 < cost.gpu < cost.cpu
 
 
 # -- motion -------------------------------------------------------------------------------------------
@@ -118,22 +121,25 @@ def test_an_animation_is_its_first_frame_then_cheaper_feedback_frames() -> None:
     assert estimate_animation(light, motion, None, costs=table()).seconds == pytest.approx(5 * seconds(light, None))
 
 
-def test_a_video_dreams_later_frames_for_the_rest_of_the_steps() -> None:
+def test_a_video_dreams_later_frames_for_the_rest_of_the_steps_after_an_optical_flow() -> None:
     settings = CPU.replace(steps=10, max_size=768)
     clip = (480, 270)
     full = seconds(settings, clip)
-    blended = estimate_video(settings, VideoSettings(blend=0.6), 12, clip, costs=table()).seconds
-    assert blended == pytest.approx(full + 11 * seconds(settings.replace(steps=4), clip))
-    alone = estimate_video(settings, VideoSettings(blend=0.0), 12, clip, costs=table()).seconds
-    assert alone == pytest.approx(12 * full)
-    assert blended < alone
+    blended = estimate_video(settings, VideoSettings(blend=0.6), 12, clip, costs=table())
+    flow = 11 * 480 * 270 / 1e6 * FLOW_SECONDS_PER_MEGAPIXEL
+    assert blended.flow_seconds == pytest.approx(flow)
+    assert blended.seconds == pytest.approx(full + 11 * seconds(settings.replace(steps=4), clip) + flow)
+    alone = estimate_video(settings, VideoSettings(blend=0.0), 12, clip, costs=table())
+    assert alone.seconds == pytest.approx(12 * full) and alone.flow_seconds == 0  # no flow without a blend
 
 
 def test_a_video_estimate_keeps_to_the_videos_caps() -> None:
     settings = CPU.replace(steps=6, max_size=768)
     video = VideoSettings(blend=0.0, max_frames=10, max_side=240)
-    capped = estimate_video(settings, video, 50, (1920, 1080), costs=table()).seconds
-    assert capped == pytest.approx(10 * seconds(settings, (240, 135)))
+    capped = estimate_video(settings, video, 50, (1920, 1080), costs=table())
+    assert capped.seconds == pytest.approx(10 * seconds(settings, (240, 135)))
+    assert estimate_video(settings, video, 1, (1920, 1080), costs=table()).seconds == \
+        pytest.approx(seconds(settings, (240, 135)))
 
 
 # -- costs: built in, timed on this device, refined by runs ----------------------------------------------

@@ -41,8 +41,9 @@ DOCUMENTED_KEYS = {
     "license",  # repository card metadata, shown on every repo (licenses doc)
 }
 # The Hub repositories the zoo reads, and the one file the loader fetches from each.
-HUB_FILES = {spec.weights.repo_id: spec.weights.filename for spec in ZOO.values() if isinstance(spec.weights, HubWeights)}
-HUB_MODELS = {spec.weights.repo_id: name for name, spec in ZOO.items() if isinstance(spec.weights, HubWeights)}
+HUB_WEIGHTS = {name: spec.weights for name, spec in ZOO.items() if isinstance(spec.weights, HubWeights)}
+HUB_FILES = {weights.repo_id: weights.filename for weights in HUB_WEIGHTS.values()}
+HUB_MODELS = {weights.repo_id: name for name, weights in HUB_WEIGHTS.items()}
 
 
 def front_matter() -> dict:
@@ -149,7 +150,7 @@ def test_the_preload_layout_is_the_one_huggingface_hub_writes(tmp_path: Path) ->
     written = write_hub_cache(tmp_path / "ours", "timm/some_model", {"model.safetensors": data})
     with HubStandIn() as hub:
         hub.add("timm/some_model", "model.safetensors", data)
-        download = "from huggingface_hub import hf_hub_download; hf_hub_download('timm/some_model', 'model.safetensors')"
+        download = "import huggingface_hub; huggingface_hub.hf_hub_download('timm/some_model', 'model.safetensors')"
         child = subprocess.run([sys.executable, "-c", download], env=hub.env(tmp_path / "theirs"),
                                capture_output=True, text=True, timeout=120)
     assert child.returncode == 0, child.stderr[-3000:]
