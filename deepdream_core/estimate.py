@@ -154,17 +154,23 @@ class CostTable:
                                                              for layer in layers)
 
     def calibrate(self, dreamer: Dreamer, layers: Iterable[str] = ()) -> None:
-        """Time a few steps at the default layer and at each of ``layers`` on the dreamer's device.
+        """Time the dreamer's device for its model and ``layers``, unless that was done: a few steps each.
 
-        Sets the model's cost on that device and each layer's share of it. The layers are timed in
-        turn, step by step, so a change in the machine's load touches all of them alike.
+        The first pass sets the model's cost on that device (at the default layer); each pass sets the
+        new layers' shares of it. The default layer and the new layers are timed in turn, step by step,
+        so a change in the machine's load touches all of them alike.
         """
+        layers = list(layers)
         reference = dreamer.default_layer or next(iter(layers), None)
         if reference is None:
             raise ValueError(f"model {dreamer.name!r} has no default layer; name the layers to calibrate")
-        keys = list(dict.fromkeys([reference, *layers]))
-        device = dreamer.device.type
+        model, device = dreamer.name, dreamer.device.type
         with self._calibrating:
+            if self.is_calibrated(model, device, layers):  # perhaps by another request while this one waited
+                return
+            with self._lock:
+                keys = [reference, *(layer for layer in dict.fromkeys(layers)
+                                     if layer != reference and (model, device, layer) not in self._shares)]
             runs = {key: dreamer.dream_frames(None, _calibration_settings(key), preview_every=0) for key in keys}
             times: dict[str, list[float]] = {key: [] for key in keys}
             try:
@@ -181,9 +187,10 @@ class CostTable:
         megapixels = CALIBRATION_SIDE**2 / 1e6
         cost = {key: statistics.median(samples) / megapixels for key, samples in times.items()}
         with self._lock:
-            self._seconds[(dreamer.name, device)] = cost[reference]
+            # A later pass leaves the cost alone: by then finished runs have refined it.
+            self._seconds.setdefault((model, device), cost[reference])
             for key in keys:
-                self._shares[(dreamer.name, device, key)] = cost[key] / cost[reference]
+                self._shares[(model, device, key)] = cost[key] / cost[reference]
 
     def record_run(self, model: str, device: str, megapixel_steps: float, seconds: float) -> None:
         """Fold a finished run into the model's cost on ``device``: a moving average over runs.
@@ -267,7 +274,7 @@ def _estimate(parts: list[tuple[DreamSettings, tuple[int, int], int]], settings:
         model, device, min_side, default_layer = (spec.name, resolve_device(settings.device).type, spec.min_side,
                                                   spec.default_layer)
     layers = _cost_layers(settings, default_layer)
-    if dreamer is not None and not costs.is_calibrated(model, device, layers):
+    if dreamer is not None:
         costs.calibrate(dreamer, layers)
     work = sum(megapixel_steps(part, size, min_side) * count for part, size, count in parts if count > 0)
     work *= costs.share(model, device, layers)

@@ -177,9 +177,12 @@ def test_first_use_with_a_dreamer_times_it_once_on_its_device() -> None:
     assert measured and 0 < cost < 1000.0 and math.isfinite(first.seconds)
     # Timed once: a second estimate reuses the measurement exactly.
     assert estimate_dream(settings, (512, 512), dreamer=dreamer, costs=costs) == first
-    # A class target runs the whole network: the logits are timed when first asked for.
+    # A class target runs the whole network: the logits are timed when first asked for, and that pass
+    # leaves the cost that finished runs refined alone.
+    costs.record_run(LITE0, "cpu", megapixel_steps=1.0, seconds=123.0)
+    refined = costs.seconds_per_megapixel_step(LITE0, "cpu")
     estimate_dream(CPU.replace(class_target="tabby cat"), (512, 512), dreamer=dreamer, costs=costs)
-    assert costs.is_calibrated(LITE0, "cpu", [LOGITS])
+    assert costs.is_calibrated(LITE0, "cpu", [LOGITS]) and costs.seconds_per_megapixel_step(LITE0, "cpu") == refined
 
 
 # -- ZeroGPU durations ----------------------------------------------------------------------------------
