@@ -24,9 +24,9 @@ LITE0 = "efficientnet_lite0"
 DEFAULT_512_MPS = (512**2 + 366**2 + 261**2 + 187**2) / 1e6 * 10
 
 
-def table(cpu: float = 2.0, shares: dict[str, float] | None = None) -> CostTable:
+def table(cpu: float = 2.0, shares: dict[str, float] | None = None, step: float = 0.0) -> CostTable:
     """A cost table for the bundled model with round numbers, so the expected times are plain arithmetic."""
-    return CostTable({LITE0: DefaultCost(cpu=cpu, gpu=cpu / 10, shares=shares or {})})
+    return CostTable({LITE0: DefaultCost(cpu=cpu, gpu=cpu / 10, shares=shares or {}, cpu_step=step, gpu_step=step)})
 
 
 def seconds(settings: DreamSettings, size: tuple[int, int] | None = (512, 512),
@@ -62,6 +62,13 @@ def test_work_counts_the_pixels_the_loop_dreams(tiny_cnn: nn.Module, size: tuple
     assert megapixel_steps(settings, size, min_side) * 1e6 == pytest.approx(sum(i.width * i.height for i in pictures))
 
 
+def test_every_step_adds_its_fixed_cost() -> None:
+    """512, 366, 261 and 187 px octaves: four octaves of 10 steps, each step 0.01 MP more."""
+    with_step = seconds(CPU, costs=table(cpu=2.0, step=0.01))
+    assert with_step == pytest.approx(2.0 * (DEFAULT_512_MPS + 4 * 10 * 0.01))
+    assert megapixel_steps(CPU, (512, 512), step_megapixels=0.01) == pytest.approx(DEFAULT_512_MPS + 0.4)
+
+
 def test_photos_are_fitted_to_max_size_and_noise_is_max_size_square() -> None:
     settings = CPU.replace(max_size=512)
     assert seconds(settings, (1024, 768)) == seconds(settings, (512, 384))
@@ -80,7 +87,7 @@ def test_more_steps_pixels_or_octaves_take_longer() -> None:
 def test_octaves_smaller_than_the_model_takes_add_nothing() -> None:
     """Inception v3 skips octaves under 75 px: a fifth octave of a 100 px photo is not dreamed."""
     settings = DreamSettings(model="inception_v3", device="cpu", max_size=100)
-    costs = CostTable({"inception_v3": DefaultCost(cpu=1.0, gpu=0.1)})
+    costs = CostTable({"inception_v3": DefaultCost(cpu=1.0, gpu=0.1, cpu_step=0.0)})
     one, five = (estimate_dream(settings.replace(octaves=n), (100, 100), costs=costs).seconds for n in (1, 5))
     assert one == five == pytest.approx(100 * 100 / 1e6 * settings.steps)
 
@@ -175,6 +182,7 @@ def test_first_use_with_a_dreamer_times_it_once_on_its_device() -> None:
     assert first.measured and costs.is_calibrated(LITE0, "cpu", ["blocks.2"])
     cost, measured = costs.seconds_per_megapixel_step(LITE0, "cpu")
     assert measured and 0 < cost < 1000.0 and math.isfinite(first.seconds)
+    assert 0 <= costs.step_megapixels(LITE0, "cpu") < math.inf
     # Timed once: a second estimate reuses the measurement exactly.
     assert estimate_dream(settings, (512, 512), dreamer=dreamer, costs=costs) == first
     # A class target runs the whole network: the logits are timed when first asked for, and that pass
