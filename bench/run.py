@@ -43,6 +43,7 @@ TARGETS = {  # figure: (limit, "max" means the figure must be at most the limit)
     "first_frame_s": 1.0,
     "peak_rss_4096_mb": 3000.0,
     "stream_overhead": 1.05,
+    "estimate_error": 0.30,
 }
 
 
@@ -331,6 +332,40 @@ def bench_batch(ctx: dict) -> dict:
             "batch_ray_overhead": local_rate / ray_rate, "batch_ray_start_s": cluster.times[0] - start}
 
 
+def bench_estimate_error(ctx: dict) -> dict:
+    """|estimate / real time - 1| for every shipped preset at 256, 512 and 1024 px (--quick: 256 and 512).
+
+    Two estimators see the same runs, each with a table of its own timed on this device on first use:
+    one refined by every finished run as the app's is (``estimate_error``), one never refined
+    (``estimate_error_first_use``: what a user sees before a first dream).
+    """
+    from deepdream_core.estimate import CostTable, estimate_dream
+    from deepdream_core.presets import all_presets
+
+    refined, first_use, clock = CostTable(), CostTable(), ctx["clock"]
+    errors: dict[str, dict[str, float]] = {"estimate_errors": {}, "estimate_errors_first_use": {}}
+    for side in (256, 512) if ctx["quick"] else (256, 512, 1024):
+        image = photo((side, side))
+        for preset in all_presets():
+            settings = preset.settings.replace(max_size=side, device=ctx["device"])
+            dreamer = get_dreamer(settings.model, ctx["device"])
+            guide = Image.open(preset.guide) if preset.guide else None
+            estimates = [estimate_dream(settings, image.size, dreamer=dreamer, costs=costs)
+                         for costs in (refined, first_use)]
+            real = clock.time(lambda: run_dream(dreamer, image, settings, guide=guide, preview_every=0))
+            refined.record_run(estimates[0].model, estimates[0].device, estimates[0].megapixel_steps, real)
+            for name, estimate in zip(errors, estimates):
+                errors[name][f"{preset.name}_{side}"] = estimate.seconds / real - 1
+    figures = {}
+    for name, suffix in (("estimate_errors", ""), ("estimate_errors_first_use", "_first_use")):
+        runs = errors[name]
+        figures[f"estimate_error{suffix}"] = max(abs(error) for error in runs.values())
+        figures[f"estimate_error{suffix}_median"] = statistics.median(abs(error) for error in runs.values())
+        for side in sorted({int(key.rsplit("_", 1)[1]) for key in runs}):
+            figures[f"estimate_error{suffix}_{side}"] = max(abs(e) for k, e in runs.items() if k.endswith(f"_{side}"))
+    return {**figures, **errors}  # each run's error is signed: above 0 the estimate was too long
+
+
 BENCHES: dict[str, Callable[[dict], dict]] = {
     "overhead": bench_overhead,
     "default_512": lambda ctx: bench_default(ctx, 512),
@@ -342,6 +377,7 @@ BENCHES: dict[str, Callable[[dict], dict]] = {
     "peak_rss_4096": bench_peak_rss,
     "cuda_sizes": bench_cuda_sizes,
     "batch": bench_batch,
+    "estimate_error": bench_estimate_error,
 }
 
 
@@ -410,7 +446,7 @@ def main() -> None:
 
     device = torch.device(args.device)
     base = DreamSettings(device=args.device)
-    ctx = {"device": args.device, "threads": args.threads, "clock": Clock(device), "base": base,
+    ctx = {"device": args.device, "threads": args.threads, "clock": Clock(device), "base": base, "quick": args.quick,
            "repeats": 3 if args.quick else 5, "lite0": get_dreamer(base.model, args.device)}
     names = args.only or [name for name in BENCHES if name != "cuda_sizes" or device.type == "cuda"]
     results = {"machine": machine(device, args.threads), "quick": args.quick, "figures": {}}

@@ -10,6 +10,7 @@ from .devices import DeviceError
 from .dreamer import Dreamer, DreamProgress, fit_image
 from .dreamers import dream, dream_frames, get_dreamer
 from .metadata import dream_record, read_record, save_png, save_video, settings_from_file
+from .estimate import Estimate, estimate_animation, estimate_dream, estimate_video, record_run, spaces_duration
 from .motion import AnimationSettings, FrameProgress, VideoSettings, animate, dream_video, load_clip
 from .objectives import Objective
 from .settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient
@@ -18,6 +19,7 @@ from .zoo import ZOO, DreamLayer, ModelSpec, UnknownModelError, get_spec, load_m
 
 __all__ = [
     "AnimationSettings", "FrameProgress", "VideoSettings", "animate", "dream_video", "load_clip",
+    "Estimate", "estimate_animation", "estimate_dream", "estimate_video", "record_run", "spaces_duration",
     "BUNDLED_MODEL", "DeviceError", "DreamLayer", "DreamProgress", "DreamSettings", "Dreamer", "LayerTarget",
     "ModelSpec", "Objective", "SettingsError", "UnknownModelError", "WeightsUnavailableError", "ZOO", "dream",
     "dream_frames", "fit_image", "get_dreamer", "get_spec", "load_model", "model_names", "settings_from_dict_lenient",

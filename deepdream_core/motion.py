@@ -135,8 +135,7 @@ def feedback_dreams(image: Image.Image | None, settings: DreamSettings, motion: 
                     guide: Image.Image | None, count: int) -> Iterator[Image.Image]:
     """``count`` frames of zoom feedback: each one the previous dream moved by ``motion`` and dreamed again."""
     dreamer = get_dreamer(settings.model, settings.device)
-    later = settings.replace(octaves=min(settings.octaves, motion.feedback_octaves),
-                             steps=min(settings.steps, motion.feedback_steps))
+    later = feedback_settings(settings, motion)
     frame, first = image, None
     for index in range(count):
         frame_settings = settings if index == 0 else later
@@ -171,6 +170,12 @@ def loop_frames(dreams: Iterator[Image.Image], frames: int, overlap: int) -> Ite
         yield Image.blend(next(dreams), start, index / (overlap + 1))
 
 
+def feedback_settings(settings: DreamSettings, motion: AnimationSettings) -> DreamSettings:
+    """The settings of every animation frame after the first (see ``AnimationSettings.feedback_octaves``)."""
+    return settings.replace(octaves=min(settings.octaves, motion.feedback_octaves),
+                            steps=min(settings.steps, motion.feedback_steps))
+
+
 def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Image:
     """``image`` zoomed and rotated about its centre, then moved; edges coming in are mirrored, not black."""
     width, height = image.size
@@ -202,9 +207,7 @@ def dream_video(clip: Clip, settings: DreamSettings, video: VideoSettings,
     frame alone is dreamed, so no dream is smeared across an occlusion.
     """
     dreamer = get_dreamer(settings.model, settings.device)
-    # A frame that starts with `blend` of the previous dream needs only the rest of a dream's steps to
-    # reach the same strength; more would pile a fresh, differently placed pattern on top (flicker).
-    later = settings.replace(steps=max(1, round(settings.steps * (1 - video.blend))))
+    later = carried_settings(settings, video)
     previous_source = previous_dream = None
     for index, frame in enumerate(clip.frames):
         source = np.asarray(fit_image(frame, settings.max_size))
@@ -216,6 +219,13 @@ def dream_video(clip: Clip, settings: DreamSettings, video: VideoSettings,
         dreamed = dreamer.dream(Image.fromarray(start), frame_settings, guide)
         yield FrameProgress(index + 1, len(clip.frames), dreamed)
         previous_source, previous_dream = source, np.asarray(dreamed)
+
+
+def carried_settings(settings: DreamSettings, video: VideoSettings) -> DreamSettings:
+    """The settings of a video frame that starts from the previous dream carried along the motion."""
+    # A frame that starts with `blend` of the previous dream needs only the rest of a dream's steps to
+    # reach the same strength; more would pile a fresh, differently placed pattern on top (flicker).
+    return settings.replace(steps=max(1, round(settings.steps * (1 - video.blend))))
 
 
 def carry_over(previous_source: np.ndarray, source: np.ndarray, previous_dream: np.ndarray,

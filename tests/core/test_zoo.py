@@ -10,7 +10,6 @@ with no network and empty caches.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import subprocess
 import sys
@@ -31,8 +30,9 @@ from deepdream_core.dreamers import loaded_models
 from deepdream_core.transforms import pil_to_tensor
 from deepdream_core.weights import HubWeights, TorchvisionWeights
 from tests.support import REPO
-from tests.support.photos import skimage_photo
+from tests.support.checkpoints import random_checkpoint, state_dict_digest
 from tests.support.hub_standin import HubStandIn
+from tests.support.photos import skimage_photo
 
 
 # Any timm model with Hub weights works by name; a small one keeps the test quick.
@@ -48,18 +48,6 @@ TABBY = 281
 def built(name: str) -> nn.Module:
     """The architecture with random weights, built once per test run."""
     return get_spec(name).build().eval()
-
-
-def state_dict_digest(state: dict[str, torch.Tensor]) -> dict[str, str]:
-    """A SHA-256 per tensor: equal digests mean exactly equal weights."""
-    return {k: hashlib.sha256(v.detach().contiguous().cpu().numpy().tobytes()).hexdigest() for k, v in state.items()}
-
-
-def random_checkpoint(module: nn.Module, seed: int) -> dict[str, torch.Tensor]:
-    """The module's state dict with every float tensor random: unlike any freshly built module's."""
-    generator = torch.Generator().manual_seed(seed)
-    return {k: (torch.rand(v.shape, generator=generator) if v.is_floating_point() else v).contiguous()
-            for k, v in module.state_dict().items()}
 
 
 # -- building, layers, a short dream -----------------------------------------------------------------

@@ -105,6 +105,26 @@ def _path(repo_id: str, filename: str) -> str:
     return f"/{repo_id}/resolve/main/{filename}"
 
 
+def write_hub_cache(home: Path, repo_id: str, files: dict[str, bytes], commit: str = COMMIT) -> Path:
+    """Put ``files`` into ``home`` (an ``HF_HOME``) as huggingface_hub's cache holds a download of ``main``.
+
+    ``hub/models--{org}--{name}/``: each file's bytes in ``blobs/<sha256>``, ``refs/main`` naming the
+    commit, and ``snapshots/<commit>/<filename>`` a relative link to the blob. This is where a Space's
+    ``preload_from_hub`` leaves files. Returns the repository's cache folder.
+    """
+    repo = home / "hub" / f"models--{repo_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    for filename, data in files.items():
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_bytes(data)
+        link = repo / "snapshots" / commit / filename
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(blob, link.parent))
+    return repo
+
+
 def closed_endpoint() -> str:
     """An http:// address on 127.0.0.1 where nothing listens: connecting is refused at once."""
     with socket.socket() as sock:
