@@ -4,6 +4,7 @@
 ones are told the queue is full, default 16), ``DEEPDREAM_PREVIEW_INTERVAL_MS`` (least time between two live
 previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps),
 ``DEEPDREAM_ATLAS_SIZE`` (pixels of a layer atlas rendered on request);
+``DEEPDREAM_MAX_SECONDS`` (longest photo dream allowed, by estimate),
 ``DEEPDREAM_MCP`` (0 turns the MCP server off), ``DEEPDREAM_SPACE_MODELS`` (the models offered, see :mod:`deepdream_studio.gpu`);
 ``DEEPDREAM_PRESETS`` (the presets folder) is read by the engine, and Gradio reads its own
 ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
@@ -63,6 +64,8 @@ class StudioConfig:
     motion_max_side: int = 384
     # Models the page and the API offer (None: every model); on a Space, the ones it preloads.
     models: tuple[str, ...] | None = None
+    # A photo dream estimated to take longer than this on this machine is refused (0: no limit); for public demos.
+    max_seconds: int = 0
     # The API endpoints as Model Context Protocol tools too (at /gradio_api/mcp/), so an assistant can dream;
     # on wherever the mcp package (the app extra) is installed.
     mcp_server: bool = importlib.util.find_spec("mcp") is not None
@@ -80,6 +83,7 @@ class StudioConfig:
             motion_max_side=min(env_int(environ, "DEEPDREAM_MOTION_MAX_SIDE", cls.motion_max_side, 32),
                                 int(MOTION_RANGES["max_side"].high)),
             models=offered_models(environ),
+            max_seconds=env_int(environ, "DEEPDREAM_MAX_SECONDS", cls.max_seconds, 0),
             mcp_server=env_flag(environ, "DEEPDREAM_MCP", cls.mcp_server),
             atlas_size=min(env_int(environ, "DEEPDREAM_ATLAS_SIZE", cls.atlas_size, 32), 512),
         )

@@ -25,6 +25,10 @@ from deepdream_core import (
     load_clip,
 )
 from deepdream_core.clips import Clip
+from deepdream_core.estimate import (
+    Estimate, estimate_animation, estimate_dream, estimate_video, record_run, spaces_duration,
+)
+from deepdream_core.settings import SettingsError
 from deepdream_core.metadata import dream_record, png_bytes, save_video
 
 from .config import PREVIEW_SIZE, StudioConfig
@@ -34,7 +38,28 @@ from .uploads import load_upload, upload_folder
 # -- photos -----------------------------------------------------------------------------------------------
 
 
-@spaces.GPU(duration=120)
+def photo_seconds(image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None,
+                  preview_every: int) -> int:
+    """The GPU seconds to ask ZeroGPU for a photo dream (same arguments as :func:`photo_events`).
+
+    ZeroGPU checks the asked duration against the visitor's quota and ranks long asks lower in its queue,
+    so each call asks for what its work needs (capped by ``DEEPDREAM_GPU_MAX_SECONDS``), not a fixed worst case.
+    """
+    return spaces_duration(estimate_dream(settings, image.size))
+
+
+def animation_seconds(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
+                      guide: Image.Image | None) -> int:
+    """The GPU seconds to ask for a zoom animation (same arguments as :func:`animation_events`)."""
+    return spaces_duration(estimate_animation(settings, motion, image.size if image is not None else None))
+
+
+def video_seconds(clip: Clip, settings: DreamSettings, video: VideoSettings, guide: Image.Image | None) -> int:
+    """The GPU seconds to ask for a video (same arguments as :func:`video_events`)."""
+    return spaces_duration(estimate_video(settings, video, len(clip.frames), clip.frames[0].size))
+
+
+@spaces.GPU(duration=photo_seconds)
 def photo_events(image: Image.Image, settings: DreamSettings, guide: Image.Image | None,
                   mask: Image.Image | None, preview_every: int) -> Iterator[DreamProgress]:
     """The GPU work of a photo dream."""
@@ -61,18 +86,30 @@ def dream_photo(image: Image.Image, settings: DreamSettings, guide: Image.Image 
     """
     check_offered(settings.model, config.models)
     settings = settings.with_seed()  # drawn here, so the status can say which seed made this dream
+    estimate = check_estimate(estimate_dream(settings, image.size), config)
     started = last_preview = time.monotonic()
+    if previews:
+        yield PhotoFrame(image, f"Dreaming… about {estimate.seconds:.0f} s")
     for event in photo_events(image, settings, guide, mask, 1 if previews else 0):
         where = f"Octave {event.octave} of {event.octaves} · step {event.step} of {event.steps}"
         if progress is not None:
             progress((event.done, event.total), desc=where)
         if event.final:
             seconds = time.monotonic() - started
+            record_run(estimate.model, estimate.device, estimate.megapixel_steps, seconds)  # the next is closer
             yield PhotoFrame(event.image, f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · "
                                           f"seed {settings.seed}", save_png(event.image, dream_record(settings, preset, guide=guide)))
         elif event.image is not None and time.monotonic() - last_preview >= config.preview_interval_s:
             last_preview = time.monotonic()
             yield PhotoFrame(event.image, f"Dreaming… {where}")
+
+
+def check_estimate(estimate: Estimate, config: StudioConfig) -> Estimate:
+    """Refuse a dream estimated above the app's time limit (a public demo's), saying what to lower."""
+    if config.max_seconds and estimate.seconds > config.max_seconds:
+        raise SettingsError("max_size", f"this dream would take about {estimate.seconds:.0f} s here, over this "
+                                        f"app's limit of {config.max_seconds} s; lower max_size, steps or octaves")
+    return estimate
 
 
 def save_png(image: Image.Image, record: dict) -> str:
@@ -83,14 +120,14 @@ def save_png(image: Image.Image, record: dict) -> str:
 # -- zoom animations and videos ---------------------------------------------------------------------------
 
 
-@spaces.GPU(duration=300)
+@spaces.GPU(duration=animation_seconds)
 def animation_events(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
                       guide: Image.Image | None) -> Iterator[FrameProgress]:
     """The GPU work of a zoom animation."""
     yield from animate(image, settings, motion, guide)
 
 
-@spaces.GPU(duration=300)
+@spaces.GPU(duration=video_seconds)
 def video_events(clip: Clip, settings: DreamSettings, video: VideoSettings,
                   guide: Image.Image | None) -> Iterator[FrameProgress]:
     """The GPU work of a video dream."""

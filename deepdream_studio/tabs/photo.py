@@ -10,13 +10,14 @@ from typing import Any, Iterator, Sequence
 
 import gradio as gr
 
+from deepdream_core.estimate import estimate_dream
 from deepdream_core.images import load_image
 from deepdream_core.presets import Preset, load_preset
 
 from .. import phone, sharing
 from ..config import StudioConfig
 from ..controls import CHOICE_CONTROLS, SLIDERS, SettingControls, model_changed, settings_from_values, values_from_settings
-from ..handlers import bind, by_component, user_errors, warn
+from ..handlers import USER_ERRORS, bind, by_component, user_errors, warn
 from ..runs import dream_photo
 from ..uploads import load_optional, load_upload, mask_from_editor, photo_input, uploads_only
 from . import layers, remix
@@ -52,6 +53,18 @@ def dream_ui(config: StudioConfig, photo: str | None, editor: dict | None, guide
                    frame.status)
         else:
             yield frame.image, gr.skip(), gr.skip(), frame.status
+
+
+def estimate_ui(photo: str | None, **controls: Any) -> str:
+    """About how long a dream with these settings takes on this machine, shown next to Dream."""
+    try:
+        settings = settings_from_values(controls)
+        size = load_upload(photo, None)[0].size if photo else None
+        estimate = estimate_dream(settings, size)
+    except USER_ERRORS:
+        return ""  # the Dream button says what is wrong
+    rough = "" if estimate.measured else " (a first guess until this machine is timed)"
+    return f"About {estimate.seconds:.0f} s on this machine{rough}."
 
 
 def stop_ui() -> str:
@@ -144,8 +157,9 @@ def _photo_and_preset(config: StudioConfig, controls: SettingControls, presets: 
     with gr.Row(elem_id="dream-row"):
         dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
         stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="stop")
+    estimate = gr.Markdown("", elem_id="estimate")
     return {"photo": photo, "gallery": gallery, "preset_about": preset_about, "preset": preset,
-            "dream_btn": dream_btn, "stop_btn": stop_btn, "picker": picker}
+            "dream_btn": dream_btn, "stop_btn": stop_btn, "picker": picker, "estimate": estimate}
 
 
 def _result() -> dict:
@@ -185,6 +199,9 @@ def _wire(demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], cont
     # The note comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
     parts["stop_btn"].click(None, None, None, cancels=dream_events, api_visibility="private").then(
         stop_ui, None, status, concurrency_limit=None, api_visibility="private")
+    gr.on([parts["photo"].change, *[control.change for control in controls.by_name.values()]], estimate_ui,
+          parts["photo"], parts["estimate"], inputs_kwargs=controls.by_name, concurrency_limit=None,
+          show_progress="hidden", api_visibility="private")
     parts["photo"].change(photo_changed, parts["photo"], [parts["mask_editor"], *dream_outputs],
                           concurrency_limit=None, api_visibility="private")
 

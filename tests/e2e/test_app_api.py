@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -44,7 +45,9 @@ def test_stream_yields_previews_then_the_full_size_result(client: Client, cat_pn
     final, status = job.result(timeout=300)
     outputs = job.outputs()
     assert len(outputs) >= 3, f"expected several frames, got {len(outputs)}"
-    assert all(text.startswith("Dreaming… Octave") for _, text in outputs[:-1])
+    (_, first), *steps = outputs[:-1]
+    assert re.fullmatch(r"Dreaming… about \d+ s", first), first  # the API's first status: the time estimate
+    assert all(text.startswith("Dreaming… Octave") for _, text in steps)
     assert status.startswith("Done")
     assert Image.open(final).size == Image.open(cat_png).size
 

@@ -12,7 +12,9 @@ import torch
 from deepdream_core import AnimationSettings, DreamSettings, SettingsError, UnknownModelError, VideoSettings
 from deepdream_core.clips import read_clip
 from deepdream_studio.gpu import check_offered, offered_models
-from deepdream_studio.runs import animation_events, photo_events, video_events
+from deepdream_studio.runs import (
+    animation_events, animation_seconds, photo_events, photo_seconds, video_events, video_seconds,
+)
 from tests.support.clips import make_clip
 from tests.support.photos import skimage_photo
 
@@ -26,6 +28,14 @@ def test_a_space_offers_the_bundled_model_unless_told_otherwise() -> None:
         "googlenet", "efficientnet_lite0")
     with pytest.raises(UnknownModelError, match="'nope'"):
         offered_models({"DEEPDREAM_SPACE_MODELS": "nope"})
+
+
+def test_the_gpu_time_asked_for_grows_with_the_work() -> None:
+    photo = skimage_photo("astronaut", 512)
+    small = photo_seconds(photo, DreamSettings(max_size=256, steps=5), None, None, 1)
+    large = photo_seconds(photo, DreamSettings(max_size=1024, steps=40, octaves=6), None, None, 1)
+    long_clip = animation_seconds(photo, DreamSettings(max_size=512), AnimationSettings(frames=600), None)
+    assert 15 <= small < large <= 120 and long_clip == 120  # a huge animation asks for the cap, not more
 
 
 def test_a_model_the_app_does_not_offer_is_refused_by_name() -> None:
@@ -57,7 +67,9 @@ def test_every_gpu_call_takes_and_yields_plain_data(tmp_path: Path) -> None:
         animation_events: (photo, TINY, AnimationSettings(frames=2), None),
         video_events: (read_clip(make_clip(tmp_path / "clip.mp4", frames=2), 2, 48), TINY, VideoSettings(), None),
     }
+    durations = {photo_events: photo_seconds, animation_events: animation_seconds, video_events: video_seconds}
     for gpu_call, args in calls.items():
         crosses(args)
+        assert 15 <= durations[gpu_call](*args) <= 120  # what ZeroGPU is asked for: from the work, capped
         events = [crosses(event) for event in gpu_call(*args)]
         assert events and events[-1].image.size[0] <= 48  # each event arrived whole, images included

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -94,7 +95,9 @@ def test_dream_button_streams_previews_then_the_png(cat_png: str, uploads: Path)
     values = control_values(TINY.replace(steps=3))
     frames = list(photo.dream_ui(CONFIG, cat_png, None, None, None, **values))
     *previews, (png, compare, download, status) = frames
-    assert previews and all(frame[3].startswith("Dreaming… Octave 1 of 1") for frame in previews)
+    first, *steps = previews
+    assert re.fullmatch(r"Dreaming… about \d+ s", first[3])  # the estimate comes first
+    assert steps and all(frame[3].startswith("Dreaming… Octave 1 of 1") for frame in steps)
     assert Path(png).is_relative_to(uploads) and png.endswith(".png") and status.endswith("seed 3")
     assert compare["visible"] is True and download["value"] == png
 
@@ -170,3 +173,21 @@ def test_animation_files_carry_their_settings(cat_png: str) -> None:
     for path in (last[1], last[3]["value"]):  # the MP4 and the GIF
         record = read_record(path)
         assert record["kind"] == "animation" and record["motion"]["frames"] == 2 and record["settings"]["seed"] == 3
+
+
+def test_a_dream_over_the_apps_time_limit_is_refused_saying_what_to_lower(cat_png: str) -> None:
+    strict = StudioConfig(max_seconds=1)
+    big = control_values(DreamSettings(max_size=2048, steps=100, octaves=8))
+    with pytest.raises(gr.Error, match=r"max_size: this dream would take about \d+ s here, over this app's limit "
+                                       r"of 1 s; lower max_size, steps or octaves"):
+        list(photo.dream_ui(strict, cat_png, None, None, None, **big))
+
+
+def test_the_page_says_about_how_long_a_dream_takes(cat_png: str, uploads: Path) -> None:
+    big = uploads / "astronaut.png"
+    skimage_photo("astronaut").save(big)
+    quick = photo.estimate_ui(cat_png, **control_values(TINY))
+    slow = photo.estimate_ui(str(big), **control_values(TINY.replace(max_size=1024, steps=50, octaves=4)))
+    assert re.fullmatch(r"About \d+ s on this machine.*\.", quick)
+    assert int(slow.split()[1]) > int(quick.split()[1])
+    assert photo.estimate_ui(cat_png, **{**control_values(TINY), "steps": 1000}) == ""  # Dream says what is wrong
