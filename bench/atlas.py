@@ -72,9 +72,18 @@ def main() -> None:
     started = time.perf_counter()
     count = sum(1 for _ in channel_pictures(image, BUNDLED_MODEL, spec.default_layer, device=args.device))
     figures["all_cells_s"] = {"seconds": time.perf_counter() - started, "cells": count, "of": CHANNEL_COUNT}
-    results = {"machine": {"cpu_count": os.cpu_count(), "threads": args.threads, "torch": torch.__version__,
-                           "device": args.device, "load_average": os.getloadavg()},
-               "target_s": TARGET_S, "met": figures["first_cell_worst_s"] <= TARGET_S, "figures": figures}
+    results = {
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "threads": args.threads,
+            "torch": torch.__version__,
+            "device": args.device,
+            "load_average": os.getloadavg(),
+        },
+        "target_s": TARGET_S,
+        "met": figures["first_cell_worst_s"] <= TARGET_S,
+        "figures": figures,
+    }
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     print(f"wrote {args.out}")

@@ -22,8 +22,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -32,7 +32,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 from torch import nn  # noqa: E402
 
-from deepdream_core import DreamSettings, Dreamer, get_dreamer  # noqa: E402
+from deepdream_core import Dreamer, DreamSettings, get_dreamer  # noqa: E402
 from deepdream_core.devices import resolve_precision  # noqa: E402
 from deepdream_core.transforms import pil_to_tensor  # noqa: E402
 from deepdream_core.zoo import get_spec  # noqa: E402
@@ -49,6 +49,7 @@ TARGETS = {  # figure: (limit, "max" means the figure must be at most the limit)
 
 # -- inputs ---------------------------------------------------------------------------------------
 
+
 def photo(size: tuple[int, int]) -> Image.Image:
     """A real photo (scikit-image's astronaut, 512x512) resized to (width, height)."""
     from skimage import data
@@ -57,6 +58,7 @@ def photo(size: tuple[int, int]) -> Image.Image:
 
 
 # -- timing ---------------------------------------------------------------------------------------
+
 
 class Clock:
     """Wall-clock seconds that wait for the device, so GPU work is counted where it happens."""
@@ -79,8 +81,9 @@ def summary(samples: list[float]) -> dict[str, float]:
     return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
 
 
-def interleaved(clock: Clock, a: Callable[[], object], b: Callable[[], object], repeats: int,
-                warm_up: bool = True) -> dict:
+def interleaved(
+    clock: Clock, a: Callable[[], object], b: Callable[[], object], repeats: int, warm_up: bool = True
+) -> dict:
     """Times of ``a`` and ``b`` run alternately (after one warm-up each), and the median of a/b per pair."""
     if warm_up:
         a(), b()
@@ -88,7 +91,7 @@ def interleaved(clock: Clock, a: Callable[[], object], b: Callable[[], object], 
     for _ in range(repeats):
         times_a.append(clock.time(a))
         times_b.append(clock.time(b))
-    ratios = [x / y for x, y in zip(times_a, times_b)]
+    ratios = [x / y for x, y in zip(times_a, times_b, strict=False)]
     return {"a": summary(times_a), "b": summary(times_b), "ratio": statistics.median(ratios)}
 
 
@@ -98,6 +101,7 @@ def run_dream(dreamer: Dreamer, image: Image.Image | None, settings: DreamSettin
 
 
 # -- the bare network: the physical floor of one step ----------------------------------------------
+
 
 def truncated(dreamer: Dreamer, layer: str) -> nn.Module:
     """The same module objects as the Dreamer's network, up to and including ``layer``, as a plain Sequential.
@@ -134,6 +138,7 @@ def bare_step(dreamer: Dreamer, layer: str, image: torch.Tensor, dtype: torch.dt
 
 # -- the figures ----------------------------------------------------------------------------------
 
+
 def bench_overhead(ctx: dict) -> dict:
     """Time of a dream step at the 512 px octave / time of the bare forward+backward at 512 px, fp32.
 
@@ -156,7 +161,7 @@ def bench_overhead(ctx: dict) -> dict:
         event = next(frames)
         if last_octave and not event.final:
             steps.append(clock.now() - start)
-    ratios = [s / b for s, b in zip(steps, bares)]
+    ratios = [s / b for s, b in zip(steps, bares, strict=False)]
     return {"overhead_ratio": statistics.median(ratios), "step_512_s": summary(steps), "bare_512_s": summary(bares)}
 
 
@@ -165,8 +170,10 @@ def bench_default(ctx: dict, side: int) -> dict:
     settings = ctx["base"].replace(max_size=side)
     image = photo((side, side))
     run_dream(dreamer, image, settings.replace(steps=1), preview_every=0)  # warm-up: same sizes, fewer steps
-    times = [clock.time(lambda: run_dream(dreamer, image, settings, preview_every=0))
-             for _ in range(max(2, ctx["repeats"] - (side > 512)))]
+    times = [
+        clock.time(lambda: run_dream(dreamer, image, settings, preview_every=0))
+        for _ in range(max(2, ctx["repeats"] - (side > 512)))
+    ]
     return {f"default_{side}_s": summary(times)}
 
 
@@ -194,8 +201,12 @@ def bench_stream(ctx: dict) -> dict:
     dreamer, clock = ctx["lite0"], ctx["clock"]
     settings = ctx["base"].replace(max_size=512)
     image = photo((512, 512))
-    result = interleaved(clock, lambda: run_dream(dreamer, image, settings, preview_every=1),
-                         lambda: run_dream(dreamer, image, settings, preview_every=0), ctx["repeats"])
+    result = interleaved(
+        clock,
+        lambda: run_dream(dreamer, image, settings, preview_every=1),
+        lambda: run_dream(dreamer, image, settings, preview_every=0),
+        ctx["repeats"],
+    )
     return {"stream_overhead": result["ratio"], "stream_every_step_s": result["a"], "stream_none_s": result["b"]}
 
 
@@ -207,12 +218,19 @@ def bench_vgg16(ctx: dict) -> dict:
     fp32, auto = settings.replace(precision="fp32"), settings.replace(precision="auto")
     for warm in (fp32, auto):
         run_dream(dreamer, image, warm.replace(steps=1), preview_every=0)
-    result = interleaved(clock, lambda: run_dream(dreamer, image, fp32, preview_every=0),
-                         lambda: run_dream(dreamer, image, auto, preview_every=0), ctx["repeats"] - 2, warm_up=False)
+    result = interleaved(
+        clock,
+        lambda: run_dream(dreamer, image, fp32, preview_every=0),
+        lambda: run_dream(dreamer, image, auto, preview_every=0),
+        ctx["repeats"] - 2,
+        warm_up=False,
+    )
     auto_dtype = resolve_precision("auto", dreamer.device, dreamer.mixed_precision)
-    return {"vgg16_equal_work_s": {"fp32": result["a"], "auto": result["b"]},
-            "vgg16_auto_precision": str(auto_dtype or torch.float32).replace("torch.", ""),
-            "vgg16_auto_speedup": result["ratio"]}  # fp32 time / auto time
+    return {
+        "vgg16_equal_work_s": {"fp32": result["a"], "auto": result["b"]},
+        "vgg16_auto_precision": str(auto_dtype or torch.float32).replace("torch.", ""),
+        "vgg16_auto_speedup": result["ratio"],
+    }  # fp32 time / auto time
 
 
 def bench_precision(ctx: dict) -> dict:
@@ -229,8 +247,12 @@ def bench_precision(ctx: dict) -> dict:
         objective = dreamer.objective(ctx["base"])
         grad32, loss32 = dreamer.gradient(image, objective, 4096, None)
         grad_low, loss_low = dreamer.gradient(image, objective, 4096, low)
-        speed = interleaved(ctx["clock"], bare_step(dreamer, dreamer.default_layer, image, None),
-                            bare_step(dreamer, dreamer.default_layer, image, low), ctx["repeats"])
+        speed = interleaved(
+            ctx["clock"],
+            bare_step(dreamer, dreamer.default_layer, image, None),
+            bare_step(dreamer, dreamer.default_layer, image, low),
+            ctx["repeats"],
+        )
         figures[f"precision_{dreamer.name}"] = {
             "dtype": str(low).replace("torch.", ""),
             "gradient_cosine": float(torch.cosine_similarity(grad32.flatten(), grad_low.flatten(), dim=0)),
@@ -263,8 +285,11 @@ def rss_child(device: str) -> None:
     settings = DreamSettings(max_size=4096, steps=1, device=device)
     start = time.perf_counter()
     run_dream(dreamer, image, settings, preview_every=0)
-    figures = {"peak_rss_4096_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-               "rss_after_model_load_mb": loaded_mb, "dream_4096_one_step_per_octave_s": time.perf_counter() - start}
+    figures = {
+        "peak_rss_4096_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_after_model_load_mb": loaded_mb,
+        "dream_4096_one_step_per_octave_s": time.perf_counter() - start,
+    }
     if dreamer.device.type == "cuda":
         figures["peak_cuda_4096_mb"] = torch.cuda.max_memory_allocated() / 2**20
     print(json.dumps(figures))
@@ -277,8 +302,12 @@ def bench_cuda_sizes(ctx: dict) -> dict:
         image = photo(size)
         settings = ctx["base"].replace(max_size=max(size))
         fp32, mixed = settings.replace(precision="fp32"), settings.replace(precision="auto")
-        result = interleaved(clock, lambda: run_dream(dreamer, image, fp32, preview_every=0),
-                             lambda: run_dream(dreamer, image, mixed, preview_every=0), ctx["repeats"])
+        result = interleaved(
+            clock,
+            lambda image=image, fp32=fp32: run_dream(dreamer, image, fp32, preview_every=0),
+            lambda image=image, mixed=mixed: run_dream(dreamer, image, mixed, preview_every=0),
+            ctx["repeats"],
+        )
         figures[f"cuda_default_{name}_s"] = {"fp32": result["a"], "auto": result["b"]}
     return figures
 
@@ -328,8 +357,12 @@ def bench_batch(ctx: dict) -> dict:
         start = time.perf_counter()
         run_batch(collect([str(folder)], folder / "ray"), job, "local", cluster)
     ray_rate = (count - 1) / (cluster.times[-1] - cluster.times[0]) * 60
-    return {"batch_images_per_min_local": local_rate, "batch_images_per_min_ray2": ray_rate,
-            "batch_ray_overhead": local_rate / ray_rate, "batch_ray_start_s": cluster.times[0] - start}
+    return {
+        "batch_images_per_min_local": local_rate,
+        "batch_images_per_min_ray2": ray_rate,
+        "batch_ray_overhead": local_rate / ray_rate,
+        "batch_ray_start_s": cluster.times[0] - start,
+    }
 
 
 def bench_estimate_error(ctx: dict) -> dict:
@@ -350,11 +383,16 @@ def bench_estimate_error(ctx: dict) -> dict:
             settings = preset.settings.replace(max_size=side, device=ctx["device"])
             dreamer = get_dreamer(settings.model, ctx["device"])
             guide = Image.open(preset.guide) if preset.guide else None
-            estimates = [estimate_dream(settings, image.size, dreamer=dreamer, costs=costs)
-                         for costs in (refined, first_use)]
-            real = clock.time(lambda: run_dream(dreamer, image, settings, guide=guide, preview_every=0))
+            estimates = [
+                estimate_dream(settings, image.size, dreamer=dreamer, costs=costs) for costs in (refined, first_use)
+            ]
+            real = clock.time(
+                lambda dreamer=dreamer, image=image, settings=settings, guide=guide: run_dream(
+                    dreamer, image, settings, guide=guide, preview_every=0
+                )
+            )
             refined.record_run(estimates[0].model, estimates[0].device, estimates[0].megapixel_steps, real)
-            for name, estimate in zip(errors, estimates):
+            for name, estimate in zip(errors, estimates, strict=False):
                 errors[name][f"{preset.name}_{side}"] = estimate.seconds / real - 1
     figures = {}
     for name, suffix in (("estimate_errors", ""), ("estimate_errors_first_use", "_first_use")):
@@ -383,6 +421,7 @@ BENCHES: dict[str, Callable[[dict], dict]] = {
 
 # -- machine and report ---------------------------------------------------------------------------
 
+
 def machine(device: torch.device, threads: int) -> dict:
     cpu = platform.processor() or platform.machine()
     flags = ""
@@ -393,10 +432,15 @@ def machine(device: torch.device, threads: int) -> dict:
     except OSError:
         pass
     description = {
-        "cpu": cpu, "cpu_count": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)),
         "bf16_instructions": [f for f in ("avx512_bf16", "amx_bf16") if f in flags.split()],
-        "torch": torch.__version__, "device": str(device), "threads": threads,
-        "python": platform.python_version(), "load_average_at_start": os.getloadavg(),
+        "torch": torch.__version__,
+        "device": str(device),
+        "threads": threads,
+        "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg(),
     }
     if device.type == "cuda":
         description["gpu"] = torch.cuda.get_device_name(device)
@@ -420,8 +464,11 @@ def print_table(results: dict) -> None:
     print(f"\n{'figure':38} {'median':>10} {'min':>10} {'max':>10}  target")
     for name, figure in rows:
         target = TARGETS.get(name)
-        verdict = "" if target is None or value(figure) is None else \
-            f"<= {target:g} {'met' if value(figure) <= target else 'NOT met'}"
+        verdict = (
+            ""
+            if target is None or value(figure) is None
+            else f"<= {target:g} {'met' if value(figure) <= target else 'NOT met'}"
+        )
         if isinstance(figure, dict):
             print(f"{name:38} {figure['median']:10.3f} {figure['min']:10.3f} {figure['max']:10.3f}  {verdict}")
         elif isinstance(figure, (int, float)):
@@ -446,8 +493,15 @@ def main() -> None:
 
     device = torch.device(args.device)
     base = DreamSettings(device=args.device)
-    ctx = {"device": args.device, "threads": args.threads, "clock": Clock(device), "base": base, "quick": args.quick,
-           "repeats": 3 if args.quick else 5, "lite0": get_dreamer(base.model, args.device)}
+    ctx = {
+        "device": args.device,
+        "threads": args.threads,
+        "clock": Clock(device),
+        "base": base,
+        "quick": args.quick,
+        "repeats": 3 if args.quick else 5,
+        "lite0": get_dreamer(base.model, args.device),
+    }
     names = args.only or [name for name in BENCHES if name != "cuda_sizes" or device.type == "cuda"]
     results = {"machine": machine(device, args.threads), "quick": args.quick, "figures": {}}
     for name in names:
@@ -455,8 +509,11 @@ def main() -> None:
         results["figures"].update(BENCHES[name](ctx))
         print(f"{name}: done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     results["machine"]["load_average_at_end"] = os.getloadavg()
-    results["targets"] = {name: {"limit": limit, "met": value(results["figures"][name]) <= limit}
-                          for name, limit in TARGETS.items() if name in results["figures"]}
+    results["targets"] = {
+        name: {"limit": limit, "met": value(results["figures"][name]) <= limit}
+        for name, limit in TARGETS.items()
+        if name in results["figures"]
+    }
     print_table(results)
     if args.out.exists() and args.only:  # a partial run updates the figures it took and keeps the rest
         previous = json.loads(args.out.read_text())

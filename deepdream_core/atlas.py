@@ -59,8 +59,15 @@ def atlas_cache() -> Path:
 
 def picture_settings(model: str, layer: str, size: int, from_noise: bool) -> DreamSettings:
     """How a layer's picture is dreamed: noise needs more and stronger steps before shapes appear."""
-    return DreamSettings(model=model, layers=(LayerTarget(layer),), max_size=size, octaves=4, seed=0,
-                         steps=14 if from_noise else 10, step_size=3.0 if from_noise else 2.5)
+    return DreamSettings(
+        model=model,
+        layers=(LayerTarget(layer),),
+        max_size=size,
+        octaves=4,
+        seed=0,
+        steps=14 if from_noise else 10,
+        step_size=3.0 if from_noise else 2.5,
+    )
 
 
 def picture_fingerprint(model: str, layer: str, size: int) -> str:
@@ -101,8 +108,9 @@ def render_layer_atlas(model: str, size: int = ON_DEMAND_SIZE) -> Iterator[Atlas
     folder = model_folder(atlas_cache(), get_spec(model).name)
     for picture in layer_atlas(model, size):
         if picture.path is None:
-            picture = AtlasPicture(picture.layer, render_picture(model, picture.layer.path,
-                                                                 folder / f"{picture.layer.path}.jpg", size))
+            picture = AtlasPicture(
+                picture.layer, render_picture(model, picture.layer.path, folder / f"{picture.layer.path}.jpg", size)
+            )
         yield picture
 
 
@@ -118,8 +126,7 @@ def render_picture(model: str, layer: str, out: Path, size: int) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     # Written beside and renamed into place, so a page never shows a half-written picture.
     with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".jpg", delete=False) as tmp:
-        picture.save(tmp, format="JPEG", quality=85, optimize=True,
-                     comment=picture_fingerprint(model, layer, size))
+        picture.save(tmp, format="JPEG", quality=85, optimize=True, comment=picture_fingerprint(model, layer, size))
     os.replace(tmp.name, out)
     return out
 
@@ -127,8 +134,9 @@ def render_picture(model: str, layer: str, out: Path, size: int) -> Path:
 # -- the channels of one layer -----------------------------------------------------------------------
 
 
-def top_channels(image: Image.Image, model: str, layer: str, count: int = CHANNEL_COUNT,
-                 device: str = "auto") -> list[int]:
+def top_channels(
+    image: Image.Image, model: str, layer: str, count: int = CHANNEL_COUNT, device: str = "auto"
+) -> list[int]:
     """The ``count`` channels of ``layer`` that respond most to ``image`` (mean squared activation)."""
     import torch
 
@@ -139,20 +147,34 @@ def top_channels(image: Image.Image, model: str, layer: str, count: int = CHANNE
     dreamer = get_dreamer(model, device)
     dreamer.objective(DreamSettings(model=model, layers=(LayerTarget(layer),)))  # an unknown layer says so here
     with torch.no_grad():
-        act = dreamer.activations(pil_to_tensor(fit_image(image, _RANK_SIZE), dreamer.device), frozenset([layer]))
-    act = act[layer].float()
+        acts = dreamer.activations(pil_to_tensor(fit_image(image, _RANK_SIZE), dreamer.device), frozenset([layer]))
+    act = acts[layer].float()
     scores = act.pow(2).reshape(act.shape[0], act.shape[1], -1).mean(dim=(0, 2))
     return scores.argsort(descending=True)[:count].tolist()
 
 
 def channel_settings(model: str, layer: str, channel: int, size: int = CHANNEL_SIZE) -> DreamSettings:
     """A quick dream of one channel: one octave of a few strong steps, little jitter at this size."""
-    return DreamSettings(model=model, layers=(LayerTarget(layer, 1.0, (channel,)),), octaves=1,
-                         steps=CHANNEL_STEPS, step_size=6.0, jitter=8, max_size=size, seed=0)
+    return DreamSettings(
+        model=model,
+        layers=(LayerTarget(layer, 1.0, (channel,)),),
+        octaves=1,
+        steps=CHANNEL_STEPS,
+        step_size=6.0,
+        jitter=8,
+        max_size=size,
+        seed=0,
+    )
 
 
-def channel_pictures(image: Image.Image, model: str, layer: str, count: int = CHANNEL_COUNT,
-                     size: int = CHANNEL_SIZE, device: str = "auto") -> Iterator[tuple[int, Image.Image]]:
+def channel_pictures(
+    image: Image.Image,
+    model: str,
+    layer: str,
+    count: int = CHANNEL_COUNT,
+    size: int = CHANNEL_SIZE,
+    device: str = "auto",
+) -> Iterator[tuple[int, Image.Image]]:
     """The channels that respond most to ``image``, each with ``image`` dreamed at it, as each finishes."""
     from .dreamer import fit_image
     from .dreamers import get_dreamer

@@ -10,9 +10,10 @@ module never imports it.
 from __future__ import annotations
 
 import glob
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from PIL import Image
 
@@ -93,6 +94,7 @@ class Progress(Protocol):
 
 # -- inputs and outputs --------------------------------------------------------------------------
 
+
 def collect(inputs: Sequence[str], outdir: Path, recursive: bool = False) -> list[BatchItem]:
     """Files, folders and globs as items, each output named after its input (``a/b.jpg`` -> ``OUT/a/b.png``).
 
@@ -106,14 +108,20 @@ def collect(inputs: Sequence[str], outdir: Path, recursive: bool = False) -> lis
         path = Path(text)
         if path.is_dir():
             pattern = "**/*" if recursive else "*"
-            pairs = [(file, file.relative_to(path)) for file in sorted(path.glob(pattern))
-                     if file.suffix.lower() in IMAGE_SUFFIXES]
+            pairs = [
+                (file, file.relative_to(path))
+                for file in sorted(path.glob(pattern))
+                if file.suffix.lower() in IMAGE_SUFFIXES
+            ]
         elif path.is_file():
             pairs = [(path, Path(path.name))]
         elif glob.has_magic(text):
             root = _glob_root(text)
-            pairs = [(Path(name), Path(name).relative_to(root))
-                     for name in sorted(glob.glob(text, recursive=recursive)) if Path(name).is_file()]
+            pairs = [
+                (Path(name), Path(name).relative_to(root))
+                for name in sorted(glob.glob(text, recursive=recursive))
+                if Path(name).is_file()
+            ]
         else:
             raise SettingsError("inputs", f"{text} is not a file, a folder or a pattern that matches files")
         for source, relative in pairs:
@@ -121,8 +129,11 @@ def collect(inputs: Sequence[str], outdir: Path, recursive: bool = False) -> lis
             if not hidden and not source.resolve().is_relative_to(skip):
                 found.setdefault(source.resolve(), (source, relative))
     if not found:
-        raise SettingsError("inputs", f"no images found in {' '.join(inputs)}; folders are searched for "
-                                      f"{', '.join(IMAGE_SUFFIXES)} files (add --recursive for subfolders)")
+        raise SettingsError(
+            "inputs",
+            f"no images found in {' '.join(inputs)}; folders are searched for "
+            f"{', '.join(IMAGE_SUFFIXES)} files (add --recursive for subfolders)",
+        )
     names: dict[Path, int] = {}
     for _, relative in found.values():
         names[relative.with_suffix(".png")] = names.get(relative.with_suffix(".png"), 0) + 1
@@ -169,6 +180,7 @@ def pending(items: Sequence[BatchItem], job: BatchJob, weights: str) -> list[Bat
 
 
 # -- dreaming ------------------------------------------------------------------------------------
+
 
 def check_job(dreamer: Dreamer, job: BatchJob) -> None:
     """Fail once, before any image, on what would fail every image (an unknown layer or class)."""

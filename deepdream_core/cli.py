@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -37,9 +38,27 @@ EXIT_STOPPED = 130
 
 # Settings fields with a flag of the same name. Values stay text until DreamSettings.from_dict
 # reads them, so a bad value gets the same message here as in presets, share links and the API.
-_FLAGS = ("model", "octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing", "seed", "max_size",
-          "tile_size", "device", "precision", "class_target", "class_weight", "guide_weight",
-          "gradient_norm", "parameterization", "transform_robustness", "wrap")
+_FLAGS = (
+    "model",
+    "octaves",
+    "octave_scale",
+    "steps",
+    "step_size",
+    "jitter",
+    "smoothing",
+    "seed",
+    "max_size",
+    "tile_size",
+    "device",
+    "precision",
+    "class_target",
+    "class_weight",
+    "guide_weight",
+    "gradient_norm",
+    "parameterization",
+    "transform_robustness",
+    "wrap",
+)
 # The same for AnimationSettings and VideoSettings (--translate X,Y sets translate_x and translate_y).
 _ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
 _VIDEO_FLAGS = ("blend", "max_frames", "max_side")
@@ -60,8 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("-o", "--output", required=True, help="where to write the animation (.mp4 or .gif)")
     _add_flags(animate, _ANIMATION_FLAGS, MOTION_RANGES)
     animate.add_argument("--translate", metavar="X,Y", help="pixels per frame the picture moves (right, down)")
-    animate.add_argument("--loop", action="store_true", default=None,
-                         help="fade the last frames into the first, so the clip loops with no jump")
+    animate.add_argument(
+        "--loop",
+        action="store_true",
+        default=None,
+        help="fade the last frames into the first, so the clip loops with no jump",
+    )
     _add_color_lock_flag(animate)
     _add_dream_flags(animate)
 
@@ -114,29 +137,51 @@ def _add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: di
 
 
 def _add_color_lock_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-color-lock", action="store_false", dest="color_lock", default=None,
-                        help="let colours drift: do not hold each frame to the first (or source) frame's colours")
+    parser.add_argument(
+        "--no-color-lock",
+        action="store_false",
+        dest="color_lock",
+        default=None,
+        help="let colours drift: do not hold each frame to the first (or source) frame's colours",
+    )
 
 
 def _add_ray_flag(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
-                        help=f"{what}: 'auto' (the default) joins the running one, HOST:PORT that one, "
-                             f"'local' starts one on this machine")
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help=f"{what}: 'auto' (the default) joins the running one, HOST:PORT that one, "
+        f"'local' starts one on this machine",
+    )
 
 
 def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
     """The flags every dreaming command shares, read by :func:`settings_from_args`."""
     parser.add_argument("--preset", help="start from a preset (name of a file in presets/, without .json)")
-    parser.add_argument("--layer", action="append", dest="layers", metavar="NAME[:WEIGHT[:CH,...]]",
-                        help="layer to dream on; repeat for several (list them with `layers MODEL`)")
+    parser.add_argument(
+        "--layer",
+        action="append",
+        dest="layers",
+        metavar="NAME[:WEIGHT[:CH,...]]",
+        help="layer to dream on; repeat for several (list them with `layers MODEL`)",
+    )
     parser.add_argument("--guide", help="guide image: pull the dream towards its features")
-    parser.add_argument("--settings-from", metavar="FILE",
-                        help="dream with the settings stored in a dreamed PNG, GIF or MP4 (flags given too win)")
+    parser.add_argument(
+        "--settings-from",
+        metavar="FILE",
+        help="dream with the settings stored in a dreamed PNG, GIF or MP4 (flags given too win)",
+    )
     _add_flags(parser, _FLAGS, RANGES)
-    parser.add_argument("--keep-colors", action="store_true", default=None,
-                        help="change brightness only and keep the photo's colours")
-    parser.add_argument("--channels", metavar="strongest:N|weakest:N|all",
-                        help="dream only the N channels of each layer that respond most (least) to the photo")
+    parser.add_argument(
+        "--keep-colors", action="store_true", default=None, help="change brightness only and keep the photo's colours"
+    )
+    parser.add_argument(
+        "--channels",
+        metavar="strongest:N|weakest:N|all",
+        help="dream only the N channels of each layer that respond most (least) to the photo",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -160,8 +205,9 @@ def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset 
 
 def flag_values(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given as flags (not the preset), by name."""
-    data: dict[str, Any] = {name: getattr(args, name) for name in (*_FLAGS, "keep_colors")
-                            if getattr(args, name) is not None}
+    data: dict[str, Any] = {
+        name: getattr(args, name) for name in (*_FLAGS, "keep_colors") if getattr(args, name) is not None
+    }
     if args.layers:
         data["layers"] = tuple(parse_layer(text) for text in args.layers)
     if args.channels is not None:
@@ -230,8 +276,11 @@ def _dream(args: argparse.Namespace) -> int:
             result = event.image
     bar.close()
     assert result is not None, "dream_frames ends with the final image"
-    _save_image(result, output, dream_record(settings, preset.name if preset else None,
-                                             source=_source_bytes(args.input), guide=guide))
+    _save_image(
+        result,
+        output,
+        dream_record(settings, preset.name if preset else None, source=_source_bytes(args.input), guide=guide),
+    )
     print(f"wrote {output} ({result.width}x{result.height})")
     return 0
 
@@ -266,8 +315,11 @@ def _animate(args: argparse.Namespace) -> int:
 
     settings, preset = settings_from_args(args)
     settings = settings.with_seed()
-    changes = {name: getattr(args, name) for name in (*_ANIMATION_FLAGS, "loop", "color_lock")
-               if getattr(args, name) is not None}
+    changes = {
+        name: getattr(args, name)
+        for name in (*_ANIMATION_FLAGS, "loop", "color_lock")
+        if getattr(args, name) is not None
+    }
     if args.translate is not None:
         parts = args.translate.split(",")
         if len(parts) != 2:
@@ -278,8 +330,14 @@ def _animate(args: argparse.Namespace) -> int:
     image = None if args.input == "noise" else open_image(args.input, "input", settings.max_size)
     guide = guide_from_args(args, preset, settings.max_size)
     frames = frames_with_bar(animate(image, settings, motion, guide), args.quiet)
-    record = dream_record(settings, preset.name if preset else None, source=_source_bytes(args.input), guide=guide,
-                          motion=motion, kind="animation")
+    record = dream_record(
+        settings,
+        preset.name if preset else None,
+        source=_source_bytes(args.input),
+        guide=guide,
+        motion=motion,
+        kind="animation",
+    )
     save_video(frames, output, motion.fps, record)
     print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {motion.fps} fps)")
     return 0
@@ -290,10 +348,16 @@ def _video(args: argparse.Namespace) -> int:
 
     settings, preset = settings_from_args(args)
     settings = settings.with_seed()
-    video = VideoSettings.from_dict({name: getattr(args, name) for name in (*_VIDEO_FLAGS, "color_lock")
-                                     if getattr(args, name) is not None})
-    cut = SegmentSettings(**{name: SEGMENT_RANGES[name].parse(name, getattr(args, name)) for name in SEGMENT_FLAGS
-                             if getattr(args, name) is not None})
+    video = VideoSettings.from_dict(
+        {name: getattr(args, name) for name in (*_VIDEO_FLAGS, "color_lock") if getattr(args, name) is not None}
+    )
+    cut = SegmentSettings(
+        **{
+            name: SEGMENT_RANGES[name].parse(name, getattr(args, name))
+            for name in SEGMENT_FLAGS
+            if getattr(args, name) is not None
+        }
+    )
     output = output_path(args.output, (".mp4",))
     clip = load_clip(args.input, settings, video)
     for notice in clip.notices:
@@ -306,11 +370,19 @@ def _video(args: argparse.Namespace) -> int:
     else:
         frames = frames_with_bar(dream_video(clip, settings, video, guide), args.quiet)
     motion = {**asdict(video), **(asdict(cut) if cut.segments > 1 else {})}
-    record = dream_record(settings, preset.name if preset else None, source=_source_bytes(args.input), guide=guide,
-                          motion=motion, kind="video")
+    record = dream_record(
+        settings,
+        preset.name if preset else None,
+        source=_source_bytes(args.input),
+        guide=guide,
+        motion=motion,
+        kind="video",
+    )
     save_video(frames, output, clip.fps, record, audio_from=clip)
     audio = ", with the clip's audio" if clip.has_audio else ""
-    print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {float(clip.fps):g} fps{audio})")
+    print(
+        f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {float(clip.fps):g} fps{audio})"
+    )
     return 0
 
 
@@ -359,8 +431,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("batch", "sweep", "atlas"):
             from . import cli_batch, cli_sheets
 
-            command = {"batch": cli_batch.batch_command, "sweep": cli_sheets.sweep_command,
-                       "atlas": cli_sheets.atlas_command}[args.command]
+            command = {
+                "batch": cli_batch.batch_command,
+                "sweep": cli_sheets.sweep_command,
+                "atlas": cli_sheets.atlas_command,
+            }[args.command]
             return command(args)
         return _dream(args)
     except (SettingsError, UnknownModelError, DeviceError, ImageInputError, ClusterError) as err:

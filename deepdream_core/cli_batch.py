@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -19,14 +19,21 @@ if TYPE_CHECKING:
     from .clips import Clip
 
 
-def video_in_segments(clip: Clip, settings: DreamSettings, video: VideoSettings, cut: SegmentSettings,
-                       guide: Image.Image | None, args: argparse.Namespace) -> list[Image.Image]:
+def video_in_segments(
+    clip: Clip,
+    settings: DreamSettings,
+    video: VideoSettings,
+    cut: SegmentSettings,
+    guide: Image.Image | None,
+    args: argparse.Namespace,
+) -> list[Image.Image]:
     """The clip dreamed in overlapping segments, here one after another or on a Ray cluster at once."""
     from tqdm import tqdm
 
     from .segments import dream_in_segments, join, segment_clips
 
     with tqdm(total=cut.segments, unit="segment", disable=args.quiet, file=sys.stderr) as bar:
+
         def on_segment(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
@@ -42,8 +49,10 @@ def cluster():
     try:
         from . import cluster
     except ImportError as err:
-        raise ClusterError(f"--ray needs Ray, which is not installed ({err}); "
-                           f"pip install 'deepdream-studio[ray]' (or pip install 'ray>=2.40')") from None
+        raise ClusterError(
+            f"--ray needs Ray, which is not installed ({err}); "
+            f"pip install 'deepdream-studio[ray]' (or pip install 'ray>=2.40')"
+        ) from None
     return cluster
 
 
@@ -59,14 +68,14 @@ def batch_command(args: argparse.Namespace) -> int:
     job = BatchJob(settings, preset.name if preset else None, guide_from_args(args, preset, settings.max_size))
     progress = BatchBar(args.quiet)
     try:
-        if args.ray:
-            report = cluster().run_batch(items, job, args.ray, progress)
-        else:
-            report = run_local(items, job, progress)
+        report = cluster().run_batch(items, job, args.ray, progress) if args.ray else run_local(items, job, progress)
     except KeyboardInterrupt:
         progress.close()
-        print(f"stopped: {progress.dreamed} dreamed, {progress.failed} failed; run the same command again to "
-              f"dream the rest (finished images are kept)", file=sys.stderr)
+        print(
+            f"stopped: {progress.dreamed} dreamed, {progress.failed} failed; run the same command again to "
+            f"dream the rest (finished images are kept)",
+            file=sys.stderr,
+        )
         return EXIT_STOPPED
     progress.close()
     for outcome in report.failed:
@@ -81,7 +90,7 @@ class BatchBar:
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar once the batch knows its size
         self.dreamed = self.failed = 0
 
     def start(self, total: int, skipped: int) -> None:

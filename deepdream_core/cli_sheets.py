@@ -20,8 +20,9 @@ def sweep_command(args: argparse.Namespace) -> int:
 
     if args.presets:
         if args.preset or args.guide:
-            raise SettingsError("presets", "compares presets as they are (with their own guides); "
-                                           "leave out --preset and --guide")
+            raise SettingsError(
+                "presets", "compares presets as they are (with their own guides); leave out --preset and --guide"
+            )
         variants = preset_variants(split_values(args.presets), flag_values(args))
     else:
         settings, preset = settings_from_args(args)
@@ -30,8 +31,9 @@ def sweep_command(args: argparse.Namespace) -> int:
     output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
     image = open_image(args.input, "input", max(v.settings.max_size for v in variants))
     cells: list[Image.Image | None] = [None] * len(variants)
-    for cell in tqdm(dream_variants(image, variants), total=len(variants), unit="dream", disable=args.quiet,
-                     file=sys.stderr):
+    for cell in tqdm(
+        dream_variants(image, variants), total=len(variants), unit="dream", disable=args.quiet, file=sys.stderr
+    ):
         cells[cell.index] = cell.image
     sheet = contact_sheet([(cell, variant.label) for cell, variant in zip(cells, variants, strict=True)])
     sheet.save(output)
@@ -51,19 +53,31 @@ def atlas_command(args: argparse.Namespace) -> int:
         if not 1 <= args.count <= 64:
             raise SettingsError("count", f"must be from 1 to 64, got {args.count}")
         photo = Path(args.photo or SAMPLE)
-        pictures = channel_pictures(open_image(photo, "photo", 1024), spec.name, args.layer, args.count,
-                                    device=args.device)
-        cells = [(picture, f"channel {channel}") for channel, picture in
-                 tqdm(pictures, total=args.count, unit="channel", disable=args.quiet, file=sys.stderr)]
+        pictures = channel_pictures(
+            open_image(photo, "photo", 1024), spec.name, args.layer, args.count, device=args.device
+        )
+        cells = [
+            (picture, f"channel {channel}")
+            for channel, picture in tqdm(
+                pictures, total=args.count, unit="channel", disable=args.quiet, file=sys.stderr
+            )
+        ]
         title = f"{spec.name} {args.layer}: the channels that respond most to {photo.name}"
         sheet = contact_sheet(cells, columns=4, title=title)
     else:
-        layers = tqdm(render_layer_atlas(spec.name), total=len(spec.layers), unit="layer", disable=args.quiet,
-                      file=sys.stderr)
-        cells = [(Image.open(picture.path), f"{picture.layer.path}: {picture.layer.description}")
-                 for picture in layers if picture.path]
-        sheet = contact_sheet(cells, columns=2, title=f"{spec.name}: what each layer draws "
-                                                      f"(left: a photo dreamed there; right: from noise)")
+        layers = tqdm(
+            render_layer_atlas(spec.name), total=len(spec.layers), unit="layer", disable=args.quiet, file=sys.stderr
+        )
+        cells = [
+            (Image.open(picture.path), f"{picture.layer.path}: {picture.layer.description}")
+            for picture in layers
+            if picture.path
+        ]
+        sheet = contact_sheet(
+            cells,
+            columns=2,
+            title=f"{spec.name}: what each layer draws (left: a photo dreamed there; right: from noise)",
+        )
     sheet.save(output)
     print(f"wrote {output} ({len(cells)} pictures, {sheet.width}x{sheet.height})")
     return 0

@@ -8,10 +8,10 @@ sniffed first and opened with the one demuxer its magic bytes name.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
 
 import av
 from PIL import Image
@@ -62,26 +62,33 @@ def read_clip(path: str | os.PathLike, max_frames: int, max_side: int) -> Clip:
             stream.thread_type = "AUTO"
             width, height = stream.codec_context.width, stream.codec_context.height
             if width * height > MAX_PIXELS:
-                raise VideoInputError(f"the video is {width}x{height} pixels; the limit is "
-                                      f"{MAX_PIXELS // 1_000_000} megapixels per frame. Scale it down and try again")
+                raise VideoInputError(
+                    f"the video is {width}x{height} pixels; the limit is "
+                    f"{MAX_PIXELS // 1_000_000} megapixels per frame. Scale it down and try again"
+                )
             fps = stream.average_rate or stream.guessed_rate or Fraction(25)
             frames, more = _decode(container, stream, max_frames, max_side)
             has_audio = bool(container.streams.audio)
             duration = container.duration / av.time_base if container.duration else None
     except av.error.FFmpegError as err:
-        raise VideoInputError(f"the video is damaged or cannot be decoded ({err.strerror}); "
-                              f"re-save it as MP4 and try again") from None
+        raise VideoInputError(
+            f"the video is damaged or cannot be decoded ({err.strerror}); re-save it as MP4 and try again"
+        ) from None
     if not frames:
         raise VideoInputError(f"the video holds no frames we can decode; {_FORMAT_HINT}")
     notices = []
     if more:
         whole = f" of {duration:.1f} s" if duration else ""
-        notices.append(f"the clip is longer than {max_frames} frames; only the first {len(frames)} frames "
-                       f"({len(frames) / float(fps):.1f} s{whole}) are dreamed")
+        notices.append(
+            f"the clip is longer than {max_frames} frames; only the first {len(frames)} frames "
+            f"({len(frames) / float(fps):.1f} s{whole}) are dreamed"
+        )
     original = frames[0][1]
     if original != frames[0][0].size:
-        notices.append(f"the video is {original[0]}x{original[1]} pixels; it was scaled down to "
-                       f"{frames[0][0].width}x{frames[0][0].height} (the maximum working size is {max_side})")
+        notices.append(
+            f"the video is {original[0]}x{original[1]} pixels; it was scaled down to "
+            f"{frames[0][0].width}x{frames[0][0].height} (the maximum working size is {max_side})"
+        )
     return Clip(path, tuple(image for image, _ in frames), Fraction(fps), has_audio, tuple(notices))
 
 
@@ -93,8 +100,9 @@ def _sniff(path: Path) -> str:
     if size == 0:
         raise VideoInputError(f"the file is empty (0 bytes); {_FORMAT_HINT}")
     if size > MAX_VIDEO_BYTES:
-        raise VideoInputError(f"the file is {size / 2**20:.0f} MB; the limit is {MAX_VIDEO_BYTES // 2**20} MB. "
-                              f"Trim or compress the clip")
+        raise VideoInputError(
+            f"the file is {size / 2**20:.0f} MB; the limit is {MAX_VIDEO_BYTES // 2**20} MB. Trim or compress the clip"
+        )
     with path.open("rb") as file:
         head = file.read(64)
     if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"):
@@ -114,8 +122,9 @@ def _sniff(path: Path) -> str:
     raise VideoInputError(f"this is a text file, not a video; {_FORMAT_HINT}")
 
 
-def _decode(container: av.container.InputContainer, stream: av.VideoStream, max_frames: int,
-            max_side: int) -> tuple[list[tuple[Image.Image, tuple[int, int]]], bool]:
+def _decode(
+    container: av.container.InputContainer, stream: av.VideoStream, max_frames: int, max_side: int
+) -> tuple[list[tuple[Image.Image, tuple[int, int]]], bool]:
     """Frames (each with its size before downscaling), and whether the clip goes on past ``max_frames``."""
     frames: list[tuple[Image.Image, tuple[int, int]]] = []
     for frame in container.decode(stream):
@@ -127,14 +136,21 @@ def _decode(container: av.container.InputContainer, stream: av.VideoStream, max_
             image = image.rotate(frame.rotation, expand=True)
         original = image.size
         if min(original) < MIN_SIDE:
-            raise VideoInputError(f"the video is {original[0]}x{original[1]} pixels; DeepDream needs at least "
-                                  f"{MIN_SIDE} pixels on each side")
+            raise VideoInputError(
+                f"the video is {original[0]}x{original[1]} pixels; DeepDream needs at least "
+                f"{MIN_SIDE} pixels on each side"
+            )
         frames.append((fit_long_side(image, max_side, reducing_gap=3.0), original))
     return frames, False
 
 
-def write_video(frames: Sequence[Image.Image], path: str | os.PathLike, fps: float | Fraction,
-                audio_from: Clip | None = None, comment: str | None = None) -> Path:
+def write_video(
+    frames: Sequence[Image.Image],
+    path: str | os.PathLike,
+    fps: float | Fraction,
+    audio_from: Clip | None = None,
+    comment: str | None = None,
+) -> Path:
     """Write ``frames`` as MP4 or GIF, chosen by the suffix (see :data:`VIDEO_SUFFIXES`); returns the path.
 
     ``comment`` (ASCII text, e.g. a dream's settings record) goes into the file's metadata.
@@ -149,8 +165,13 @@ def write_video(frames: Sequence[Image.Image], path: str | os.PathLike, fps: flo
     return path
 
 
-def write_mp4(frames: Sequence[Image.Image], path: str | os.PathLike, fps: float | Fraction,
-              audio_from: Clip | None = None, comment: str | None = None) -> None:
+def write_mp4(
+    frames: Sequence[Image.Image],
+    path: str | os.PathLike,
+    fps: float | Fraction,
+    audio_from: Clip | None = None,
+    comment: str | None = None,
+) -> None:
     """H.264 in yuv420p, which every browser and phone plays; odd sizes lose their last row or column.
 
     With ``audio_from``, the clip's first audio track is copied in, cut to the frames' length;
@@ -190,8 +211,9 @@ def _audio_stream(out: av.container.OutputContainer, source: av.container.InputC
     return out.add_stream("aac", rate=track.codec_context.sample_rate, layout=layout, format="fltp")
 
 
-def _copy_audio(source: av.container.InputContainer, out: av.container.OutputContainer, audio: av.AudioStream,
-                seconds: Fraction) -> None:
+def _copy_audio(
+    source: av.container.InputContainer, out: av.container.OutputContainer, audio: av.AudioStream, seconds: Fraction
+) -> None:
     """Copy (or re-encode) the source's first audio track up to ``seconds`` from its start."""
     track = source.streams.audio[0]
     start = track.start_time or 0
@@ -211,12 +233,14 @@ def _copy_audio(source: av.container.InputContainer, out: av.container.OutputCon
         out.mux(audio.encode())
 
 
-def write_gif(frames: Sequence[Image.Image], path: str | os.PathLike, fps: float | Fraction,
-              comment: str | None = None) -> None:
+def write_gif(
+    frames: Sequence[Image.Image], path: str | os.PathLike, fps: float | Fraction, comment: str | None = None
+) -> None:
     """An animated GIF that loops forever (GIF times frames in hundredths of a second); ``comment`` in its
     comment extension."""
     duration = round(1000 / float(fps))
     first, *rest = [image.convert("RGB") for image in frames]
     extra = {"comment": comment.encode("ascii")} if comment is not None else {}
-    first.save(path, format="GIF", save_all=True, append_images=rest, duration=duration, loop=0, optimize=False,
-               **extra)
+    first.save(
+        path, format="GIF", save_all=True, append_images=rest, duration=duration, loop=0, optimize=False, **extra
+    )

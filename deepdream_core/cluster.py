@@ -13,9 +13,10 @@ from __future__ import annotations
 import collections
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import ray
 from PIL import Image
@@ -63,8 +64,9 @@ class DreamWorker:
             return None, (), str(err)
         return png, notices, None
 
-    def dream_segment(self, clip: Any, settings: DreamSettings, video: VideoSettings,
-                      guide: Image.Image | None) -> list[Image.Image]:
+    def dream_segment(
+        self, clip: Any, settings: DreamSettings, video: VideoSettings, guide: Image.Image | None
+    ) -> list[Image.Image]:
         return dream_segment(clip, settings, video, guide)
 
 
@@ -93,13 +95,20 @@ def connect(address: str, device: str = "auto") -> tuple[int, dict[str, float]]:
         if address == "local":
             # Ray protects a cluster it starts with a token (~/.ray/auth_token); RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0
             # keeps it on 127.0.0.1 (see README, Scaling out).
-            ray.init(include_dashboard=False, runtime_env=runtime_env, log_to_driver=False,
-                     logging_level=logging.WARNING, object_store_memory=_LOCAL_OBJECT_STORE_BYTES)
+            ray.init(
+                include_dashboard=False,
+                runtime_env=runtime_env,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+                object_store_memory=_LOCAL_OBJECT_STORE_BYTES,
+            )
         else:
             ray.init(address=address, runtime_env=runtime_env, log_to_driver=False, logging_level=logging.WARNING)
     except (ConnectionError, ValueError, RuntimeError) as err:
-        raise ClusterError(f"could not join the Ray cluster at {address!r} ({err}); start one with "
-                           f"`ray start --head`, give its address (HOST:6379), or use --ray local") from None
+        raise ClusterError(
+            f"could not join the Ray cluster at {address!r} ({err}); start one with "
+            f"`ray start --head`, give its address (HOST:6379), or use --ray local"
+        ) from None
     resources = ray.cluster_resources()
     gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 0))
     if gpus and device in ("auto", "cuda"):
@@ -110,9 +119,8 @@ def connect(address: str, device: str = "auto") -> tuple[int, dict[str, float]]:
     return cpus, {"num_cpus": 1}
 
 
-def _start_workers(count: int, resources: dict[str, float], settings: DreamSettings,
-                   job: BatchJob | None) -> _Pool:
-    actor = ray.remote(max_restarts=_MAX_RESTARTS, max_task_retries=0)(DreamWorker)
+def _start_workers(count: int, resources: dict[str, float], settings: DreamSettings, job: BatchJob | None) -> _Pool:
+    actor: Any = ray.remote(max_restarts=_MAX_RESTARTS, max_task_retries=0)(DreamWorker)
     workers = [actor.options(**resources).remote(settings.model, settings.device) for _ in range(count)]
     now = time.monotonic()
     return _Pool(workers, {worker.ready.remote(job): (worker, now) for worker in workers})
@@ -164,9 +172,14 @@ def _poll(pool: _Pool, in_flight: dict) -> list:
 _DIED = (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError)
 
 
-def _fan_out(pool: _Pool, tasks: Sequence[Any], submit: Callable[[Any, Any], Any],
-             on_result: Callable[[Any, Any], None], on_lost: Callable[[Any, str], None],
-             on_retry: Callable[[Any], None]) -> None:
+def _fan_out(
+    pool: _Pool,
+    tasks: Sequence[Any],
+    submit: Callable[[Any, Any], Any],
+    on_result: Callable[[Any, Any], None],
+    on_lost: Callable[[Any, str], None],
+    on_retry: Callable[[Any], None],
+) -> None:
     """Give each task to the next free worker; a task whose worker died goes back in the queue once."""
     queue = collections.deque((task, 0) for task in tasks)
     in_flight: dict = {}  # ref -> (worker, task, tries so far)
@@ -229,15 +242,27 @@ def run_batch(items: Sequence[BatchItem], job: BatchJob, address: str, progress:
                     error = str(err)
             finish(item, Outcome(item, error, notices))
 
-        _fan_out(pool, todo, submit, on_result, lambda item, why: finish(item, Outcome(item, why)),
-                 lambda item: progress.note(f"a worker died while dreaming {item.source}; it is dreamed again"))
+        _fan_out(
+            pool,
+            todo,
+            submit,
+            on_result,
+            lambda item, why: finish(item, Outcome(item, why)),
+            lambda item: progress.note(f"a worker died while dreaming {item.source}; it is dreamed again"),
+        )
         return report
     finally:
         _stop(pool)
 
 
-def run_segments(clips: Sequence[Any], settings: DreamSettings, video: VideoSettings, guide: Image.Image | None,
-                 address: str, on_segment: Callable[[int, int], None]) -> list[list[Image.Image]]:
+def run_segments(
+    clips: Sequence[Any],
+    settings: DreamSettings,
+    video: VideoSettings,
+    guide: Image.Image | None,
+    address: str,
+    on_segment: Callable[[int, int], None],
+) -> list[list[Image.Image]]:
     """Dream each segment's clip on the cluster at ``address``, in parallel; the frames of each, in order."""
     pool = None
     results: dict[int, list[Image.Image]] = {}
@@ -253,9 +278,14 @@ def run_segments(clips: Sequence[Any], settings: DreamSettings, video: VideoSett
         def on_lost(index: int, why: str) -> None:
             raise ClusterError(f"segment {index + 1} of {len(clips)}: {why}")
 
-        _fan_out(pool, range(len(clips)),
-                 lambda worker, index: worker.dream_segment.remote(clips[index], settings, video, guide),
-                 on_result, on_lost, lambda index: None)
+        _fan_out(
+            pool,
+            range(len(clips)),
+            lambda worker, index: worker.dream_segment.remote(clips[index], settings, video, guide),
+            on_result,
+            on_lost,
+            lambda index: None,
+        )
     finally:
         _stop(pool)
     return [results[index] for index in range(len(clips))]

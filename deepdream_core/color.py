@@ -14,9 +14,7 @@ import torch
 from PIL import Image
 
 # BT.601 full range, as JPEG uses: rows give Y, Cb, Cr from R, G, B in 0-255 (Cb and Cr centred on 128).
-_YCBCR = np.array([[0.299, 0.587, 0.114],
-                   [-0.168736, -0.331264, 0.5],
-                   [0.5, -0.418688, -0.081312]])
+_YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
 
 
 def luminance_only(grad: torch.Tensor) -> torch.Tensor:

@@ -10,8 +10,8 @@ import functools
 import math
 import random
 import threading
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 import torch
 from PIL import Image
@@ -105,10 +105,19 @@ class Dreamer:
         self._wrapped_lock = threading.Lock()
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec, module: nn.Module, device: torch.device | str = "cpu") -> "Dreamer":
+    def from_spec(cls, spec: ModelSpec, module: nn.Module, device: torch.device | str = "cpu") -> Dreamer:
         """A zoo model's network (``module``, with whatever weights it holds) with its spec's metadata."""
-        return cls(module, spec.mean, spec.std, device, spec.default_layer, spec.class_names, spec.name,
-                   mixed_precision=spec.mixed_precision, min_side=spec.min_side)
+        return cls(
+            module,
+            spec.mean,
+            spec.std,
+            device,
+            spec.default_layer,
+            spec.class_names,
+            spec.name,
+            mixed_precision=spec.mixed_precision,
+            min_side=spec.min_side,
+        )
 
     # -- network ---------------------------------------------------------------------------------
 
@@ -136,7 +145,11 @@ class Dreamer:
             return self._wrapped[wrap]
 
     def gradient(
-        self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None = None,
+        self,
+        image: torch.Tensor,
+        objective: Objective,
+        tile_size: int,
+        dtype: torch.dtype | None = None,
         wrap: str = "none",
     ) -> tuple[torch.Tensor, float]:
         """d(objective)/d(pixels), tile by tile so memory stays bounded on any image size.
@@ -163,8 +176,9 @@ class Dreamer:
                 total += loss * share
         return grad, float(total)  # one device sync per step, not one per tile
 
-    def _tile_gradient(self, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None,
-                       wrap: str = "none") -> tuple[torch.Tensor, torch.Tensor]:
+    def _tile_gradient(
+        self, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None, wrap: str = "none"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         tile = tile.detach().requires_grad_(True)
         with autocast(self.device, dtype):
             loss = objective(self.activations(tile, objective.layers, wrap))
@@ -183,16 +197,20 @@ class Dreamer:
                 return (*self.gradient(image, objective, tile_size, dtype, wrap), tile_size)
             except torch.OutOfMemoryError as err:
                 if tile_size <= _MIN_TILE:
-                    raise DeviceError(f"{self.device} ran out of memory even with {_MIN_TILE}-pixel tiles; "
-                                      f"lower max_size or use another device") from err
+                    raise DeviceError(
+                        f"{self.device} ran out of memory even with {_MIN_TILE}-pixel tiles; "
+                        f"lower max_size or use another device"
+                    ) from err
             except RuntimeError as err:
                 # Unpadded convolutions and pools (Inception v3's stem) need a minimum input size.
                 if not any(text in str(err) for text in _TOO_SMALL):
                     raise
                 height, width = image.shape[-2:]
                 raise SettingsError(
-                    "max_size", f"model {self.name!r} cannot dream on an image this small ({width}x{height} pixels "
-                                f"at this octave); use a larger image or max_size, or fewer octaves") from err
+                    "max_size",
+                    f"model {self.name!r} cannot dream on an image this small ({width}x{height} pixels "
+                    f"at this octave); use a larger image or max_size, or fewer octaves",
+                ) from err
             # Retried outside the except block, so the failed attempt's tensors are already freed.
             tile_size = max(_MIN_TILE, min(tile_size, max(image.shape[-2:])) // 2)
             if self.device.type == "cuda":
@@ -200,8 +218,9 @@ class Dreamer:
 
     # -- objectives ------------------------------------------------------------------------------
 
-    def objective(self, settings: DreamSettings, guide: Image.Image | None = None,
-                  image: torch.Tensor | None = None) -> Objective:
+    def objective(
+        self, settings: DreamSettings, guide: Image.Image | None = None, image: torch.Tensor | None = None
+    ) -> Objective:
         """The settings' objective: the chosen layers (or channels, or a guide), plus a class if asked.
 
         ``image`` (in [0, 1]) is what ``settings.channel_pick`` picks channels by; without it, every channel dreams.
@@ -209,8 +228,9 @@ class Dreamer:
         targets = settings.layers or (LayerTarget(self._default_layer()),)
         for target in targets:
             if target.layer not in self.layer_names:
-                raise SettingsError("layers", f"model {self.name!r} has no layer {target.layer!r}; "
-                                              f"{self._how_to_list_layers()}")
+                raise SettingsError(
+                    "layers", f"model {self.name!r} has no layer {target.layer!r}; {self._how_to_list_layers()}"
+                )
         guide_acts = self._guide_activations(guide, settings, frozenset(t.layer for t in targets)) if guide else {}
         picked = self.pick_channels(image, settings, targets) if image is not None else {}
         terms: list[Objective] = []
@@ -231,8 +251,9 @@ class Dreamer:
             objective = objective + term
         return objective
 
-    def pick_channels(self, image: torch.Tensor, settings: DreamSettings,
-                      targets: Sequence[LayerTarget]) -> dict[str, tuple[int, ...]]:
+    def pick_channels(
+        self, image: torch.Tensor, settings: DreamSettings, targets: Sequence[LayerTarget]
+    ) -> dict[str, tuple[int, ...]]:
         """For ``channel_pick`` "strongest" / "weakest": each layer's ``channel_count`` channels whose mean
         squared activation on ``image`` (shrunk to at most one tile) is largest / smallest.
 
@@ -260,8 +281,10 @@ class Dreamer:
         except UnknownModelError:
             # A network of one's own: the CLI cannot list it, so name some of its modules instead.
             first = ", ".join(repr(name) for name in dream_layers(self.module)[:6])
-            return (f"its layers are its module names ({first}, ...); "
-                    f"list them with `deepdream_core.zoo.dream_layers(module)`")
+            return (
+                f"its layers are its module names ({first}, ...); "
+                f"list them with `deepdream_core.zoo.dream_layers(module)`"
+            )
         return f"list them with `python -m deepdream_core layers {self.name}`"
 
     def _default_layer(self) -> str:
@@ -285,7 +308,7 @@ class Dreamer:
         mask: Image.Image | None = None,
         preview_every: int = 1,
         preview_size: int | None = None,
-    ) -> Iterator[DreamProgress]:
+    ) -> Generator[DreamProgress, None, None]:
         """Dream ``image`` (noise when None), yielding progress after every step and the result last.
 
         ``mask`` (greyscale, white = dream) limits the dream to part of the image. A preview image
@@ -318,8 +341,9 @@ class Dreamer:
                     # fp16/bf16 overflowed or underflowed on this network: redo the step in fp32 and
                     # stay there, so a user never gets a black or frozen image for asking "auto".
                     dtype = None
-                    grad, loss, tile_size = self._gradient_in_memory(view.image, objective, tile_size, dtype,
-                                                                     settings.wrap)
+                    grad, loss, tile_size = self._gradient_in_memory(
+                        view.image, objective, tile_size, dtype, settings.wrap
+                    )
                 grad = view.undo(grad)
                 del view
                 grad = roll(grad, (-shift[0], -shift[1]))
@@ -340,11 +364,17 @@ class Dreamer:
             detail = img - octave_base
         if settings.keep_colors:
             img = keep_chroma(img, base)
-        yield DreamProgress(len(sizes), len(sizes), settings.steps, settings.steps, total, total, loss,
-                            tensor_to_pil(img), final=True)
+        yield DreamProgress(
+            len(sizes), len(sizes), settings.steps, settings.steps, total, total, loss, tensor_to_pil(img), final=True
+        )
 
-    def dream(self, image: Image.Image | None, settings: DreamSettings, guide: Image.Image | None = None,
-              mask: Image.Image | None = None) -> Image.Image:
+    def dream(
+        self,
+        image: Image.Image | None,
+        settings: DreamSettings,
+        guide: Image.Image | None = None,
+        mask: Image.Image | None = None,
+    ) -> Image.Image:
         """The dreamed image at working size."""
         for event in self.dream_frames(image, settings, guide, mask, preview_every=0):
             if event.final and event.image is not None:
@@ -375,7 +405,7 @@ def _spanned(wrap: str, spans_x: bool, spans_y: bool) -> str:
 
 def _refinements(settings: DreamSettings, from_noise: bool) -> Callable[[torch.Tensor], torch.Tensor]:
     """The changes to each step's gradient that the settings ask for (none by default), as one function."""
-    steps = []
+    steps: list[Callable[[torch.Tensor], torch.Tensor]] = []
     if settings.gradient_norm == "laplacian":
         steps.append(functools.partial(laplacian_normalize, wrap=settings.wrap))
     if from_noise and settings.parameterization == "fourier":

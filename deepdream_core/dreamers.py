@@ -36,16 +36,25 @@ def loaded_models() -> list[str]:
         return sorted({name for name, _ in _dreamers})
 
 
-def dream_frames(image: Image.Image | None, settings: DreamSettings, guide: Image.Image | None = None,
-                 mask: Image.Image | None = None, preview_every: int = 1,
-                 preview_size: int | None = None) -> Iterator[DreamProgress]:
+def dream_frames(
+    image: Image.Image | None,
+    settings: DreamSettings,
+    guide: Image.Image | None = None,
+    mask: Image.Image | None = None,
+    preview_every: int = 1,
+    preview_size: int | None = None,
+) -> Iterator[DreamProgress]:
     """Dream with the zoo model named in ``settings``, streaming progress; see :meth:`Dreamer.dream_frames`."""
     dreamer = get_dreamer(settings.model, settings.device)
     yield from dreamer.dream_frames(image, settings, guide, mask, preview_every, preview_size)
 
 
-def dream(image: Image.Image | None, settings: DreamSettings | None = None, guide: Image.Image | None = None,
-          mask: Image.Image | None = None) -> Image.Image:
+def dream(
+    image: Image.Image | None,
+    settings: DreamSettings | None = None,
+    guide: Image.Image | None = None,
+    mask: Image.Image | None = None,
+) -> Image.Image:
     """Dream ``image`` (noise when None) with the zoo model named in ``settings``."""
     settings = settings or DreamSettings()
     return get_dreamer(settings.model, settings.device).dream(image, settings, guide, mask)

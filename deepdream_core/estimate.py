@@ -26,19 +26,20 @@ import os
 import statistics
 import threading
 import time
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .devices import resolve_device
+from .images import fitted_size
 from .motion import AnimationSettings, VideoSettings, carried_settings, feedback_settings
 from .objectives import LOGITS
 from .settings import DreamSettings, LayerTarget
-from .images import fitted_size
 from .transforms import octave_sizes
 from .zoo import get_spec
 
 if TYPE_CHECKING:
-    from .dreamer import Dreamer
+    from .dreamer import Dreamer, DreamProgress
 
 
 # The fixed cost of a step, in megapixels of work. CPU: the bundled model's one-thread step at 128 and
@@ -83,26 +84,75 @@ class DefaultCost:
 # GPU: a guess, not measured (no GPU was available): the CPU figure over 40. The first timed pass or
 # finished run on a GPU replaces it.
 DEFAULT_COSTS: dict[str, DefaultCost] = {
-    "efficientnet_lite0": DefaultCost(cpu=0.56, gpu=0.56 / 40, shares={
-        "blocks.1": 0.56, "blocks.2": 0.69, "blocks.3.0": 0.75, "blocks.3": 0.85, "blocks.4": 1.0,
-        "blocks.5.0": 1.05, "blocks.5": 1.17, "blocks.6": 1.24, LOGITS: 1.27,
-    }),
-    "googlenet": DefaultCost(cpu=0.52, gpu=0.52 / 40, shares={
-        "conv3": 0.64, "inception3a": 0.64, "inception3b": 0.77, "inception4a": 0.85, "inception4b": 0.92,
-        "inception4c": 1.0, "inception4d": 1.08, "inception4e": 1.15, "inception5a": 1.24, "inception5b": 1.31,
-        LOGITS: 1.44,
-    }),
-    "inception_v3": DefaultCost(cpu=0.64, gpu=0.64 / 40, shares={
-        "Conv2d_4a_3x3": 0.52, "Mixed_5b": 0.52, "Mixed_5d": 0.69, "Mixed_6a": 0.78, "Mixed_6c": 1.0,
-        "Mixed_6e": 1.2, "Mixed_7b": 1.52, LOGITS: 1.74,
-    }),
-    "vgg16": DefaultCost(cpu=2.9, gpu=2.9 / 40, shares={
-        "features.8": 0.84, "features.15": 0.9, "features.22": 1.0, "features.29": 1.03,
-    }),
-    "resnet50": DefaultCost(cpu=0.91, gpu=0.91 / 40, shares={
-        "layer1": 0.65, "layer2": 0.81, "layer3.2": 0.92, "layer3": 1.0, "layer4.0": 1.13, "layer4": 1.24,
-        LOGITS: 1.33,
-    }),
+    "efficientnet_lite0": DefaultCost(
+        cpu=0.56,
+        gpu=0.56 / 40,
+        shares={
+            "blocks.1": 0.56,
+            "blocks.2": 0.69,
+            "blocks.3.0": 0.75,
+            "blocks.3": 0.85,
+            "blocks.4": 1.0,
+            "blocks.5.0": 1.05,
+            "blocks.5": 1.17,
+            "blocks.6": 1.24,
+            LOGITS: 1.27,
+        },
+    ),
+    "googlenet": DefaultCost(
+        cpu=0.52,
+        gpu=0.52 / 40,
+        shares={
+            "conv3": 0.64,
+            "inception3a": 0.64,
+            "inception3b": 0.77,
+            "inception4a": 0.85,
+            "inception4b": 0.92,
+            "inception4c": 1.0,
+            "inception4d": 1.08,
+            "inception4e": 1.15,
+            "inception5a": 1.24,
+            "inception5b": 1.31,
+            LOGITS: 1.44,
+        },
+    ),
+    "inception_v3": DefaultCost(
+        cpu=0.64,
+        gpu=0.64 / 40,
+        shares={
+            "Conv2d_4a_3x3": 0.52,
+            "Mixed_5b": 0.52,
+            "Mixed_5d": 0.69,
+            "Mixed_6a": 0.78,
+            "Mixed_6c": 1.0,
+            "Mixed_6e": 1.2,
+            "Mixed_7b": 1.52,
+            LOGITS: 1.74,
+        },
+    ),
+    "vgg16": DefaultCost(
+        cpu=2.9,
+        gpu=2.9 / 40,
+        shares={
+            "features.8": 0.84,
+            "features.15": 0.9,
+            "features.22": 1.0,
+            "features.29": 1.03,
+        },
+    ),
+    "resnet50": DefaultCost(
+        cpu=0.91,
+        gpu=0.91 / 40,
+        shares={
+            "layer1": 0.65,
+            "layer2": 0.81,
+            "layer3.2": 0.92,
+            "layer3": 1.0,
+            "layer4.0": 1.13,
+            "layer4": 1.24,
+            LOGITS: 1.33,
+        },
+    ),
 }
 # Any other model (a timm name) before calibration: about what the zoo's mid-sized networks cost.
 UNKNOWN_MODEL_COST = DefaultCost(cpu=1.0, gpu=1.0 / 40)
@@ -171,8 +221,10 @@ class CostTable:
         """Cost of dreaming at ``layers`` relative to the default layer: the deepest one decides."""
         default = self._defaults.get(model, UNKNOWN_MODEL_COST)
         with self._lock:
-            return max((self._shares.get((model, device, layer), default.shares.get(layer, 1.0)) for layer in layers),
-                       default=1.0)
+            return max(
+                (self._shares.get((model, device, layer), default.shares.get(layer, 1.0)) for layer in layers),
+                default=1.0,
+            )
 
     def is_calibrated(self, model: str, device: str, layers: Iterable[str] = ()) -> bool:
         with self._lock:
@@ -196,9 +248,15 @@ class CostTable:
             small, large = CALIBRATION_SIDES
             with self._lock:
                 first = (model, device) not in self._step
-                keys = [(reference, large), *((reference, small),) * first,
-                        *((layer, large) for layer in dict.fromkeys(layers)
-                          if layer != reference and (model, device, layer) not in self._shares)]
+                keys = [
+                    (reference, large),
+                    *((reference, small),) * first,
+                    *(
+                        (layer, large)
+                        for layer in dict.fromkeys(layers)
+                        if layer != reference and (model, device, layer) not in self._shares
+                    ),
+                ]
             step = _time_steps(dreamer, keys)
             pixels = {side: side**2 / 1e6 for side in CALIBRATION_SIDES}
             with self._lock:
@@ -247,8 +305,9 @@ def working_size(settings: DreamSettings, size: tuple[int, int] | None) -> tuple
     return fitted_size(size, settings.max_size)
 
 
-def megapixel_steps(settings: DreamSettings, size: tuple[int, int], min_side: int = 32,
-                    step_megapixels: float = 0.0) -> float:
+def megapixel_steps(
+    settings: DreamSettings, size: tuple[int, int], min_side: int = 32, step_megapixels: float = 0.0
+) -> float:
     """Sum over the octaves the loop runs of (octave pixels / 10^6 + ``step_megapixels``) x steps,
     at working size ``size`` (width, height)."""
     width, height = size
@@ -256,8 +315,12 @@ def megapixel_steps(settings: DreamSettings, size: tuple[int, int], min_side: in
     return sum(h * w / 1e6 + step_megapixels for h, w in sizes) * settings.steps
 
 
-def estimate_dream(settings: DreamSettings, size: tuple[int, int] | None, dreamer: Dreamer | None = None,
-                   costs: CostTable | None = None) -> Estimate:
+def estimate_dream(
+    settings: DreamSettings,
+    size: tuple[int, int] | None,
+    dreamer: Dreamer | None = None,
+    costs: CostTable | None = None,
+) -> Estimate:
     """A photo dream: ``size`` is the photo's (width, height) before fitting, None for noise.
 
     With ``dreamer`` (the one that will run), its device is timed first if it was not yet.
@@ -265,16 +328,27 @@ def estimate_dream(settings: DreamSettings, size: tuple[int, int] | None, dreame
     return _estimate([(settings, working_size(settings, size), 1)], settings, dreamer, costs)
 
 
-def estimate_animation(settings: DreamSettings, motion: AnimationSettings, size: tuple[int, int] | None,
-                       dreamer: Dreamer | None = None, costs: CostTable | None = None) -> Estimate:
+def estimate_animation(
+    settings: DreamSettings,
+    motion: AnimationSettings,
+    size: tuple[int, int] | None,
+    dreamer: Dreamer | None = None,
+    costs: CostTable | None = None,
+) -> Estimate:
     """A zoom animation: the first frame dreamed in full, the rest with the feedback octaves and steps."""
     frame = working_size(settings, size)
     parts = [(settings, frame, 1), (feedback_settings(settings, motion), frame, motion.frames - 1)]
     return _estimate(parts, settings, dreamer, costs)
 
 
-def estimate_video(settings: DreamSettings, video: VideoSettings, frames: int, size: tuple[int, int],
-                   dreamer: Dreamer | None = None, costs: CostTable | None = None) -> Estimate:
+def estimate_video(
+    settings: DreamSettings,
+    video: VideoSettings,
+    frames: int,
+    size: tuple[int, int],
+    dreamer: Dreamer | None = None,
+    costs: CostTable | None = None,
+) -> Estimate:
     """A video of ``frames`` frames of ``size``: the first dreamed in full, the rest for the (1 - blend) share
     of the steps after an optical flow, all within the video's caps."""
     frames = min(frames, video.max_frames)
@@ -285,16 +359,29 @@ def estimate_video(settings: DreamSettings, video: VideoSettings, frames: int, s
     return _estimate(parts, settings, dreamer, costs, flow_seconds)
 
 
-def _estimate(parts: list[tuple[DreamSettings, tuple[int, int], int]], settings: DreamSettings,
-              dreamer: Dreamer | None, costs: CostTable | None, flow_seconds: float = 0.0) -> Estimate:
+def _estimate(
+    parts: list[tuple[DreamSettings, tuple[int, int], int]],
+    settings: DreamSettings,
+    dreamer: Dreamer | None,
+    costs: CostTable | None,
+    flow_seconds: float = 0.0,
+) -> Estimate:
     costs = costs or COSTS
     if dreamer is not None:
-        model, device, min_side, default_layer = (dreamer.name, dreamer.device.type, dreamer.min_side,
-                                                  dreamer.default_layer)
+        model, device, min_side, default_layer = (
+            dreamer.name,
+            dreamer.device.type,
+            dreamer.min_side,
+            dreamer.default_layer,
+        )
     else:
         spec = get_spec(settings.model)
-        model, device, min_side, default_layer = (spec.name, resolve_device(settings.device).type, spec.min_side,
-                                                  spec.default_layer)
+        model, device, min_side, default_layer = (
+            spec.name,
+            resolve_device(settings.device).type,
+            spec.min_side,
+            spec.default_layer,
+        )
     layers = _cost_layers(settings, default_layer)
     if dreamer is not None:
         costs.calibrate(dreamer, layers)
@@ -302,8 +389,14 @@ def _estimate(parts: list[tuple[DreamSettings, tuple[int, int], int]], settings:
     work = sum(megapixel_steps(part, size, min_side, step) * count for part, size, count in parts if count > 0)
     work *= costs.share(model, device, layers)
     cost, measured = costs.seconds_per_megapixel_step(model, device)
-    return Estimate(seconds=work * cost + flow_seconds, megapixel_steps=work, model=model, device=device,
-                    measured=measured, flow_seconds=flow_seconds)
+    return Estimate(
+        seconds=work * cost + flow_seconds,
+        megapixel_steps=work,
+        model=model,
+        device=device,
+        measured=measured,
+        flow_seconds=flow_seconds,
+    )
 
 
 def _cost_layers(settings: DreamSettings, default_layer: str | None) -> list[str]:
@@ -316,7 +409,9 @@ def _cost_layers(settings: DreamSettings, default_layer: str | None) -> list[str
 
 def _time_steps(dreamer: Dreamer, keys: list[tuple[str, int]]) -> dict[tuple[str, int], float]:
     """Median seconds of a step for each (layer, side), the runs taking turns step by step."""
-    runs = {key: dreamer.dream_frames(None, _calibration_settings(*key), preview_every=0) for key in keys}
+    runs: dict[Any, Generator[DreamProgress, None, None]] = {
+        key: dreamer.dream_frames(None, _calibration_settings(*key), preview_every=0) for key in keys
+    }
     times: dict[tuple[str, int], list[float]] = {key: [] for key in keys}
     try:
         for run in runs.values():
@@ -363,8 +458,9 @@ def gpu_max_seconds() -> int:
     if not text:
         return DEFAULT_GPU_MAX_SECONDS
     if not text.isdigit() or int(text) < GPU_MIN_SECONDS:
-        raise ValueError(f"{GPU_MAX_SECONDS_VARIABLE} must be a whole number of seconds, at least "
-                         f"{GPU_MIN_SECONDS}, got {text!r}")
+        raise ValueError(
+            f"{GPU_MAX_SECONDS_VARIABLE} must be a whole number of seconds, at least {GPU_MIN_SECONDS}, got {text!r}"
+        )
     return int(text)
 
 

@@ -42,9 +42,7 @@ class LoadedImage:
     original_size: tuple[int, int] = (0, 0)  # (width, height) as stored in the file, before any change
 
 
-def load_image(
-    source: str | os.PathLike | BinaryIO | bytes | Image.Image, max_size: int | None = None
-) -> LoadedImage:
+def load_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image, max_size: int | None = None) -> LoadedImage:
     """Open, check and normalize a user's image: the first frame, upright, RGB.
 
     Transparency is composited onto white, so transparent areas dream like a white background.
@@ -61,8 +59,9 @@ def load_image(
     original_size = image.size
     try:
         if getattr(image, "is_animated", False):
-            notices.append("the file holds several frames (an animation or a multi-page file); "
-                           "only the first frame is dreamed")
+            notices.append(
+                "the file holds several frames (an animation or a multi-page file); only the first frame is dreamed"
+            )
             image.seek(0)
         if image.has_transparency_data and _has_transparent_pixels(image):
             notices.append("transparent areas were filled with white")
@@ -73,8 +72,10 @@ def load_image(
     if max_size is not None and max(image.size) > max_size:
         width, height = image.size
         image = fit_long_side(image, max_size, reducing_gap=3.0)
-        notices.append(f"the image is {width}x{height} pixels; it was scaled down to "
-                       f"{image.width}x{image.height} (the maximum working size is {max_size})")
+        notices.append(
+            f"the image is {width}x{height} pixels; it was scaled down to "
+            f"{image.width}x{image.height} (the maximum working size is {max_size})"
+        )
     return LoadedImage(image, tuple(notices), original_size)
 
 
@@ -174,12 +175,15 @@ def _has_transparent_pixels(image: Image.Image) -> bool:
 def _check_shape(size: tuple[int, int]) -> None:
     width, height = size
     if min(width, height) < MIN_SIDE:
-        raise ImageInputError(f"the image is {width}x{height} pixels; DeepDream needs at least {MIN_SIDE} pixels "
-                              f"on each side. Use a larger image")
+        raise ImageInputError(
+            f"the image is {width}x{height} pixels; DeepDream needs at least {MIN_SIDE} pixels "
+            f"on each side. Use a larger image"
+        )
     if max(width, height) > MAX_ASPECT * min(width, height):
-        raise ImageInputError(f"the image is {width}x{height} pixels, too long and thin to dream on (at most "
-                              f"{MAX_ASPECT}:1). Crop it closer to a rectangle")
-
+        raise ImageInputError(
+            f"the image is {width}x{height} pixels, too long and thin to dream on (at most "
+            f"{MAX_ASPECT}:1). Crop it closer to a rectangle"
+        )
 
 
 def fitted_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
@@ -193,8 +197,12 @@ def fitted_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
-def fit_long_side(image: Image.Image, max_side: int, resample: Image.Resampling = Image.Resampling.LANCZOS,
-                  reducing_gap: float | None = None) -> Image.Image:
+def fit_long_side(
+    image: Image.Image,
+    max_side: int,
+    resample: Image.Resampling = Image.Resampling.LANCZOS,
+    reducing_gap: float | None = None,
+) -> Image.Image:
     """``image`` downscaled to :func:`fitted_size`, or itself when it fits; ``reducing_gap`` as in ``Image.resize``."""
     size = fitted_size(image.size, max_side)
     return image if size == image.size else image.resize(size, resample, reducing_gap=reducing_gap)

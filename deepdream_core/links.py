@@ -8,8 +8,9 @@ skipped with a message saying which and why, so a link always opens.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .presets import PRESETS_DIR, load_preset
 from .settings import MACHINE_FIELDS, DreamSettings, SettingsError, format_layer, settings_from_dict_lenient
@@ -75,4 +76,3 @@ def _text(name: str, value: Any) -> str:
     if value is None:
         return "random" if name == "seed" else ""
     return str(value)
-

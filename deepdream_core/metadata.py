@@ -19,10 +19,11 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from PIL import Image, PngImagePlugin
 
@@ -45,9 +46,16 @@ _KNOWN = {"format", "kind", "version", "model", "weights", "preset", "settings",
 _MACHINE = ("device",)
 
 
-def dream_record(settings: DreamSettings, preset: str | None = None, *, source: bytes | None = None,
-                 guide: Image.Image | None = None, motion: Any = None, kind: str = "dream",
-                 weights: str | None = None) -> dict[str, Any]:
+def dream_record(
+    settings: DreamSettings,
+    preset: str | None = None,
+    *,
+    source: bytes | None = None,
+    guide: Image.Image | None = None,
+    motion: Any = None,
+    kind: str = "dream",
+    weights: str | None = None,
+) -> dict[str, Any]:
     """What made a dream, as a JSON-ready dict: the same inputs always give the same record.
 
     ``settings`` should hold the seed actually used (see :meth:`DreamSettings.with_seed`). ``source``
@@ -69,7 +77,7 @@ def dream_record(settings: DreamSettings, preset: str | None = None, *, source: 
     if guide is not None:
         record["guide"] = _digest(guide.convert("RGB").tobytes() + repr(guide.size).encode())
     if motion is not None:
-        record["motion"] = asdict(motion) if is_dataclass(motion) else dict(motion)
+        record["motion"] = asdict(motion) if is_dataclass(motion) and not isinstance(motion, type) else dict(motion)
     return record
 
 
@@ -98,6 +106,7 @@ def same_dream(found: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> bo
 
 # -- writing -------------------------------------------------------------------------------------
 
+
 def png_bytes(image: Image.Image, record: Mapping[str, Any]) -> bytes:
     """``image`` as a PNG whose ``deepdream`` text chunk holds ``record``."""
     info = PngImagePlugin.PngInfo()
@@ -112,8 +121,9 @@ def save_png(image: Image.Image, path: str | os.PathLike, record: Mapping[str, A
     return write_atomic(path, png_bytes(image, record))
 
 
-def save_video(frames: Sequence[Image.Image], path: str | os.PathLike, fps: Any, record: Mapping[str, Any],
-               audio_from: Any = None) -> Path:
+def save_video(
+    frames: Sequence[Image.Image], path: str | os.PathLike, fps: Any, record: Mapping[str, Any], audio_from: Any = None
+) -> Path:
     """Write an MP4 or GIF (by suffix) whose container metadata holds ``record``, atomically."""
     from .clips import write_video
 
@@ -158,6 +168,7 @@ def _umask() -> int:
 
 # -- reading -------------------------------------------------------------------------------------
 
+
 class RecordError(ValueError):
     """A file's record is missing or unreadable; the message says which, for a note to the user."""
 
@@ -172,8 +183,9 @@ def read_record(path: str | os.PathLike) -> dict[str, Any]:
     if not path.is_file():
         raise ImageInputError(f"{path} does not exist or is not a file")
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise RecordError(f"the file is over {MAX_FILE_BYTES // 2**20} MB, larger than any dream we write; "
-                          f"it was not read")
+        raise RecordError(
+            f"the file is over {MAX_FILE_BYTES // 2**20} MB, larger than any dream we write; it was not read"
+        )
     with path.open("rb") as file:
         head = file.read(16)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -185,8 +197,9 @@ def read_record(path: str | os.PathLike) -> dict[str, Any]:
     else:
         raise RecordError("the file is not a PNG, GIF or MP4, so it holds no DeepDream settings")
     if text is None:
-        raise RecordError("the file holds no DeepDream settings (it was not made by DeepDream Studio, "
-                          "or its metadata was stripped)")
+        raise RecordError(
+            "the file holds no DeepDream settings (it was not made by DeepDream Studio, or its metadata was stripped)"
+        )
     if len(text) > MAX_RECORD_BYTES:
         raise RecordError(f"the file's settings are {len(text)} bytes, far more than a real record; they were not read")
     try:
@@ -212,8 +225,10 @@ def settings_from_file(path: str | os.PathLike) -> SharedLink:
     notes = []
     newer = record.get("format")
     if not isinstance(newer, int) or isinstance(newer, bool) or newer > FORMAT:
-        notes.append(f"the settings were written by a newer or unknown version (format {newer!r}; this one reads "
-                     f"{FORMAT}); what it cannot read is skipped")
+        notes.append(
+            f"the settings were written by a newer or unknown version (format {newer!r}; this one reads "
+            f"{FORMAT}); what it cannot read is skipped"
+        )
     notes += [f"{key}: unknown entry in the file's settings, skipped" for key in sorted(set(record) - _KNOWN)]
     values = record.get("settings")
     if not isinstance(values, dict):
@@ -224,8 +239,10 @@ def settings_from_file(path: str | os.PathLike) -> SharedLink:
         values["preset"] = record["preset"]
     link = from_values(values)
     if record.get("guide") is not None:
-        notes.append("guide: the dream used a guide image, which the file does not hold; give it again "
-                     "(--guide) to dream the same picture")
+        notes.append(
+            "guide: the dream used a guide image, which the file does not hold; give it again "
+            "(--guide) to dream the same picture"
+        )
     return SharedLink(link.settings, link.preset, notes + link.ignored)
 
 
@@ -261,6 +278,7 @@ def _mp4_comment(path: Path) -> str | None:
 
 
 # -- identity ------------------------------------------------------------------------------------
+
 
 def weights_fingerprint(model: str) -> str:
     """``sha256:`` and 16 hex digits of the model's weights file, or of its source's name when the file is not here.

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import cv2
 import numpy as np
@@ -63,8 +64,10 @@ class _RangedSettings:
         """Settings from a plain dict (CLI flags, JSON); text is read as numbers or switches; unknown keys fail."""
         reject_unknown(data, cls)
         base = base or cls()
-        return dataclasses.replace(base, **{k: MOTION_RANGES[k].parse(k, v) if k in MOTION_RANGES
-                                            else parse_switch(k, v) for k, v in data.items()})
+        return dataclasses.replace(
+            base,
+            **{k: MOTION_RANGES[k].parse(k, v) if k in MOTION_RANGES else parse_switch(k, v) for k, v in data.items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,9 @@ class FrameProgress:
     image: Image.Image
 
 
-def animate(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
-            guide: Image.Image | None = None) -> Iterator[FrameProgress]:
+def animate(
+    image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings, guide: Image.Image | None = None
+) -> Iterator[FrameProgress]:
     """Dream ``image`` (noise when None), then again and again, moving the dream by ``motion`` in between.
 
     With ``motion.loop``, a few more frames are dreamed and cross-faded into the first ones (see
@@ -131,8 +135,9 @@ def animate(image: Image.Image | None, settings: DreamSettings, motion: Animatio
         yield FrameProgress(index, motion.frames, frame)
 
 
-def feedback_dreams(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
-                    guide: Image.Image | None, count: int) -> Iterator[Image.Image]:
+def feedback_dreams(
+    image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings, guide: Image.Image | None, count: int
+) -> Iterator[Image.Image]:
     """``count`` frames of zoom feedback: each one the previous dream moved by ``motion`` and dreamed again."""
     dreamer = get_dreamer(settings.model, settings.device)
     later = feedback_settings(settings, motion)
@@ -172,8 +177,9 @@ def loop_frames(dreams: Iterator[Image.Image], frames: int, overlap: int) -> Ite
 
 def feedback_settings(settings: DreamSettings, motion: AnimationSettings) -> DreamSettings:
     """The settings of every animation frame after the first (see ``AnimationSettings.feedback_octaves``)."""
-    return settings.replace(octaves=min(settings.octaves, motion.feedback_octaves),
-                            steps=min(settings.steps, motion.feedback_steps))
+    return settings.replace(
+        octaves=min(settings.octaves, motion.feedback_octaves), steps=min(settings.steps, motion.feedback_steps)
+    )
 
 
 def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Image:
@@ -182,8 +188,9 @@ def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Imag
     # float64 already; asarray only tells the type checker so (OpenCV's stubs allow integer matrices too).
     matrix = np.asarray(cv2.getRotationMatrix2D((width / 2, height / 2), motion.rotate, motion.zoom), np.float64)
     matrix[:, 2] += (motion.translate_x, motion.translate_y)
-    moved = cv2.warpAffine(np.asarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REFLECT_101)
+    moved = cv2.warpAffine(
+        np.asarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
     return Image.fromarray(moved)
 
 
@@ -197,8 +204,9 @@ def load_clip(path: str | os.PathLike, settings: DreamSettings, video: VideoSett
     return read_clip(path, video.max_frames, min(video.max_side, settings.max_size))
 
 
-def dream_video(clip: Clip, settings: DreamSettings, video: VideoSettings,
-                guide: Image.Image | None = None) -> Iterator[FrameProgress]:
+def dream_video(
+    clip: Clip, settings: DreamSettings, video: VideoSettings, guide: Image.Image | None = None
+) -> Iterator[FrameProgress]:
     """Dream every frame of ``clip``, each starting from the previous dream carried along the motion.
 
     Per frame: the optical flow between the previous and this SOURCE frame moves the previous
@@ -228,8 +236,7 @@ def carried_settings(settings: DreamSettings, video: VideoSettings) -> DreamSett
     return settings.replace(steps=max(1, round(settings.steps * (1 - video.blend))))
 
 
-def carry_over(previous_source: np.ndarray, source: np.ndarray, previous_dream: np.ndarray,
-               blend: float) -> np.ndarray:
+def carry_over(previous_source: np.ndarray, source: np.ndarray, previous_dream: np.ndarray, blend: float) -> np.ndarray:
     """The starting point for dreaming ``source``: the previous dream moved onto it, blended where reliable."""
     backward = optical_flow(source, previous_source)
     forward = optical_flow(previous_source, source)

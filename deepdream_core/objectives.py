@@ -6,7 +6,7 @@ so the dream loop can run the network only as far as it must.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -27,11 +27,12 @@ class Objective:
     def __call__(self, acts: Activations) -> torch.Tensor:
         return self.fn(acts)
 
-    def __add__(self, other: "Objective") -> "Objective":
-        return Objective(lambda acts: self(acts) + other(acts), self.layers | other.layers,
-                         f"{self.name} + {other.name}")
+    def __add__(self, other: Objective) -> Objective:
+        return Objective(
+            lambda acts: self(acts) + other(acts), self.layers | other.layers, f"{self.name} + {other.name}"
+        )
 
-    def __mul__(self, scale: float) -> "Objective":
+    def __mul__(self, scale: float) -> Objective:
         return Objective(lambda acts: scale * self(acts), self.layers, f"{scale:g} * {self.name}")
 
     __rmul__ = __mul__
@@ -53,8 +54,9 @@ def channels(name: str, indices: tuple[int, ...]) -> Objective:
         act = acts[name]
         if max(index) >= act.shape[1]:
             # A SettingsError, so the CLI and the app report it as bad input, not as a crash.
-            raise SettingsError("layers", f"layer {name!r} has {act.shape[1]} channels "
-                                          f"(0 to {act.shape[1] - 1}), got {max(index)}")
+            raise SettingsError(
+                "layers", f"layer {name!r} has {act.shape[1]} channels (0 to {act.shape[1] - 1}), got {max(index)}"
+            )
         return act[:, index].float().pow(2).mean()
 
     return Objective(fn, frozenset([name]), f"channels({name}, {index})")

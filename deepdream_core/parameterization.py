@@ -21,9 +21,7 @@ import torch
 
 # Lucid's square root of ImageNet's colour correlation, columns scaled to a largest norm of 1:
 # RGB = _COLOR @ decorrelated.
-_COLOR_SQRT = torch.tensor([[0.26, 0.09, 0.02],
-                            [0.27, 0.00, -0.05],
-                            [0.27, -0.09, 0.03]])
+_COLOR_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
 _COLOR = _COLOR_SQRT / _COLOR_SQRT.norm(dim=0).max()
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .settings import MACHINE_FIELDS, DreamSettings, SettingsError
 
@@ -64,8 +65,9 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
     data = json.loads((folder / f"{name}.json").read_text())
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
-        raise SettingsError("preset", f"preset {name!r} has unknown key {unknown[0]!r}; "
-                                      f"known keys are {', '.join(sorted(_KNOWN_KEYS))}")
+        raise SettingsError(
+            "preset", f"preset {name!r} has unknown key {unknown[0]!r}; known keys are {', '.join(sorted(_KNOWN_KEYS))}"
+        )
     try:
         settings = DreamSettings.from_dict(data.get("settings", {}))
     except SettingsError as err:
@@ -92,8 +94,7 @@ def all_presets(folder: Path = PRESETS_DIR) -> list[Preset]:
     return sorted((load_preset(name, folder) for name in preset_names(folder)), key=lambda p: (p.order, p.name))
 
 
-def settings_with_preset(data: Mapping[str, Any],
-                         folder: Path = PRESETS_DIR) -> tuple[DreamSettings, Preset | None]:
+def settings_with_preset(data: Mapping[str, Any], folder: Path = PRESETS_DIR) -> tuple[DreamSettings, Preset | None]:
     """Settings by name on top of an optional ``"preset"`` to start from (the API's JSON, the CLI's flags).
 
     Returns the settings and the preset (None when none is named). An unknown preset, an unknown
@@ -125,8 +126,22 @@ def _file_in(folder: Path, relative: str | None, preset: str, key: str, missing_
 # The settings there were when thumbnails were first stamped. A setting added since counts only when it
 # differs from its default: at its default it draws what was drawn before it existed, so adding a
 # setting does not make every thumbnail stale.
-_FIRST_SETTINGS = ("model", "layers", "class_target", "class_weight", "guide_weight", "octaves", "octave_scale",
-                   "steps", "step_size", "jitter", "smoothing", "seed", "max_size", "tile_size")
+_FIRST_SETTINGS = (
+    "model",
+    "layers",
+    "class_target",
+    "class_weight",
+    "guide_weight",
+    "octaves",
+    "octave_scale",
+    "steps",
+    "step_size",
+    "jitter",
+    "smoothing",
+    "seed",
+    "max_size",
+    "tile_size",
+)
 
 
 def fingerprint(settings: DreamSettings, guide: Path | None, sample: Path | None) -> str:
@@ -137,8 +152,11 @@ def fingerprint(settings: DreamSettings, guide: Path | None, sample: Path | None
     fingerprint is stale.
     """
     defaults = DreamSettings().to_dict()
-    look = {k: v for k, v in settings.to_dict().items()
-            if k not in MACHINE_FIELDS and (k in _FIRST_SETTINGS or v != defaults[k])}
+    look = {
+        k: v
+        for k, v in settings.to_dict().items()
+        if k not in MACHINE_FIELDS and (k in _FIRST_SETTINGS or v != defaults[k])
+    }
     digest = hashlib.sha256(json.dumps(look, sort_keys=True).encode())
     for path in (guide, sample):
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path else b"no file")

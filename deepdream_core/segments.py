@@ -10,8 +10,10 @@ from the one to the other, so no frame jumps from one pattern to an unrelated on
 from __future__ import annotations
 
 import dataclasses
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -43,31 +45,36 @@ class SegmentSettings:
     def split(self, count: int) -> list[range]:
         """The frames of each segment (0-based, end exclusive) for a clip of ``count`` frames."""
         if self.segments > count:
-            raise SettingsError("segments", f"the clip has {count} frames to dream, so at most {count} segments; "
-                                            f"got {self.segments}")
+            raise SettingsError(
+                "segments", f"the clip has {count} frames to dream, so at most {count} segments; got {self.segments}"
+            )
         bounds = [round(i * count / self.segments) for i in range(self.segments + 1)]
-        shortest = min(b - a for a, b in zip(bounds, bounds[1:]))
+        shortest = min(b - a for a, b in itertools.pairwise(bounds))
         if self.segments > 1 and self.overlap >= shortest:
-            raise SettingsError("overlap", f"must be less than a segment's {shortest} frames, got {self.overlap}; "
-                                           f"use fewer segments or less overlap")
-        return [range(max(0, start - self.overlap), end) for start, end in zip(bounds, bounds[1:])]
+            raise SettingsError(
+                "overlap",
+                f"must be less than a segment's {shortest} frames, got {self.overlap}; "
+                f"use fewer segments or less overlap",
+            )
+        return [range(max(0, start - self.overlap), end) for start, end in itertools.pairwise(bounds)]
 
 
-def dream_segment(clip: Clip, settings: DreamSettings, video: VideoSettings,
-                  guide: Image.Image | None = None) -> list[Image.Image]:
+def dream_segment(
+    clip: Clip, settings: DreamSettings, video: VideoSettings, guide: Image.Image | None = None
+) -> list[Image.Image]:
     """One segment (a clip of its frames) dreamed with the usual frame-to-frame coherence."""
     return [event.image for event in dream_video(clip, settings, video, guide)]
 
 
 def segment_clips(clip: Clip, parts: Sequence[range]) -> list[Clip]:
     """The clip cut into its segments' frames (the same fps and source; audio stays with the whole clip)."""
-    return [dataclasses.replace(clip, frames=clip.frames[part.start:part.stop]) for part in parts]
+    return [dataclasses.replace(clip, frames=clip.frames[part.start : part.stop]) for part in parts]
 
 
 def join(parts: Sequence[range], dreamed: Sequence[Sequence[Image.Image]]) -> list[Image.Image]:
     """The segments' frames as one clip, cross-faded linearly where two segments dreamed the same frames."""
     frames = list(dreamed[0])
-    for part, segment in zip(parts[1:], dreamed[1:]):
+    for part, segment in zip(parts[1:], dreamed[1:], strict=False):
         shared = len(frames) - part.start
         for k in range(shared):
             frames[part.start + k] = Image.blend(frames[part.start + k], segment[k], (k + 1) / (shared + 1))
@@ -75,9 +82,14 @@ def join(parts: Sequence[range], dreamed: Sequence[Sequence[Image.Image]]) -> li
     return frames
 
 
-def dream_in_segments(clip: Clip, settings: DreamSettings, video: VideoSettings, cut: SegmentSettings,
-                      guide: Image.Image | None = None,
-                      on_segment: Callable[[int, int], None] | None = None) -> list[Image.Image]:
+def dream_in_segments(
+    clip: Clip,
+    settings: DreamSettings,
+    video: VideoSettings,
+    cut: SegmentSettings,
+    guide: Image.Image | None = None,
+    on_segment: Callable[[int, int], None] | None = None,
+) -> list[Image.Image]:
     """The whole clip dreamed segment by segment in this process (what a cluster does in parallel)."""
     parts = cut.split(len(clip.frames))
     dreamed = []

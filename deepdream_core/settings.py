@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -161,8 +162,20 @@ class DreamSettings:
     channel_count: int = 8
 
     def __post_init__(self) -> None:
-        for name in ("octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing",
-                     "max_size", "tile_size", "class_weight", "guide_weight", "transform_robustness", "channel_count"):
+        for name in (
+            "octaves",
+            "octave_scale",
+            "steps",
+            "step_size",
+            "jitter",
+            "smoothing",
+            "max_size",
+            "tile_size",
+            "class_weight",
+            "guide_weight",
+            "transform_robustness",
+            "channel_count",
+        ):
             RANGES[name].check(name, getattr(self, name))
         if self.seed is not None:
             RANGES["seed"].check("seed", self.seed)
@@ -186,11 +199,11 @@ class DreamSettings:
         if self.class_target is not None and (not isinstance(self.class_target, str) or not self.class_target.strip()):
             raise SettingsError("class_target", "must be an ImageNet class name or index, e.g. 'tabby cat' or '281'")
 
-    def replace(self, **changes: Any) -> "DreamSettings":
+    def replace(self, **changes: Any) -> DreamSettings:
         """A copy with some fields changed, validated like any other."""
         return dataclasses.replace(self, **changes)
 
-    def with_seed(self) -> "DreamSettings":
+    def with_seed(self) -> DreamSettings:
         """These settings with a fixed seed: a freshly drawn one in place of None (random).
 
         Draw it before dreaming, so the output's record and status can say which seed made it.
@@ -204,7 +217,7 @@ class DreamSettings:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], base: "DreamSettings | None" = None) -> "DreamSettings":
+    def from_dict(cls, data: Mapping[str, Any], base: DreamSettings | None = None) -> DreamSettings:
         """Settings from a plain dict (JSON, a preset, query parameters already parsed).
 
         Missing keys keep ``base``'s values (the defaults if none). Unknown keys and bad values
@@ -309,4 +322,3 @@ def _coerce(name: str, value: Any) -> Any:
         return parse_switch(name, value)
     rng = RANGES.get(name)
     return rng.parse(name, value) if rng is not None else value
-

@@ -60,13 +60,15 @@ def split_values(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def setting_variants(base: DreamSettings, setting: str, values: Sequence[Any],
-                     guide: Image.Image | None = None) -> list[Variant]:
+def setting_variants(
+    base: DreamSettings, setting: str, values: Sequence[Any], guide: Image.Image | None = None
+) -> list[Variant]:
     """``base`` with ``setting`` at each of ``values`` (3 to 6), all with one seed so only that setting differs."""
     _check_count(setting or "values", len(values), SWEEP_VALUES, "values")
     base = base if setting == "seed" else base.with_seed()
-    return [Variant(f"{setting} = {value}", DreamSettings.from_dict({setting: value}, base=base), guide)
-            for value in values]
+    return [
+        Variant(f"{setting} = {value}", DreamSettings.from_dict({setting: value}, base=base), guide) for value in values
+    ]
 
 
 def preset_variants(names: Sequence[str], changes: Mapping[str, Any] | None = None) -> list[Variant]:
@@ -101,8 +103,9 @@ def sheet_columns(count: int) -> int:
     return count if count <= 3 else math.ceil(count / 2)
 
 
-def contact_sheet(cells: Sequence[tuple[Image.Image | None, str]], columns: int | None = None,
-                  title: str = "", max_cell: int = 512) -> Image.Image:
+def contact_sheet(
+    cells: Sequence[tuple[Image.Image | None, str]], columns: int | None = None, title: str = "", max_cell: int = 512
+) -> Image.Image:
     """``cells`` (a picture, or None for one not done yet, and its label) in a grid, each label underneath.
 
     Every cell is as large as the largest picture (shrunk to at most ``max_cell`` on its long side); smaller
@@ -142,8 +145,9 @@ def _fit(picture: Image.Image, max_side: int) -> Image.Image:
     if max(picture.size) <= max_side:
         return picture
     scale = max_side / max(picture.size)
-    return picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
-                          Image.Resampling.LANCZOS)
+    return picture.resize(
+        (max(1, round(picture.width * scale)), max(1, round(picture.height * scale))), Image.Resampling.LANCZOS
+    )
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> list[str]:

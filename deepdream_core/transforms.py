@@ -3,11 +3,12 @@ that wraps around, Laplacian-pyramid normalization and random views for transfor
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -60,8 +61,9 @@ def _resize_wrapped(tensor: torch.Tensor, length: int, dim: int, antialias: bool
     size = [tensor.shape[-2], tensor.shape[-1]]
     size[dim] = length + 2 * grown
     padded = circular_pad(tensor, pad, pad, dim)
-    return F.interpolate(padded, size=tuple(size), mode="bilinear", align_corners=False,
-                         antialias=antialias).narrow(dim, grown, length)
+    return F.interpolate(padded, size=tuple(size), mode="bilinear", align_corners=False, antialias=antialias).narrow(
+        dim, grown, length
+    )
 
 
 def octave_sizes(size: tuple[int, int], octaves: int, scale: float, min_side: int = 32) -> list[tuple[int, int]]:
@@ -137,7 +139,7 @@ def tile_slices(length: int, tile: int) -> list[slice]:
     """Even tiles no longer than ``tile`` covering ``length``: no sliver at the end to upset a deep network."""
     count = max(1, math.ceil(length / tile))
     edges = [round(i * length / count) for i in range(count + 1)]
-    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    return [slice(a, b) for a, b in itertools.pairwise(edges)]
 
 
 def laplacian_normalize(grad: torch.Tensor, levels: int = 4, wrap: str = "none") -> torch.Tensor:
@@ -158,7 +160,7 @@ def laplacian_normalize(grad: torch.Tensor, levels: int = 4, wrap: str = "none")
         low = smaller
     out = _unit_rms(low)
     for band in reversed(bands):
-        out = resize(out, tuple(band.shape[-2:]), wrap) + _unit_rms(band)
+        out = resize(out, (band.shape[-2], band.shape[-1]), wrap) + _unit_rms(band)
     return out
 
 
@@ -215,8 +217,9 @@ def scale_rotate(image: torch.Tensor, scale: float, angle: float, wrap: str = "n
     # How far outside the image the corners of the view reach, per axis: that much border is padded on.
     reach_x = (abs(cos) * (width - 1) + abs(sin) * (height - 1)) / (2 * scale)
     reach_y = (abs(sin) * (width - 1) + abs(cos) * (height - 1)) / (2 * scale)
-    margin_x, margin_y = (max(0, math.ceil(reach - (side - 1) / 2)) + 1 for reach, side in
-                          ((reach_x, width), (reach_y, height)))
+    margin_x, margin_y = (
+        max(0, math.ceil(reach - (side - 1) / 2)) + 1 for reach, side in ((reach_x, width), (reach_y, height))
+    )
     padded = image
     for margin, dim in ((margin_x, -1), (margin_y, -2)):
         mode = "reflect" if margin < padded.shape[dim] else "replicate"
@@ -228,8 +231,13 @@ def scale_rotate(image: torch.Tensor, scale: float, angle: float, wrap: str = "n
     source_x = (cos * dx + sin * dy) / scale + (width - 1) / 2 + margin_x
     source_y = (-sin * dx + cos * dy) / scale + (height - 1) / 2 + margin_y
     grid = torch.stack((source_x / (padded.shape[-1] - 1) * 2 - 1, source_y / (padded.shape[-2] - 1) * 2 - 1), -1)
-    return F.grid_sample(padded, grid.unsqueeze(0).expand(image.shape[0], -1, -1, -1), mode="bilinear",
-                         padding_mode="border", align_corners=True)
+    return F.grid_sample(
+        padded,
+        grid.unsqueeze(0).expand(image.shape[0], -1, -1, -1),
+        mode="bilinear",
+        padding_mode="border",
+        align_corners=True,
+    )
 
 
 def compose(transforms: Sequence[Callable[[torch.Tensor], torch.Tensor]]) -> Callable[[torch.Tensor], torch.Tensor]:

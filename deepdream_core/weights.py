@@ -10,9 +10,10 @@ from __future__ import annotations
 import pickle
 import urllib.error
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import torch
 
@@ -79,7 +80,7 @@ class BundledLite0Weights:
         source = torch.load(path, map_location="cpu", weights_only=True)
         if len(source) != len(keys):
             raise WeightsUnavailableError(model, f"{path} holds {len(source)} tensors, the model has {len(keys)}")
-        return dict(zip(keys, source.values()))
+        return dict(zip(keys, source.values(), strict=False))
 
     def local_file(self) -> Path | None:
         try:
@@ -115,8 +116,10 @@ class TorchvisionWeights:
             cached = self._cache_path()
             cached.unlink(missing_ok=True)
             raise WeightsUnavailableError(
-                model, f"the cached file {cached.name} could not be read as weights ({_reason(err)}); it was removed "
-                       f"and is downloaded again next time") from err
+                model,
+                f"the cached file {cached.name} could not be read as weights ({_reason(err)}); it was removed "
+                f"and is downloaded again next time",
+            ) from err
 
     def local_file(self) -> Path | None:
         path = self._cache_path()
@@ -146,12 +149,12 @@ class HubWeights:
         path = self._download(model, force=False)
         try:
             return _read_safetensors(path, keys)
-        except Exception as first_error:  # noqa: BLE001 - any parse failure means a damaged cache entry
+        except Exception as first_error:
             # A truncated or corrupted cache entry: fetch it again once, then give up clearly.
             path = self._download(model, force=True)
             try:
                 return _read_safetensors(path, keys)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:
                 raise WeightsUnavailableError(
                     model, f"{self.repo_id}/{self.filename} is not a readable safetensors file ({err})"
                 ) from first_error
@@ -172,11 +175,16 @@ class HubWeights:
         # "no network and not cached" is not "not on the Hub".
         except hub_errors.LocalEntryNotFoundError as err:
             raise WeightsUnavailableError(
-                model, f"the Hugging Face Hub could not be reached to download {self.repo_id} "
-                       f"and it is not in the local cache ({_reason(err)})"
+                model,
+                f"the Hugging Face Hub could not be reached to download {self.repo_id} "
+                f"and it is not in the local cache ({_reason(err)})",
             ) from err
-        except (hub_errors.RepositoryNotFoundError, hub_errors.RemoteEntryNotFoundError,
-                hub_errors.EntryNotFoundError, hub_errors.RevisionNotFoundError) as err:
+        except (
+            hub_errors.RepositoryNotFoundError,
+            hub_errors.RemoteEntryNotFoundError,
+            hub_errors.EntryNotFoundError,
+            hub_errors.RevisionNotFoundError,
+        ) as err:
             raise WeightsUnavailableError(
                 model, f"{self.repo_id}/{self.filename} was not found on the Hugging Face Hub (404)"
             ) from err

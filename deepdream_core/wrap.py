@@ -71,7 +71,8 @@ def _structural_copy(module: nn.Module) -> nn.Module:
 def _wrap_padded(layer: nn.Module, wrap: str) -> WrapPadded | None:
     if isinstance(layer, nn.Conv2d) and layer.padding != (0, 0) and layer.padding != "valid":
         # (left, right, top, bottom), the same for int, tuple and "same" padding.
-        pads = tuple(layer._reversed_padding_repeated_twice)
+        left, right, top, bottom = layer._reversed_padding_repeated_twice
+        pads = (left, right, top, bottom)
         layer.padding, layer.padding_mode = (0, 0), "zeros"
         return WrapPadded(layer, pads, wrap, 0.0)
     if isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)) and layer.padding not in (0, (0, 0)):

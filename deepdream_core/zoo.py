@@ -7,9 +7,9 @@ made from timm's own pretrained config, and its layers are listed from its modul
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import torch
 from torch import nn
@@ -302,4 +302,3 @@ def class_index(names: list[str] | None, target: str, model: str) -> int:
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     many = f" matches {len(partial)} classes" if partial else " is not an ImageNet class"
     raise SettingsError("class_target", f"{target!r}{many}{hint}")
-

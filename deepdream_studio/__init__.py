@@ -21,12 +21,16 @@ from .tabs import compare, layers, photo, video, zoom
 
 __all__ = ["StudioConfig", "build_demo", "launch", "main"]
 
-CSS = """
+CSS = (
+    """
 #dream-result img { object-fit: contain; }
 #preset-gallery .caption-label { font-size: 0.8rem; }
 #preset-gallery .grid-wrap { min-height: 0 !important; max-height: none !important; }  /* no empty rows */
 #title { margin-bottom: 0; }
-""" + layers.CSS + phone.CSS
+"""
+    + layers.CSS
+    + phone.CSS
+)
 THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
 
 
@@ -37,9 +41,12 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     presets = all_presets() if PRESETS_DIR.is_dir() else []
     samples = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []
     with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
-        gr.Markdown("# 🌀 DeepDream Studio\nTurn a photo into a dream: a neural network paints what it *sees* into "
-                    "your picture — eyes, fur, dog faces, swirls. **1** add a photo, **2** pick a look, "
-                    "**3** press Dream.", elem_id="title")
+        gr.Markdown(
+            "# 🌀 DeepDream Studio\nTurn a photo into a dream: a neural network paints what it *sees* into "
+            "your picture — eyes, fur, dog faces, swirls. **1** add a photo, **2** pick a look, "
+            "**3** press Dream.",
+            elem_id="title",
+        )
         link_note = gr.Markdown(visible=False, elem_id="link-note")
         with gr.Tabs():
             with gr.Tab("Photo", id="photo"):
@@ -58,8 +65,14 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
 def launch(demo: gr.Blocks, config: StudioConfig, **options: object) -> None:
     """Serve ``demo`` with the studio's limits (the upload cap; presets, samples and the atlas cache the only
     folders served), its theme and its MCP server."""
-    demo.launch(max_file_size=MAX_FILE_BYTES, allowed_paths=[str(PRESETS_DIR), str(SAMPLES_DIR), str(atlas_cache())],
-                theme=THEME, css=CSS, mcp_server=config.mcp_server, **options)  # type: ignore[arg-type]
+    demo.launch(
+        max_file_size=MAX_FILE_BYTES,
+        allowed_paths=[str(PRESETS_DIR), str(SAMPLES_DIR), str(atlas_cache())],
+        theme=THEME,
+        css=CSS,
+        mcp_server=config.mcp_server,
+        **options,
+    )  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ the same ``DreamSettings`` as the page, and run on the same run paths (:mod:`dee
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import gradio as gr
 
@@ -28,8 +29,9 @@ def json_object(text: str | None, name: str, example: str) -> dict[str, Any]:
     try:
         data = json.loads(text or "{}")
     except json.JSONDecodeError as err:
-        raise SettingsError(name, f"not valid JSON ({err.msg} at character {err.pos}); "
-                                  f"send an object such as {example}") from None
+        raise SettingsError(
+            name, f"not valid JSON ({err.msg} at character {err.pos}); send an object such as {example}"
+        ) from None
     if not isinstance(data, dict):
         raise SettingsError(name, f"send a JSON object such as {example}")
     return data
@@ -48,8 +50,13 @@ def _photo_inputs(photo: str | None, settings_json: str, guide: str | None, mask
 
 
 @user_errors
-def dream(config: StudioConfig, photo: str | None, settings_json: str = "{}", guide: str | None = None,
-          mask: str | None = None) -> tuple[str, str]:
+def dream(
+    config: StudioConfig,
+    photo: str | None,
+    settings_json: str = "{}",
+    guide: str | None = None,
+    mask: str | None = None,
+) -> tuple[str, str]:
     """Dream a photo with DeepDream: a network paints what it sees (eyes, fur, dog faces, swirls) into the picture.
 
     Args:
@@ -69,8 +76,14 @@ def dream(config: StudioConfig, photo: str | None, settings_json: str = "{}", gu
 
 
 @user_errors
-def dream_stream(config: StudioConfig, photo: str | None, settings_json: str = "{}", guide: str | None = None,
-                 mask: str | None = None, progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
+def dream_stream(
+    config: StudioConfig,
+    photo: str | None,
+    settings_json: str = "{}",
+    guide: str | None = None,
+    mask: str | None = None,
+    progress: gr.Progress = gr.Progress(),
+) -> Iterator[tuple[Any, str]]:
     """Dream a photo, streaming previews (at most 4 a second, 512 px) before the full-size PNG.
 
     Args:
@@ -88,8 +101,13 @@ def dream_stream(config: StudioConfig, photo: str | None, settings_json: str = "
 
 
 @user_errors
-def animate(config: StudioConfig, photo: str | None = None, settings_json: str = "{}", motion_json: str = "{}",
-            progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+def animate(
+    config: StudioConfig,
+    photo: str | None = None,
+    settings_json: str = "{}",
+    motion_json: str = "{}",
+    progress: gr.Progress = gr.Progress(),
+) -> Iterator[tuple]:
     """A zoom animation: dream a photo (or noise), zoom or turn it a little, dream again, frame after frame.
 
     Args:
@@ -102,7 +120,8 @@ def animate(config: StudioConfig, photo: str | None = None, settings_json: str =
     """
     settings, preset = settings_from_json(settings_json)
     motion = AnimationSettings.from_dict(
-        json_object(motion_json, "motion", '{"frames": 24, "zoom": 1.05, "rotate": 0.5}'))
+        json_object(motion_json, "motion", '{"frames": 24, "zoom": 1.05, "rotate": 0.5}')
+    )
     run, image, motion = animation_run(photo, settings, motion, config, preset.name if preset else None)
     guide = load_optional(guide_path(preset), run.settings.max_size, "guide image")
     for frame in dream_animation(run, image, motion, guide, progress):
@@ -113,8 +132,13 @@ def animate(config: StudioConfig, photo: str | None = None, settings_json: str =
 
 
 @user_errors
-def dream_video(config: StudioConfig, clip_path: str | None, settings_json: str = "{}", video_json: str = "{}",
-                progress: gr.Progress = gr.Progress()) -> Iterator[tuple]:
+def dream_video(
+    config: StudioConfig,
+    clip_path: str | None,
+    settings_json: str = "{}",
+    video_json: str = "{}",
+    progress: gr.Progress = gr.Progress(),
+) -> Iterator[tuple]:
     """Dream every frame of a video clip, each starting from the last dream moved with the picture (no flicker).
 
     Args:
@@ -139,8 +163,13 @@ def dream_video(config: StudioConfig, clip_path: str | None, settings_json: str 
 
 
 @user_errors
-def sweep(config: StudioConfig, photo: str | None, settings_json: str = "{}", sweep_json: str = "{}",
-          progress: gr.Progress = gr.Progress()) -> Iterator[tuple[Any, str]]:
+def sweep(
+    config: StudioConfig,
+    photo: str | None,
+    settings_json: str = "{}",
+    sweep_json: str = "{}",
+    progress: gr.Progress = gr.Progress(),
+) -> Iterator[tuple[Any, str]]:
     """A labelled contact sheet of one photo dreamed several ways: 3-6 values of one setting, or 2-6 presets.
 
     Args:
@@ -151,8 +180,9 @@ def sweep(config: StudioConfig, photo: str | None, settings_json: str = "{}", sw
     Returns:
         The sheet after each finished cell, then the whole sheet as one PNG with a status line.
     """
-    variants = variants_from_request(json_object(settings_json, "settings", '{"max_size": 256}'),
-                                     json_object(sweep_json, "sweep", SWEEP_EXAMPLE))
+    variants = variants_from_request(
+        json_object(settings_json, "settings", '{"max_size": 256}'), json_object(sweep_json, "sweep", SWEEP_EXAMPLE)
+    )
     for variant in variants:
         check_offered(variant.settings.model, config.models)
     image, notices = load_upload(photo, max(variant.settings.max_size for variant in variants))
@@ -180,8 +210,9 @@ def build(config: StudioConfig) -> None:
 
     # Every endpoint shares the page's queue (concurrency_id "dream").
     def endpoint(handler: Any, inputs: list, outputs: list, api_name: str) -> None:
-        gr.Button(visible=False).click(bind(handler, config), inputs, outputs, api_name=api_name,
-                                       concurrency_id="dream")
+        gr.Button(visible=False).click(
+            bind(handler, config), inputs, outputs, api_name=api_name, concurrency_id="dream"
+        )
 
     endpoint(dream, [photo, settings_json, guide, mask], [result, status], "dream")
     endpoint(dream_stream, [photo, settings_json, guide, mask], [result, status], "dream_stream")

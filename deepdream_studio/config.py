@@ -5,7 +5,8 @@ ones are told the queue is full, default 16), ``DEEPDREAM_PREVIEW_INTERVAL_MS`` 
 previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the motion tabs' caps),
 ``DEEPDREAM_ATLAS_SIZE`` (pixels of a layer atlas rendered on request);
 ``DEEPDREAM_MAX_SECONDS`` (longest photo dream allowed, by estimate),
-``DEEPDREAM_MCP`` (0 turns the MCP server off), ``DEEPDREAM_SPACE_MODELS`` (the models offered, see :mod:`deepdream_studio.gpu`);
+``DEEPDREAM_MCP`` (0 turns the MCP server off), ``DEEPDREAM_SPACE_MODELS`` (the models offered, see
+:mod:`deepdream_studio.gpu`);
 ``DEEPDREAM_PRESETS`` (the presets folder) is read by the engine, and Gradio reads its own
 ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
 """
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from deepdream_core.atlas import ON_DEMAND_SIZE
 from deepdream_core.motion import MOTION_RANGES
@@ -78,10 +79,14 @@ class StudioConfig:
             concurrency=env_int(environ, "DEEPDREAM_CONCURRENCY", cls.concurrency, 1),
             queue_size=env_int(environ, "DEEPDREAM_QUEUE_SIZE", cls.queue_size, 1),
             preview_interval_s=env_int(environ, "DEEPDREAM_PREVIEW_INTERVAL_MS", 250, 0) / 1000,
-            motion_max_frames=min(env_int(environ, "DEEPDREAM_MOTION_MAX_FRAMES", cls.motion_max_frames, 1),
-                                  int(MOTION_RANGES["frames"].high)),
-            motion_max_side=min(env_int(environ, "DEEPDREAM_MOTION_MAX_SIDE", cls.motion_max_side, 32),
-                                int(MOTION_RANGES["max_side"].high)),
+            motion_max_frames=min(
+                env_int(environ, "DEEPDREAM_MOTION_MAX_FRAMES", cls.motion_max_frames, 1),
+                int(MOTION_RANGES["frames"].high),
+            ),
+            motion_max_side=min(
+                env_int(environ, "DEEPDREAM_MOTION_MAX_SIDE", cls.motion_max_side, 32),
+                int(MOTION_RANGES["max_side"].high),
+            ),
             models=offered_models(environ),
             max_seconds=env_int(environ, "DEEPDREAM_MAX_SECONDS", cls.max_seconds, 0),
             mcp_server=env_flag(environ, "DEEPDREAM_MCP", cls.mcp_server),

@@ -3,14 +3,16 @@
 Handlers take the controls' values as keyword arguments named after the controls (Gradio's ``inputs_kwargs``)
 and fill them with a dict of updates, so no handler depends on the order of the controls. A numeric setting
 needs its field and range in ``deepdream_core.settings`` plus one entry in :data:`SLIDERS` (a setting of words
-or a switch, one in :data:`CHOICE_CONTROLS`); a few settings have richer controls (:data:`COMPOSITE`); where a dream runs (:data:`API_ONLY`) is not on the page.
+or a switch, one in :data:`CHOICE_CONTROLS`); a few settings have richer controls (:data:`COMPOSITE`);
+where a dream runs (:data:`API_ONLY`) is not on the page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import gradio as gr
 
@@ -53,22 +55,38 @@ SLIDERS: dict[str, Slider] = {
     "tile_size": Slider("Tile size (px)", "Memory per step; smaller uses less.", step=16),
     "class_weight": Slider("Class weight", "How strongly the class pulls.", section="objective"),
     "guide_weight": Slider("Guide weight", "Dream the guide's textures into your photo.", section="objective"),
-    "transform_robustness": Slider("Steadier shapes", "Small random zoom and turn each step: only patterns that "
-                                   "survive them grow (0 = off).", section="quality"),
-    "channel_count": Slider("How many channels", "With the strongest or weakest channels: how many.",
-                            section="quality"),
+    "transform_robustness": Slider(
+        "Steadier shapes",
+        "Small random zoom and turn each step: only patterns that survive them grow (0 = off).",
+        section="quality",
+    ),
+    "channel_count": Slider(
+        "How many channels", "With the strongest or weakest channels: how many.", section="quality"
+    ),
 }
 
 # The one studio entry a setting of words or a switch needs, in the order the Quality options show them.
 CHOICE_CONTROLS: dict[str, Choice] = {
-    "gradient_norm": Choice("Detail", "Every scale evens out coarse shapes and fine detail (Laplacian pyramid).",
-                            ("Fine (classic)", "Every scale")),
-    "parameterization": Choice("From noise", "How a dream grows from nothing: Fourier gives crisp, colourful "
-                               "dreams.", ("Pixels", "Fourier, decorrelated colours")),
-    "wrap": Choice("Seamless edges", "Wrap left-right for 360° panoramas, or both ways for tileable textures.",
-                   ("None", "Left-right (panorama)", "Both (tile)")),
-    "channel_pick": Choice("Channels of the layer", "Dream only the channels that respond most (or least) to "
-                           "this photo.", ("All", "Strongest", "Weakest")),
+    "gradient_norm": Choice(
+        "Detail",
+        "Every scale evens out coarse shapes and fine detail (Laplacian pyramid).",
+        ("Fine (classic)", "Every scale"),
+    ),
+    "parameterization": Choice(
+        "From noise",
+        "How a dream grows from nothing: Fourier gives crisp, colourful dreams.",
+        ("Pixels", "Fourier, decorrelated colours"),
+    ),
+    "wrap": Choice(
+        "Seamless edges",
+        "Wrap left-right for 360° panoramas, or both ways for tileable textures.",
+        ("None", "Left-right (panorama)", "Both (tile)"),
+    ),
+    "channel_pick": Choice(
+        "Channels of the layer",
+        "Dream only the channels that respond most (or least) to this photo.",
+        ("All", "Strongest", "Weakest"),
+    ),
     "keep_colors": Choice("Keep the photo's colours", "The dream changes brightness only."),
 }
 
@@ -90,7 +108,9 @@ def model_choices(offered: tuple[str, ...] | None = None) -> list[tuple[str, str
     for spec in [get_spec(name) for name in offered] if offered else ZOO.values():
         label = spec.title
         if not spec.weights.offline:
-            label += f" · downloads ~{spec.download_mb} MB on first use" if spec.download_mb else " · downloads on first use"
+            label += (
+                f" · downloads ~{spec.download_mb} MB on first use" if spec.download_mb else " · downloads on first use"
+            )
         choices.append((label, spec.name))
     return sorted(choices, key=lambda choice: choice[1] != BUNDLED_MODEL)
 
@@ -106,8 +126,10 @@ def model_info(model: str) -> str:
 def layer_choices(model: str) -> list[tuple[str, str]]:
     """The model's dream layers, each with what it tends to draw; the default one marked."""
     spec = get_spec(model)
-    return [(f"{layer.path} — {layer.description}" + (" (default)" if layer.path == spec.default_layer else ""),
-             layer.path) for layer in spec.layers]
+    return [
+        (f"{layer.path} — {layer.description}" + (" (default)" if layer.path == spec.default_layer else ""), layer.path)
+        for layer in spec.layers
+    ]
 
 
 @lru_cache(maxsize=16)
@@ -116,7 +138,7 @@ def class_choices(model: str) -> tuple[tuple[str, str], ...]:
     spec = get_spec(model)
     names = spec.class_names() if spec.class_names else []
     seen = {name for i, name in enumerate(names) if name in names[:i]}  # "crane" the bird and the machine
-    return (("none", ""),) + tuple((f"{n} (#{i})" if n in seen else n, str(i)) for i, n in enumerate(names))
+    return (("none", ""), *tuple((f"{n} (#{i})" if n in seen else n, str(i)) for i, n in enumerate(names)))
 
 
 # -- building ----------------------------------------------------------------------------------------------
@@ -137,10 +159,18 @@ class SettingControls:
     def slider(self, name: str) -> gr.Slider:
         """The slider of a numeric setting, within the bounds every entry point checks."""
         spec, bounds = SLIDERS[name], RANGES[name]
-        return self._keep(name, gr.Slider(
-            bounds.low, bounds.high, value=getattr(self.defaults, name),
-            step=spec.step or (1 if bounds.integer else 0.01), label=spec.label, info=spec.info,
-            elem_id=name.replace("_", "-")))
+        return self._keep(
+            name,
+            gr.Slider(
+                bounds.low,
+                bounds.high,
+                value=getattr(self.defaults, name),
+                step=spec.step or (1 if bounds.integer else 0.01),
+                label=spec.label,
+                info=spec.info,
+                elem_id=name.replace("_", "-"),
+            ),
+        )
 
     def choice(self, name: str) -> gr.components.Component:
         """A radio for a setting of words (CHOICES), a checkbox for a switch."""
@@ -149,40 +179,108 @@ class SettingControls:
         if isinstance(value, bool):
             return self._keep(name, gr.Checkbox(value, label=spec.label, info=spec.info, elem_id=elem_id))
         words = CHOICES[name]
-        return self._keep(name, gr.Radio(list(zip(spec.names or words, words)), value=value, label=spec.label,
-                                         info=spec.info, elem_id=elem_id))
+        return self._keep(
+            name,
+            gr.Radio(
+                list(zip(spec.names or words, words, strict=False)),
+                value=value,
+                label=spec.label,
+                info=spec.info,
+                elem_id=elem_id,
+            ),
+        )
 
     def model(self) -> gr.Dropdown:
-        return self._keep("model", gr.Dropdown(model_choices(self.models), value=self.defaults.model, label="Network",
-                                               info=model_info(self.defaults.model), elem_id="model"))
+        return self._keep(
+            "model",
+            gr.Dropdown(
+                model_choices(self.models),
+                value=self.defaults.model,
+                label="Network",
+                info=model_info(self.defaults.model),
+                elem_id="model",
+            ),
+        )
 
     def layer(self) -> gr.Dropdown:
         spec = get_spec(self.defaults.model)
-        return self._keep("layer", gr.Dropdown(
-            layer_choices(spec.name), value=spec.default_layer, label="What it dreams of", allow_custom_value=True,
-            elem_id="layer", info="Deeper layers draw bigger things: strokes → eyes → whole animals."))
+        return self._keep(
+            "layer",
+            gr.Dropdown(
+                layer_choices(spec.name),
+                value=spec.default_layer,
+                label="What it dreams of",
+                allow_custom_value=True,
+                elem_id="layer",
+                info="Deeper layers draw bigger things: strokes → eyes → whole animals.",
+            ),
+        )
 
     def layer_mix(self) -> None:
         """The first layer's weight and channels, and more layers mixed in."""
         weight = RANGES["layer_weight"]
-        self._keep("layer_weight", gr.Slider(weight.low, weight.high, value=1.0, step=0.01, label="Layer weight",
-                                             info="Negative weights suppress it.", elem_id="layer-weight"))
-        self._keep("channels", gr.Textbox(label="Channels", placeholder="all", elem_id="channels",
-                                          info="Only these channels of the layer, e.g. 3, 17 (empty = all)."))
-        self._keep("extra_layers", gr.Textbox(label="Mix in more layers", placeholder="e.g. blocks.2:0.5; blocks.5.0:0.3",
-                                              info="layer:weight[:channels], separated by ;", elem_id="extra-layers"))
+        self._keep(
+            "layer_weight",
+            gr.Slider(
+                weight.low,
+                weight.high,
+                value=1.0,
+                step=0.01,
+                label="Layer weight",
+                info="Negative weights suppress it.",
+                elem_id="layer-weight",
+            ),
+        )
+        self._keep(
+            "channels",
+            gr.Textbox(
+                label="Channels",
+                placeholder="all",
+                elem_id="channels",
+                info="Only these channels of the layer, e.g. 3, 17 (empty = all).",
+            ),
+        )
+        self._keep(
+            "extra_layers",
+            gr.Textbox(
+                label="Mix in more layers",
+                placeholder="e.g. blocks.2:0.5; blocks.5.0:0.3",
+                info="layer:weight[:channels], separated by ;",
+                elem_id="extra-layers",
+            ),
+        )
 
     def class_target(self) -> gr.Dropdown:
-        return self._keep("class_target", gr.Dropdown(
-            list(class_choices(self.defaults.model)), value="", filterable=True, label="ImageNet class",
-            elem_id="class-target", info="Type to search, e.g. 'tabby' or 'pizza': makes it look more like that."))
+        return self._keep(
+            "class_target",
+            gr.Dropdown(
+                list(class_choices(self.defaults.model)),
+                value="",
+                filterable=True,
+                label="ImageNet class",
+                elem_id="class-target",
+                info="Type to search, e.g. 'tabby' or 'pizza': makes it look more like that.",
+            ),
+        )
 
     def seed(self) -> None:
         bounds = RANGES["seed"]
-        self._keep("seed", gr.Number(self.defaults.seed, label="Seed", precision=0, minimum=bounds.low,
-                                     maximum=bounds.high, info="Same seed + settings = same dream.", elem_id="seed"))
-        self._keep("random_seed", gr.Checkbox(self.defaults.seed is None, label="New random seed every run",
-                                              elem_id="random-seed"))
+        self._keep(
+            "seed",
+            gr.Number(
+                self.defaults.seed,
+                label="Seed",
+                precision=0,
+                minimum=bounds.low,
+                maximum=bounds.high,
+                info="Same seed + settings = same dream.",
+                elem_id="seed",
+            ),
+        )
+        self._keep(
+            "random_seed",
+            gr.Checkbox(self.defaults.seed is None, label="New random seed every run", elem_id="random-seed"),
+        )
 
     def updates(self, settings: DreamSettings) -> dict[gr.components.Component, Any]:
         """Updates for every control, showing ``settings``; an output dict for any handler that lists them."""
@@ -212,8 +310,9 @@ def _layers_text(values: Mapping[str, Any]) -> str:
     """The layer, its weight and channels, and the layers mixed in, as ``parse_layer`` reads them."""
     first = ""
     if values["layer"]:
-        channels = ",".join(part.strip() for part in (values["channels"] or "").replace(";", ",").split(",")
-                            if part.strip())
+        channels = ",".join(
+            part.strip() for part in (values["channels"] or "").replace(";", ",").split(",") if part.strip()
+        )
         first = f"{values['layer']}:{values['layer_weight']:g}" + (f":{channels}" if channels else "")
     return ";".join(part.strip() for part in [first, *(values["extra_layers"] or "").split(";")] if part.strip())
 
@@ -251,6 +350,8 @@ def values_from_settings(settings: DreamSettings) -> dict[str, Any]:
 def model_changed(model: str) -> dict[str, Any]:
     """Another model: its layers (default selected), its classes and where its weights come from, by control name."""
     spec = get_spec(model)
-    return {"model": gr.update(info=model_info(model)),
-            "layer": gr.update(choices=layer_choices(model), value=spec.default_layer),
-            "class_target": gr.update(choices=list(class_choices(model)), value="")}
+    return {
+        "model": gr.update(info=model_info(model)),
+        "layer": gr.update(choices=layer_choices(model), value=spec.default_layer),
+        "class_target": gr.update(choices=list(class_choices(model)), value=""),
+    }

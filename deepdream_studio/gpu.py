@@ -9,7 +9,7 @@ at import (:func:`preload`). ``import spaces`` stays unconditional: the decorato
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 import spaces
 import spaces.config

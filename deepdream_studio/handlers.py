@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -82,8 +83,9 @@ def _like(handler: Callable[..., Any], wrapper: Any, skip: int = 0) -> Any:
     functools.update_wrapper(wrapper, handler)
     wrapper.__signature__ = signature.replace(parameters=parameters[skip:])
     hints = typing.get_type_hints(handler)
-    wrapper.__annotations__ = {name: hint for name, hint in hints.items()
-                               if name not in {p.name for p in parameters[:skip]}}
+    wrapper.__annotations__ = {
+        name: hint for name, hint in hints.items() if name not in {p.name for p in parameters[:skip]}
+    }
     return wrapper
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import gradio as gr
 import spaces
@@ -21,15 +21,27 @@ from gradio import processing_utils
 from PIL import Image
 
 from deepdream_core import (
-    AnimationSettings, DreamProgress, DreamSettings, FrameProgress, VideoSettings, animate, dream_frames, dream_video,
+    AnimationSettings,
+    DreamProgress,
+    DreamSettings,
+    FrameProgress,
+    VideoSettings,
+    animate,
+    dream_frames,
+    dream_video,
     load_clip,
 )
 from deepdream_core.clips import Clip
 from deepdream_core.estimate import (
-    Estimate, estimate_animation, estimate_dream, estimate_video, record_run, spaces_duration,
+    Estimate,
+    estimate_animation,
+    estimate_dream,
+    estimate_video,
+    record_run,
+    spaces_duration,
 )
-from deepdream_core.settings import SettingsError
 from deepdream_core.metadata import dream_record, png_bytes, save_video
+from deepdream_core.settings import SettingsError
 
 from .config import PREVIEW_SIZE, StudioConfig
 from .gpu import check_offered
@@ -38,8 +50,9 @@ from .uploads import load_upload, upload_folder
 # -- photos -----------------------------------------------------------------------------------------------
 
 
-def photo_seconds(image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None,
-                  preview_every: int) -> int:
+def photo_seconds(
+    image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None, preview_every: int
+) -> int:
     """The GPU seconds to ask ZeroGPU for a photo dream (same arguments as :func:`photo_events`).
 
     ZeroGPU checks the asked duration against the visitor's quota and ranks long asks lower in its queue,
@@ -48,8 +61,9 @@ def photo_seconds(image: Image.Image, settings: DreamSettings, guide: Image.Imag
     return spaces_duration(estimate_dream(settings, image.size))
 
 
-def animation_seconds(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
-                      guide: Image.Image | None) -> int:
+def animation_seconds(
+    image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings, guide: Image.Image | None
+) -> int:
     """The GPU seconds to ask for a zoom animation (same arguments as :func:`animation_events`)."""
     return spaces_duration(estimate_animation(settings, motion, image.size if image is not None else None))
 
@@ -60,11 +74,13 @@ def video_seconds(clip: Clip, settings: DreamSettings, video: VideoSettings, gui
 
 
 @spaces.GPU(duration=photo_seconds)
-def photo_events(image: Image.Image, settings: DreamSettings, guide: Image.Image | None,
-                  mask: Image.Image | None, preview_every: int) -> Iterator[DreamProgress]:
+def photo_events(
+    image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None, preview_every: int
+) -> Iterator[DreamProgress]:
     """The GPU work of a photo dream."""
-    yield from dream_frames(image, settings, guide=guide, mask=mask, preview_every=preview_every,
-                            preview_size=PREVIEW_SIZE)
+    yield from dream_frames(
+        image, settings, guide=guide, mask=mask, preview_every=preview_every, preview_size=PREVIEW_SIZE
+    )
 
 
 @dataclass(frozen=True)
@@ -76,9 +92,16 @@ class PhotoFrame:
     png: str | None = None
 
 
-def dream_photo(image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None,
-                config: StudioConfig, progress: gr.Progress | None = None, previews: bool = True,
-                preset: str | None = None) -> Iterator[PhotoFrame]:
+def dream_photo(
+    image: Image.Image,
+    settings: DreamSettings,
+    guide: Image.Image | None,
+    mask: Image.Image | None,
+    config: StudioConfig,
+    progress: gr.Progress | None = None,
+    previews: bool = True,
+    preset: str | None = None,
+) -> Iterator[PhotoFrame]:
     """Dream, yielding previews at most every ``config.preview_interval_s``, then the result saved as a PNG.
 
     Progress reaches ``progress`` (octave and step) on every step; without ``previews`` only the result comes.
@@ -97,8 +120,11 @@ def dream_photo(image: Image.Image, settings: DreamSettings, guide: Image.Image 
         if event.final:
             seconds = time.monotonic() - started
             record_run(estimate.model, estimate.device, estimate.megapixel_steps, seconds)  # the next is closer
-            yield PhotoFrame(event.image, f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · "
-                                          f"seed {settings.seed}", save_png(event.image, dream_record(settings, preset, guide=guide)))
+            yield PhotoFrame(
+                event.image,
+                f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · seed {settings.seed}",
+                save_png(event.image, dream_record(settings, preset, guide=guide)),
+            )
         elif event.image is not None and time.monotonic() - last_preview >= config.preview_interval_s:
             last_preview = time.monotonic()
             yield PhotoFrame(event.image, f"Dreaming… {where}")
@@ -107,8 +133,11 @@ def dream_photo(image: Image.Image, settings: DreamSettings, guide: Image.Image 
 def check_estimate(estimate: Estimate, config: StudioConfig) -> Estimate:
     """Refuse a dream estimated above the app's time limit (a public demo's), saying what to lower."""
     if config.max_seconds and estimate.seconds > config.max_seconds:
-        raise SettingsError("max_size", f"this dream would take about {estimate.seconds:.0f} s here, over this "
-                                        f"app's limit of {config.max_seconds} s; lower max_size, steps or octaves")
+        raise SettingsError(
+            "max_size",
+            f"this dream would take about {estimate.seconds:.0f} s here, over this "
+            f"app's limit of {config.max_seconds} s; lower max_size, steps or octaves",
+        )
     return estimate
 
 
@@ -121,15 +150,17 @@ def save_png(image: Image.Image, record: dict) -> str:
 
 
 @spaces.GPU(duration=animation_seconds)
-def animation_events(image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings,
-                      guide: Image.Image | None) -> Iterator[FrameProgress]:
+def animation_events(
+    image: Image.Image | None, settings: DreamSettings, motion: AnimationSettings, guide: Image.Image | None
+) -> Iterator[FrameProgress]:
     """The GPU work of a zoom animation."""
     yield from animate(image, settings, motion, guide)
 
 
 @spaces.GPU(duration=video_seconds)
-def video_events(clip: Clip, settings: DreamSettings, video: VideoSettings,
-                  guide: Image.Image | None) -> Iterator[FrameProgress]:
+def video_events(
+    clip: Clip, settings: DreamSettings, video: VideoSettings, guide: Image.Image | None
+) -> Iterator[FrameProgress]:
     """The GPU work of a video dream."""
     yield from dream_video(clip, settings, video, guide)
 
@@ -153,8 +184,13 @@ class MotionRun:
         kind = "video" if self.audio_from is not None else "animation"
         record = dream_record(self.settings, self.preset, motion=self.motion, kind=kind)
         with tempfile.TemporaryDirectory(prefix="deepdream-") as folder:
-            path = save_video(self.frames, Path(folder) / f"{self.name}{suffix}", self.fps, record,
-                              audio_from=self.audio_from if suffix == ".mp4" else None)
+            path = save_video(
+                self.frames,
+                Path(folder) / f"{self.name}{suffix}",
+                self.fps,
+                record,
+                audio_from=self.audio_from if suffix == ".mp4" else None,
+            )
             return processing_utils.save_file_to_cache(path, cache_dir=upload_folder())
 
     def summary(self, stopped: bool = False) -> str:
@@ -177,14 +213,21 @@ class MotionFrame:
     files: dict[str, str] | None = None  # suffix -> path, when the run is done
 
 
-def animation_run(start: str | None, settings: DreamSettings, motion: AnimationSettings, config: StudioConfig,
-                  preset: str | None = None) -> tuple[MotionRun, Image.Image | None, AnimationSettings]:
+def animation_run(
+    start: str | None,
+    settings: DreamSettings,
+    motion: AnimationSettings,
+    config: StudioConfig,
+    preset: str | None = None,
+) -> tuple[MotionRun, Image.Image | None, AnimationSettings]:
     """A zoom animation within the app's caps, and its start image (None: noise); raises user errors."""
     check_offered(settings.model, config.models)
     settings, notices = settings.with_seed(), []
     if motion.frames > config.motion_max_frames:
-        notices.append(f"this app makes at most {config.motion_max_frames} frames per animation; "
-                       f"rendering {config.motion_max_frames} of the {motion.frames} asked for")
+        notices.append(
+            f"this app makes at most {config.motion_max_frames} frames per animation; "
+            f"rendering {config.motion_max_frames} of the {motion.frames} asked for"
+        )
         motion = dataclasses.replace(motion, frames=config.motion_max_frames)
     if settings.max_size > config.motion_max_side:
         notices.append(f"animations are dreamed at most {config.motion_max_side} px on the long side here")
@@ -194,33 +237,42 @@ def animation_run(start: str | None, settings: DreamSettings, motion: AnimationS
     return run, image, motion
 
 
-def video_run(clip_path: str, settings: DreamSettings, video: VideoSettings, config: StudioConfig,
-              preset: str | None = None) -> tuple[MotionRun, Clip, VideoSettings]:
+def video_run(
+    clip_path: str, settings: DreamSettings, video: VideoSettings, config: StudioConfig, preset: str | None = None
+) -> tuple[MotionRun, Clip, VideoSettings]:
     """A clip read within the app's caps (``load_clip`` notes what it cut); raises user errors."""
     check_offered(settings.model, config.models)
     settings = settings.with_seed()
-    video = dataclasses.replace(video, max_frames=min(video.max_frames, config.motion_max_frames),
-                                max_side=min(video.max_side, config.motion_max_side))
+    video = dataclasses.replace(
+        video,
+        max_frames=min(video.max_frames, config.motion_max_frames),
+        max_side=min(video.max_side, config.motion_max_side),
+    )
     clip = load_clip(clip_path, settings, video)
     return MotionRun("deepdream-video", clip.fps, settings, video, preset, clip.notices, audio_from=clip), clip, video
 
 
-def dream_animation(run: MotionRun, image: Image.Image | None, motion: AnimationSettings,
-                    guide: Image.Image | None, progress: gr.Progress | None = None) -> Iterator[MotionFrame]:
+def dream_animation(
+    run: MotionRun,
+    image: Image.Image | None,
+    motion: AnimationSettings,
+    guide: Image.Image | None,
+    progress: gr.Progress | None = None,
+) -> Iterator[MotionFrame]:
     """Each frame as it is dreamed, then the last one with the MP4 and GIF."""
     yield from _frames(run, animation_events(image, run.settings, motion, guide), progress)
     yield MotionFrame(run, run.frames[-1], run.summary(), {".mp4": run.save(".mp4"), ".gif": run.save(".gif")})
 
 
-def dream_clip(run: MotionRun, clip: Clip, video: VideoSettings, guide: Image.Image | None,
-               progress: gr.Progress | None = None) -> Iterator[MotionFrame]:
+def dream_clip(
+    run: MotionRun, clip: Clip, video: VideoSettings, guide: Image.Image | None, progress: gr.Progress | None = None
+) -> Iterator[MotionFrame]:
     """Each dreamed frame as it comes, then the last one with the MP4 (the clip's fps and sound)."""
     yield from _frames(run, video_events(clip, run.settings, video, guide), progress)
     yield MotionFrame(run, run.frames[-1], run.summary(), {".mp4": run.save(".mp4")})
 
 
-def _frames(run: MotionRun, events: Iterator[FrameProgress],
-            progress: gr.Progress | None) -> Iterator[MotionFrame]:
+def _frames(run: MotionRun, events: Iterator[FrameProgress], progress: gr.Progress | None) -> Iterator[MotionFrame]:
     """Each dreamed frame with "frame i of N" and a rough time left; frames are kept in ``run``."""
     first_done = None
     for event in events:

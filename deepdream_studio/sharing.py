@@ -5,7 +5,8 @@ The link format itself (a preset plus what differs from it, read leniently) is `
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import gradio as gr
 
@@ -77,5 +78,9 @@ def restored(link: SharedLink, what: str) -> dict[str, Any]:
     note = ""
     if ignored:
         note = f"**{what} had values that were ignored:**\n" + "\n".join(f"- {message}" for message in ignored)
-    return {**values, "preset": link.preset, "guide": str(preset_guide) if preset_guide else None,
-            "link_note": gr.update(value=note, visible=bool(note))}
+    return {
+        **values,
+        "preset": link.preset,
+        "guide": str(preset_guide) if preset_guide else None,
+        "link_note": gr.update(value=note, visible=bool(note)),
+    }

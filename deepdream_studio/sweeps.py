@@ -49,8 +49,9 @@ class SheetFrame:
     png: str | None = None
 
 
-def dream_sheet(image: Image.Image, variants: Sequence[Variant],
-                progress: gr.Progress | None = None) -> Iterator[SheetFrame]:
+def dream_sheet(
+    image: Image.Image, variants: Sequence[Variant], progress: gr.Progress | None = None
+) -> Iterator[SheetFrame]:
     """Dream each variant, yielding the sheet after every cell, then the finished sheet saved as a PNG."""
     started = time.monotonic()
     pictures: list[Image.Image | None] = [None] * len(variants)
@@ -62,10 +63,15 @@ def dream_sheet(image: Image.Image, variants: Sequence[Variant],
         if done < len(variants):
             yield SheetFrame(sheet, f"Dreaming… {done} of {len(variants)} done ({cell.variant.label})")
         else:
-            png = processing_utils.save_pil_to_cache(sheet, cache_dir=upload_folder(), name="deepdream-sheet",
-                                                     format="png")
-            yield SheetFrame(sheet, f"Done in {time.monotonic() - started:.1f} s · {len(variants)} dreams · "
-                                    f"{sheet.width}×{sheet.height} px", png)
+            png = processing_utils.save_pil_to_cache(
+                sheet, cache_dir=upload_folder(), name="deepdream-sheet", format="png"
+            )
+            yield SheetFrame(
+                sheet,
+                f"Done in {time.monotonic() - started:.1f} s · {len(variants)} dreams · "
+                f"{sheet.width}×{sheet.height} px",
+                png,
+            )
 
 
 def variants_from_request(settings: Mapping[str, Any], sweep: Mapping[str, Any]) -> list[Variant]:

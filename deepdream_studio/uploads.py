@@ -6,8 +6,9 @@ what is wrong), and every clip to ``load_clip``; no input accepts a path on the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 from gradio.utils import get_upload_folder
@@ -68,8 +69,10 @@ def uploads_only(component: gr.components.Component) -> gr.components.Component:
     def checked(payload: Any) -> Any:
         for path in _paths_in(payload.model_dump() if hasattr(payload, "model_dump") else payload):
             if not Path(path).resolve().is_relative_to(uploads):
-                raise gr.Error(f"{name}: not an uploaded file. Upload the image (with gradio_client: "
-                               f"handle_file(path)); paths on the server are not read")
+                raise gr.Error(
+                    f"{name}: not an uploaded file. Upload the image (with gradio_client: "
+                    f"handle_file(path)); paths on the server are not read"
+                )
         return preprocess(payload)
 
     component.preprocess = checked  # type: ignore[method-assign]
@@ -89,8 +92,9 @@ def _paths_in(data: Any) -> Iterator[str]:
             yield from _paths_in(item)
 
 
-def load_upload(path: str | Path | None, max_size: int | None,
-                what: str = "photo") -> tuple[Image.Image, tuple[str, ...]]:
+def load_upload(
+    path: str | Path | None, max_size: int | None, what: str = "photo"
+) -> tuple[Image.Image, tuple[str, ...]]:
     """An uploaded image at working size and the notices about it; ImageInputError names ``what`` is wrong."""
     if not path:
         raise ImageInputError(f"Add a {what} first: upload one, paste it, or take one with the webcam.")

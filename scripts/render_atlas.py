@@ -27,8 +27,9 @@ def main(layers: list[str]) -> None:
     for layer in layers or [layer.path for layer in get_spec(BUNDLED_MODEL).layers]:
         begun = time.perf_counter()
         out = render_picture(BUNDLED_MODEL, layer, folder / f"{layer}.jpg", SHIPPED_SIZE)
-        print(f"{out.relative_to(REPO)}  {out.stat().st_size // 1024} KB  {time.perf_counter() - begun:.1f} s",
-              flush=True)
+        print(
+            f"{out.relative_to(REPO)}  {out.stat().st_size // 1024} KB  {time.perf_counter() - begun:.1f} s", flush=True
+        )
     print(f"done in {time.perf_counter() - started:.0f} s")
 
 

@@ -52,8 +52,9 @@ def render_source(preset: Preset, sample: Path = SAMPLE) -> Path | None:
     return None if preset.start == "noise" else sample
 
 
-def render_thumbnail(preset: Preset, out: Path, sample: Path = SAMPLE, work_size: int = WORK_SIZE,
-                     thumb_size: int = THUMB_SIZE) -> Path:
+def render_thumbnail(
+    preset: Preset, out: Path, sample: Path = SAMPLE, work_size: int = WORK_SIZE, thumb_size: int = THUMB_SIZE
+) -> Path:
     """Dream ``sample`` (or noise) with ``preset`` and save it to ``out``, stamped with its fingerprint."""
     settings = render_settings(preset, work_size)
     guide = Image.open(preset.guide) if preset.guide else None

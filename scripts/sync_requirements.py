@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 # These releases install from local disk on our machines; any other downloads gigabytes.
@@ -28,8 +29,11 @@ def requirements(pyproject: Path = REPO / "pyproject.toml") -> str:
     """The text requirements.txt must hold for ``pyproject``."""
     project = tomllib.loads(pyproject.read_text())["project"]
     pinned = {pin.split("==")[0] for pin in TORCH_PINS}
-    others = [dep for dep in [*project["dependencies"], *project["optional-dependencies"]["app"]]
-              if re.split(r"[\s<>=!~\[;]", dep, maxsplit=1)[0] not in pinned]
+    others = [
+        dep
+        for dep in [*project["dependencies"], *project["optional-dependencies"]["app"]]
+        if re.split(r"[\s<>=!~\[;]", dep, maxsplit=1)[0] not in pinned
+    ]
     return HEADER + "\n".join([*TORCH_PINS, *others]) + "\n"
 
 

@@ -25,12 +25,24 @@ from .zoom import photo_tab_photo
 
 ONE_SETTING, LOOKS = "One setting", "Looks"
 # The settings worth comparing, each with values to start from.
-EXAMPLES = {"steps": "5, 10, 20", "octaves": "2, 4, 6", "octave_scale": "1.2, 1.4, 1.8", "step_size": "0.75, 1.5, 3",
-            "jitter": "0, 16, 64", "smoothing": "0, 0.5, 2", "class_weight": "0.5, 2, 8",
-            "layers": "blocks.1, blocks.3, blocks.5.0", "class_target": "tabby cat, goldfish, palace",
-            "seed": "1, 2, 3"}
-LABELS = {**{name: spec.label for name, spec in SLIDERS.items()}, "layers": "Layer", "class_target": "ImageNet class",
-          "seed": "Seed"}
+EXAMPLES = {
+    "steps": "5, 10, 20",
+    "octaves": "2, 4, 6",
+    "octave_scale": "1.2, 1.4, 1.8",
+    "step_size": "0.75, 1.5, 3",
+    "jitter": "0, 16, 64",
+    "smoothing": "0, 0.5, 2",
+    "class_weight": "0.5, 2, 8",
+    "layers": "blocks.1, blocks.3, blocks.5.0",
+    "class_target": "tabby cat, goldfish, palace",
+    "seed": "1, 2, 3",
+}
+LABELS = {
+    **{name: spec.label for name, spec in SLIDERS.items()},
+    "layers": "Layer",
+    "class_target": "ImageNet class",
+    "seed": "Seed",
+}
 
 
 # -- handlers ---------------------------------------------------------------------------------------------
@@ -47,9 +59,18 @@ def setting_changed(setting: str) -> str:
 
 
 @user_errors
-def compare_ui(photo: str | None, mode: str, setting: str, values: str, looks: list[str] | None, preset: str | None,
-               size: float, guide: str | None, progress: gr.Progress = gr.Progress(),
-               **controls: Any) -> Iterator[tuple]:
+def compare_ui(
+    photo: str | None,
+    mode: str,
+    setting: str,
+    values: str,
+    looks: list[str] | None,
+    preset: str | None,
+    size: float,
+    guide: str | None,
+    progress: gr.Progress = gr.Progress(),
+    **controls: Any,
+) -> Iterator[tuple]:
     """Compare: the sheet as each cell finishes, then the PNG and its download."""
     if mode == LOOKS:
         variants = preset_variants(looks or [], {"max_size": int(size)})
@@ -74,8 +95,9 @@ def stop_ui() -> str:
 
 def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) -> None:
     """The tab's layout and events; called inside ``gr.Tab``."""
-    gr.Markdown("The same photo dreamed several ways, side by side on one sheet: one setting at 3 to 6 values, "
-                "or 2 to 6 looks.")
+    gr.Markdown(
+        "The same photo dreamed several ways, side by side on one sheet: one setting at 3 to 6 values, or 2 to 6 looks."
+    )
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             with gr.Row():
@@ -85,29 +107,53 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                     size = size_slider(config, "compare-size")
             mode = gr.Radio([ONE_SETTING, LOOKS], value=ONE_SETTING, label="Compare", elem_id="compare-mode")
             with gr.Row():
-                setting = gr.Dropdown([(LABELS[name], name) for name in EXAMPLES], value="steps", label="Setting",
-                                      elem_id="compare-setting")
-                values = gr.Textbox(EXAMPLES["steps"], label="Values", info="3 to 6, separated by commas",
-                                    elem_id="compare-values")
+                setting = gr.Dropdown(
+                    [(LABELS[name], name) for name in EXAMPLES],
+                    value="steps",
+                    label="Setting",
+                    elem_id="compare-setting",
+                )
+                values = gr.Textbox(
+                    EXAMPLES["steps"], label="Values", info="3 to 6, separated by commas", elem_id="compare-values"
+                )
             preset = preset_dropdown(presets, "compare-look")
-            looks = gr.Dropdown([(p.title, p.name) for p in presets], multiselect=True, max_choices=6, visible=False,
-                                label="Looks", info="Pick 2 to 6.", elem_id="compare-looks")
+            looks = gr.Dropdown(
+                [(p.title, p.name) for p in presets],
+                multiselect=True,
+                max_choices=6,
+                visible=False,
+                label="Looks",
+                info="Pick 2 to 6.",
+                elem_id="compare-looks",
+            )
             with gr.Row():
                 compare_btn = gr.Button("🧪 Compare", variant="primary", size="lg", elem_id="compare")
                 stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="compare-stop")
         with gr.Column(scale=6):
-            sheet = gr.Image(label="Contact sheet", type="filepath", format="png", interactive=False,
-                             buttons=["fullscreen"], elem_id="compare-sheet")
+            sheet = gr.Image(
+                label="Contact sheet",
+                type="filepath",
+                format="png",
+                interactive=False,
+                buttons=["fullscreen"],
+                elem_id="compare-sheet",
+            )
             status = gr.Markdown("Pick what to compare, then press **Compare**.", elem_id="compare-status")
             download = gr.DownloadButton("⬇ Download sheet (PNG)", visible=False, elem_id="compare-download")
 
     use_photo.click(photo_tab_photo, photo_tab.photo, photo, concurrency_limit=None, api_visibility="private")
-    mode.change(mode_changed, mode, [setting, values, preset, looks], concurrency_limit=None,
-                api_visibility="private")
+    mode.change(mode_changed, mode, [setting, values, preset, looks], concurrency_limit=None, api_visibility="private")
     setting.input(setting_changed, setting, values, concurrency_limit=None, api_visibility="private")
     run = compare_btn.click(
-        compare_ui, [photo, mode, setting, values, looks, preset, size, photo_tab.guide],
-        [sheet, download, status], inputs_kwargs=photo_tab.controls.by_name, concurrency_id="dream",
-        show_progress="minimal", show_progress_on=[status], api_visibility="private")
+        compare_ui,
+        [photo, mode, setting, values, looks, preset, size, photo_tab.guide],
+        [sheet, download, status],
+        inputs_kwargs=photo_tab.controls.by_name,
+        concurrency_id="dream",
+        show_progress="minimal",
+        show_progress_on=[status],
+        api_visibility="private",
+    )
     stop_btn.click(None, None, None, cancels=[run], api_visibility="private").then(
-        stop_ui, None, status, concurrency_limit=None, api_visibility="private")
+        stop_ui, None, status, concurrency_limit=None, api_visibility="private"
+    )

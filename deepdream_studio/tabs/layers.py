@@ -47,10 +47,15 @@ def atlas_shown(config: StudioConfig, model: str) -> dict[str, Any]:
     note = ABOUT
     if missing:
         download = "" if get_spec(model).weights.offline else " (the network's weights download first)"
-        note = (f"The atlas of this network is not rendered yet ({missing} of {len(pictures)} layers): render it "
-                f"once{download}, or pick a layer from the list above.")
-    return {"atlas_gallery": gr.update(value=atlas_items(pictures), visible=missing < len(pictures)),
-            "atlas_note": note, "atlas_render": gr.update(visible=bool(missing))}
+        note = (
+            f"The atlas of this network is not rendered yet ({missing} of {len(pictures)} layers): render it "
+            f"once{download}, or pick a layer from the list above."
+        )
+    return {
+        "atlas_gallery": gr.update(value=atlas_items(pictures), visible=missing < len(pictures)),
+        "atlas_note": note,
+        "atlas_render": gr.update(visible=bool(missing)),
+    }
 
 
 @spaces.GPU(duration=300)
@@ -67,16 +72,22 @@ def atlas_render_ui(config: StudioConfig, model: str, progress: gr.Progress = gr
     for picture in _render(model, config.atlas_size):
         pictures.append(picture)
         progress((len(pictures), total), desc=f"Layer {len(pictures)} of {total}")
-        yield {"atlas_gallery": gr.update(value=atlas_items(pictures), visible=True),
-               "atlas_note": f"Rendering the atlas… {len(pictures)} of {total} layers done."}
+        yield {
+            "atlas_gallery": gr.update(value=atlas_items(pictures), visible=True),
+            "atlas_note": f"Rendering the atlas… {len(pictures)} of {total} layers done.",
+        }
     yield atlas_shown(config, model)
 
 
 def atlas_selected(config: StudioConfig, model: str, evt: gr.SelectData) -> dict[str, Any]:
     """A picture clicked: its layer in the dropdown; channels picked for another layer no longer apply."""
     ready = [p for p in layer_atlas(model, config.atlas_size) if p.path is not None]
-    return {"layer": ready[evt.index].layer.path, "channels": "",
-            "channel_gallery": gr.update(value=None, visible=False), "channel_list": []}
+    return {
+        "layer": ready[evt.index].layer.path,
+        "channels": "",
+        "channel_gallery": gr.update(value=None, visible=False),
+        "channel_list": [],
+    }
 
 
 @spaces.GPU(duration=60)
@@ -97,8 +108,11 @@ def channels_ui(photo: str | None, model: str, layer: str | None) -> Iterator[di
         cells.append((picture, f"channel {channel}"))
         channels.append(channel)
         done = f"{len(cells)} of {CHANNEL_COUNT}" if len(cells) < CHANNEL_COUNT else "all"
-        yield {"channel_gallery": gr.update(value=list(cells), visible=True), "channel_list": list(channels),
-               "channel_note": f"{CHANNELS_ABOUT} ({done} shown)"}
+        yield {
+            "channel_gallery": gr.update(value=list(cells), visible=True),
+            "channel_list": list(channels),
+            "channel_note": f"{CHANNELS_ABOUT} ({done} shown)",
+        }
 
 
 def channel_selected(channels: list[int], evt: gr.SelectData) -> dict[str, Any]:
@@ -114,18 +128,42 @@ def layout(config: StudioConfig, model: str) -> dict[str, Any]:
     shown = atlas_shown(config, model)
     with gr.Accordion("🔍 See what each layer draws", open=False, elem_id="layer-atlas"):
         atlas_note = gr.Markdown(shown["atlas_note"], elem_id="atlas-note")
-        atlas_render = gr.Button("Render this network's atlas", size="sm", elem_id="atlas-render",
-                                 visible=shown["atlas_render"]["visible"])
-        atlas_gallery = gr.Gallery(shown["atlas_gallery"]["value"], label="Layers", columns=2, height="auto",
-                                   allow_preview=False, object_fit="contain", buttons=[], elem_id="atlas-gallery")
-        channels_btn = gr.Button("Which channels of this layer respond to my photo?", size="sm",
-                                 elem_id="atlas-channels")
+        atlas_render = gr.Button(
+            "Render this network's atlas", size="sm", elem_id="atlas-render", visible=shown["atlas_render"]["visible"]
+        )
+        atlas_gallery = gr.Gallery(
+            shown["atlas_gallery"]["value"],
+            label="Layers",
+            columns=2,
+            height="auto",
+            allow_preview=False,
+            object_fit="contain",
+            buttons=[],
+            elem_id="atlas-gallery",
+        )
+        channels_btn = gr.Button(
+            "Which channels of this layer respond to my photo?", size="sm", elem_id="atlas-channels"
+        )
         channel_note = gr.Markdown(CHANNELS_ABOUT, elem_id="channel-note")
-        channel_gallery = gr.Gallery(label="Channels", columns=4, height="auto", allow_preview=False,
-                                     object_fit="contain", buttons=[], visible=False, elem_id="channel-gallery")
-    return {"atlas_note": atlas_note, "atlas_render": atlas_render, "atlas_gallery": atlas_gallery,
-            "channels_btn": channels_btn, "channel_note": channel_note, "channel_gallery": channel_gallery,
-            "channel_list": gr.State([])}
+        channel_gallery = gr.Gallery(
+            label="Channels",
+            columns=4,
+            height="auto",
+            allow_preview=False,
+            object_fit="contain",
+            buttons=[],
+            visible=False,
+            elem_id="channel-gallery",
+        )
+    return {
+        "atlas_note": atlas_note,
+        "atlas_render": atlas_render,
+        "atlas_gallery": atlas_gallery,
+        "channels_btn": channels_btn,
+        "channel_note": channel_note,
+        "channel_gallery": channel_gallery,
+        "channel_list": gr.State([]),
+    }
 
 
 def wire(config: StudioConfig, parts: dict[str, Any], controls: SettingControls, photo: gr.Image) -> None:
@@ -134,17 +172,40 @@ def wire(config: StudioConfig, parts: dict[str, Any], controls: SettingControls,
     named = {**parts, "layer": layer, "channels": controls.by_name["channels"]}
     atlas_outputs = [parts["atlas_gallery"], parts["atlas_note"], parts["atlas_render"]]
     # .change: a share link or a preset may switch the model too.
-    model.change(by_component(bind(atlas_shown, config), named), model, atlas_outputs, concurrency_limit=None,
-                 api_visibility="private")
-    parts["atlas_render"].click(by_component(bind(atlas_render_ui, config), named), model, atlas_outputs,
-                                concurrency_id="dream", show_progress="minimal", api_visibility="private")
+    model.change(
+        by_component(bind(atlas_shown, config), named),
+        model,
+        atlas_outputs,
+        concurrency_limit=None,
+        api_visibility="private",
+    )
+    parts["atlas_render"].click(
+        by_component(bind(atlas_render_ui, config), named),
+        model,
+        atlas_outputs,
+        concurrency_id="dream",
+        show_progress="minimal",
+        api_visibility="private",
+    )
     parts["atlas_gallery"].select(
-        by_component(bind(atlas_selected, config), named), model,
-        [layer, named["channels"], parts["channel_gallery"], parts["channel_list"]], concurrency_limit=None,
-        api_visibility="private")
+        by_component(bind(atlas_selected, config), named),
+        model,
+        [layer, named["channels"], parts["channel_gallery"], parts["channel_list"]],
+        concurrency_limit=None,
+        api_visibility="private",
+    )
     parts["channels_btn"].click(
-        by_component(channels_ui, named), [photo, model, layer],
-        [parts["channel_gallery"], parts["channel_list"], parts["channel_note"]], concurrency_id="dream",
-        show_progress="minimal", api_visibility="private")
-    parts["channel_gallery"].select(by_component(channel_selected, named), parts["channel_list"],
-                                    named["channels"], concurrency_limit=None, api_visibility="private")
+        by_component(channels_ui, named),
+        [photo, model, layer],
+        [parts["channel_gallery"], parts["channel_list"], parts["channel_note"]],
+        concurrency_id="dream",
+        show_progress="minimal",
+        api_visibility="private",
+    )
+    parts["channel_gallery"].select(
+        by_component(channel_selected, named),
+        parts["channel_list"],
+        named["channels"],
+        concurrency_limit=None,
+        api_visibility="private",
+    )

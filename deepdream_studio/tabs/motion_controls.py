@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gradio as gr
 from PIL import Image
@@ -19,33 +20,63 @@ SAME_AS_PHOTO_TAB = ""  # the preset dropdown's first choice: the Photo tab's lo
 
 
 def preset_dropdown(presets: Sequence[Preset], elem_id: str) -> gr.Dropdown:
-    return gr.Dropdown([("Same as the Photo tab", SAME_AS_PHOTO_TAB), *[(p.title, p.name) for p in presets]],
-                       value=SAME_AS_PHOTO_TAB, label="Look", elem_id=elem_id,
-                       info="Uses the look and settings of the Photo tab, or pick one of the looks here.")
+    return gr.Dropdown(
+        [("Same as the Photo tab", SAME_AS_PHOTO_TAB), *[(p.title, p.name) for p in presets]],
+        value=SAME_AS_PHOTO_TAB,
+        label="Look",
+        elem_id=elem_id,
+        info="Uses the look and settings of the Photo tab, or pick one of the looks here.",
+    )
 
 
 def size_slider(config: StudioConfig, elem_id: str) -> gr.Slider:
     side = config.motion_max_side
-    return gr.Slider(min(64, side), side, value=min(256, side), step=16, label="Size (px)",
-                     info="Long side of each frame; smaller is much faster.", elem_id=elem_id)
+    return gr.Slider(
+        min(64, side),
+        side,
+        value=min(256, side),
+        step=16,
+        label="Size (px)",
+        info="Long side of each frame; smaller is much faster.",
+        elem_id=elem_id,
+    )
 
 
-def motion_slider(name: str, label: str, info: str, value: float, elem_id: str, low: float | None = None,
-                  high: float | None = None, step: float | None = None) -> gr.Slider:
+def motion_slider(
+    name: str,
+    label: str,
+    info: str,
+    value: float,
+    elem_id: str,
+    low: float | None = None,
+    high: float | None = None,
+    step: float | None = None,
+) -> gr.Slider:
     """A slider within motion.MOTION_RANGES (narrower where the full range is more than a person needs)."""
     bounds = MOTION_RANGES[name]
-    return gr.Slider(max(bounds.low, low if low is not None else bounds.low),
-                     min(bounds.high, high if high is not None else bounds.high), value=value,
-                     step=step or (1 if bounds.integer else 0.01), label=label, info=info, elem_id=elem_id)
+    return gr.Slider(
+        max(bounds.low, low if low is not None else bounds.low),
+        min(bounds.high, high if high is not None else bounds.high),
+        value=value,
+        step=step or (1 if bounds.integer else 0.01),
+        label=label,
+        info=info,
+        elem_id=elem_id,
+    )
 
 
 def color_lock_checkbox(elem_id: str) -> gr.Checkbox:
-    return gr.Checkbox(True, label="Hold the colours", elem_id=elem_id,
-                       info="Keeps each frame to the first frame's colours, so long clips do not wash out.")
+    return gr.Checkbox(
+        True,
+        label="Hold the colours",
+        elem_id=elem_id,
+        info="Keeps each frame to the first frame's colours, so long clips do not wash out.",
+    )
 
 
-def chosen_settings(preset: str | None, size: float, guide: str | None,
-                    controls: dict[str, Any]) -> tuple[DreamSettings, Image.Image | None]:
+def chosen_settings(
+    preset: str | None, size: float, guide: str | None, controls: dict[str, Any]
+) -> tuple[DreamSettings, Image.Image | None]:
     """The motion tabs' look: a preset, or everything the Photo tab is set to; at ``size`` px, with its guide."""
     if preset:
         chosen = load_preset(preset)

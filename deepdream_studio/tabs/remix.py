@@ -18,8 +18,12 @@ from ..handlers import by_component, user_errors
 
 NEW_SEED = "seed"
 # What a remix may change: a new seed, or one of the settings a person tunes by hand.
-CHOICES = [("New seed", NEW_SEED), *[(SLIDERS[name].label, name) for name in SLIDERS if name != "tile_size"],
-           ("Layers", "layers"), ("ImageNet class", "class_target")]
+CHOICES = [
+    ("New seed", NEW_SEED),
+    *[(SLIDERS[name].label, name) for name in SLIDERS if name != "tile_size"],
+    ("Layers", "layers"),
+    ("ImageNet class", "class_target"),
+]
 
 
 def shown(settings: DreamSettings, name: str) -> str:
@@ -58,16 +62,28 @@ def layout() -> dict[str, Any]:
     with gr.Row(equal_height=True, elem_id="remix-row"):
         button = gr.Button("🎲 Remix", scale=1, min_width=100, elem_id="remix")
         change = gr.Dropdown(CHOICES, value=NEW_SEED, label="Change", scale=2, min_width=120, elem_id="remix-what")
-        value = gr.Textbox(label="To", placeholder="a new random seed (or type one)", scale=2, min_width=100,
-                           elem_id="remix-value")
+        value = gr.Textbox(
+            label="To", placeholder="a new random seed (or type one)", scale=2, min_width=100, elem_id="remix-value"
+        )
     return {"remix_btn": button, "remix_what": change, "remix_value": value}
 
 
 def wire(parts: dict[str, Any], controls: dict[str, Any], status: gr.Markdown) -> Any:
     """Remix fills the controls with the remixed settings; returns that event, for the dream to follow its success."""
-    parts["remix_what"].change(remix_hint, parts["remix_what"], parts["remix_value"], inputs_kwargs=controls,
-                               concurrency_limit=None, api_visibility="private")
+    parts["remix_what"].change(
+        remix_hint,
+        parts["remix_what"],
+        parts["remix_value"],
+        inputs_kwargs=controls,
+        concurrency_limit=None,
+        api_visibility="private",
+    )
     named = {**controls, "status": status}
     return parts["remix_btn"].click(
-        by_component(remix_settings, named), [parts["remix_what"], parts["remix_value"]], list(named.values()),
-        inputs_kwargs=controls, concurrency_limit=None, api_visibility="private")
+        by_component(remix_settings, named),
+        [parts["remix_what"], parts["remix_value"]],
+        list(named.values()),
+        inputs_kwargs=controls,
+        concurrency_limit=None,
+        api_visibility="private",
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import gradio as gr
 
@@ -18,8 +19,17 @@ from .photo import PhotoTab
 
 
 @user_errors
-def video_ui(config: StudioConfig, clip: str | None, preset: str | None, size: float, blend: float,
-             color_lock: bool, guide: str | None, progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
+def video_ui(
+    config: StudioConfig,
+    clip: str | None,
+    preset: str | None,
+    size: float,
+    blend: float,
+    color_lock: bool,
+    guide: str | None,
+    progress: gr.Progress = gr.Progress(),
+    **controls: Any,
+) -> Iterator[tuple]:
     """Render: stream each dreamed frame into the live view, then show the MP4 with the clip's sound."""
     if not clip:
         raise gr.Error("Add a clip first: upload a short video (MP4, MOV, WebM, MKV, AVI or GIF).")
@@ -44,10 +54,12 @@ def stop_video_ui(run: MotionRun | None) -> tuple:
 def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) -> None:
     """The tab's layout and events; called inside ``gr.Tab``."""
     most = config.motion_max_frames
-    gr.Markdown(f"Upload a short clip and every frame is dreamed. Each frame starts from the last dream, moved "
-                f"along with the picture, so the patterns stay on things instead of flickering. The sound is "
-                f"kept. **Limits here:** the first {most} frames (about {most / 24:.2g} s at 24 fps), at "
-                f"most {config.motion_max_side} px; longer clips are cut and larger ones scaled down.")
+    gr.Markdown(
+        f"Upload a short clip and every frame is dreamed. Each frame starts from the last dream, moved "
+        f"along with the picture, so the patterns stay on things instead of flickering. The sound is "
+        f"kept. **Limits here:** the first {most} frames (about {most / 24:.2g} s at 24 fps), at "
+        f"most {config.motion_max_side} px; longer clips are cut and larger ones scaled down."
+    )
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             clip = clip_input(label="Your clip", height=260, elem_id="video-clip")
@@ -55,25 +67,45 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
             with gr.Row():
                 size = size_slider(config, "video-size")
                 blend = motion_slider(
-                    "blend", "Steadiness", "How much of the last dream each frame keeps: higher = calmer "
+                    "blend",
+                    "Steadiness",
+                    "How much of the last dream each frame keeps: higher = calmer "
                     "patterns that stick to things; 0 = every frame dreamed on its own (flickers).",
-                    VideoSettings.blend, "video-blend", step=0.05)
+                    VideoSettings.blend,
+                    "video-blend",
+                    step=0.05,
+                )
             color_lock = color_lock_checkbox("video-color-lock")
             with gr.Row():
                 dream_btn = gr.Button("🎬 Dream the video", variant="primary", size="lg", elem_id="dream-video")
                 stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="video-stop")
         with gr.Column(scale=6):
-            live = gr.Image(label="Latest frame", type="pil", format="webp", interactive=False, height=300,
-                            buttons=["fullscreen"], elem_id="video-live")
+            live = gr.Image(
+                label="Latest frame",
+                type="pil",
+                format="webp",
+                interactive=False,
+                height=300,
+                buttons=["fullscreen"],
+                elem_id="video-live",
+            )
             status = gr.Markdown("Upload a clip, then press **Dream the video**.", elem_id="video-status")
-            result = gr.Video(label="Your dreamed video", interactive=False, height=300, buttons=["download"],
-                              elem_id="video-result")
+            result = gr.Video(
+                label="Your dreamed video", interactive=False, height=300, buttons=["download"], elem_id="video-result"
+            )
     run = gr.State(None)
 
     # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
     dream = dream_btn.click(
-        bind(video_ui, config), [clip, preset, size, blend, color_lock, photo_tab.guide], [live, result, status, run],
-        inputs_kwargs=photo_tab.controls.by_name, concurrency_id="dream", show_progress="minimal",
-        show_progress_on=[status], api_visibility="private")
+        bind(video_ui, config),
+        [clip, preset, size, blend, color_lock, photo_tab.guide],
+        [live, result, status, run],
+        inputs_kwargs=photo_tab.controls.by_name,
+        concurrency_id="dream",
+        show_progress="minimal",
+        show_progress_on=[status],
+        api_visibility="private",
+    )
     stop_btn.click(None, None, None, cancels=[dream], api_visibility="private").then(
-        stop_video_ui, run, [result, status, run], concurrency_limit=None, api_visibility="private")
+        stop_video_ui, run, [result, status, run], concurrency_limit=None, api_visibility="private"
+    )

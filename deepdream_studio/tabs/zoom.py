@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import gradio as gr
 
@@ -19,23 +20,58 @@ from .photo import PhotoTab
 
 
 @user_errors
-def animate_ui(config: StudioConfig, start: str | None, preset: str | None, size: float, frames: float, zoom: float,
-               rotate: float, translate_x: float, translate_y: float, fps: float, loop: bool, color_lock: bool,
-               guide: str | None, progress: gr.Progress = gr.Progress(), **controls: Any) -> Iterator[tuple]:
+def animate_ui(
+    config: StudioConfig,
+    start: str | None,
+    preset: str | None,
+    size: float,
+    frames: float,
+    zoom: float,
+    rotate: float,
+    translate_x: float,
+    translate_y: float,
+    fps: float,
+    loop: bool,
+    color_lock: bool,
+    guide: str | None,
+    progress: gr.Progress = gr.Progress(),
+    **controls: Any,
+) -> Iterator[tuple]:
     """Render: stream each frame into the live view, then show the MP4 and offer MP4 and GIF downloads."""
     settings, guide_image = chosen_settings(preset, size, guide, controls)
-    motion = AnimationSettings.from_dict({"frames": whole(frames), "zoom": zoom, "rotate": rotate,
-                                          "translate_x": translate_x, "translate_y": translate_y, "fps": whole(fps),
-                                          "loop": loop, "color_lock": color_lock})
+    motion = AnimationSettings.from_dict(
+        {
+            "frames": whole(frames),
+            "zoom": zoom,
+            "rotate": rotate,
+            "translate_x": translate_x,
+            "translate_y": translate_y,
+            "fps": whole(fps),
+            "loop": loop,
+            "color_lock": color_lock,
+        }
+    )
     run, image, motion = animation_run(start, settings, motion, config, preset or None)
     warn(run.notices)
     for frame in dream_animation(run, image, motion, guide_image, progress):
         if frame.files:
-            yield (frame.image, frame.files[".mp4"], gr.update(value=frame.files[".mp4"], visible=True),
-                   gr.update(value=frame.files[".gif"], visible=True), frame.status, None)
+            yield (
+                frame.image,
+                frame.files[".mp4"],
+                gr.update(value=frame.files[".mp4"], visible=True),
+                gr.update(value=frame.files[".gif"], visible=True),
+                frame.status,
+                None,
+            )
         elif len(run.frames) == 1:  # the last run's animation and downloads go away
-            yield frame.image, None, gr.update(value=None, visible=False), gr.update(value=None, visible=False), \
-                frame.status, run
+            yield (
+                frame.image,
+                None,
+                gr.update(value=None, visible=False),
+                gr.update(value=None, visible=False),
+                frame.status,
+                run,
+            )
         else:
             yield frame.image, gr.skip(), gr.skip(), gr.skip(), frame.status, run
 
@@ -56,45 +92,97 @@ def photo_tab_photo(path: str | None) -> str | None:
 
 def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) -> None:
     """The tab's layout and events; called inside ``gr.Tab``."""
-    gr.Markdown("Dream a picture, zoom into it a little, dream again — over and over, so new dreams grow "
-                "out of the old ones. Start from a photo, or leave it empty to grow a dream out of noise.")
+    gr.Markdown(
+        "Dream a picture, zoom into it a little, dream again — over and over, so new dreams grow "
+        "out of the old ones. Start from a photo, or leave it empty to grow a dream out of noise."
+    )
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             with gr.Row():
-                start = photo_input(label="Start image (optional)", height=220, sources=["upload", "clipboard"],
-                                    elem_id="anim-start")
+                start = photo_input(
+                    label="Start image (optional)", height=220, sources=["upload", "clipboard"], elem_id="anim-start"
+                )
                 with gr.Column():
                     use_photo = gr.Button("Use the Photo tab's photo", size="sm", elem_id="anim-use-photo")
                     preset = preset_dropdown(presets, "anim-look")
                     size = size_slider(config, "anim-size")
             with gr.Row():
-                frames = motion_slider("frames", "Frames", "How many pictures; more = a longer clip.",
-                                       min(24, config.motion_max_frames), "anim-frames", high=config.motion_max_frames)
+                frames = motion_slider(
+                    "frames",
+                    "Frames",
+                    "How many pictures; more = a longer clip.",
+                    min(24, config.motion_max_frames),
+                    "anim-frames",
+                    high=config.motion_max_frames,
+                )
                 fps = motion_slider("fps", "Frames per second", "Playback speed.", 12, "anim-fps")
             with gr.Row():
-                zoom = motion_slider("zoom", "Zoom per frame", "Above 1 flies in, below 1 pulls out.",
-                                     AnimationSettings.zoom, "anim-zoom", low=0.8, high=1.25, step=0.01)
-                rotate = motion_slider("rotate", "Turn per frame (°)", "Positive turns to the left.", 0.0,
-                                       "anim-rotate", low=-10, high=10, step=0.5)
+                zoom = motion_slider(
+                    "zoom",
+                    "Zoom per frame",
+                    "Above 1 flies in, below 1 pulls out.",
+                    AnimationSettings.zoom,
+                    "anim-zoom",
+                    low=0.8,
+                    high=1.25,
+                    step=0.01,
+                )
+                rotate = motion_slider(
+                    "rotate",
+                    "Turn per frame (°)",
+                    "Positive turns to the left.",
+                    0.0,
+                    "anim-rotate",
+                    low=-10,
+                    high=10,
+                    step=0.5,
+                )
             with gr.Row():
-                loop = gr.Checkbox(False, label="Loop", elem_id="anim-loop",
-                                   info="The last frames flow into the first, so the GIF plays forever with no jump.")
+                loop = gr.Checkbox(
+                    False,
+                    label="Loop",
+                    elem_id="anim-loop",
+                    info="The last frames flow into the first, so the GIF plays forever with no jump.",
+                )
                 color_lock = color_lock_checkbox("anim-color-lock")
-            with gr.Accordion("Drift sideways", open=False):
-                with gr.Row():
-                    translate_x = motion_slider("translate_x", "Right (px per frame)", "Negative = left.", 0.0,
-                                                "anim-translate-x", low=-16, high=16, step=0.5)
-                    translate_y = motion_slider("translate_y", "Down (px per frame)", "Negative = up.", 0.0,
-                                                "anim-translate-y", low=-16, high=16, step=0.5)
+            with gr.Accordion("Drift sideways", open=False), gr.Row():
+                translate_x = motion_slider(
+                    "translate_x",
+                    "Right (px per frame)",
+                    "Negative = left.",
+                    0.0,
+                    "anim-translate-x",
+                    low=-16,
+                    high=16,
+                    step=0.5,
+                )
+                translate_y = motion_slider(
+                    "translate_y",
+                    "Down (px per frame)",
+                    "Negative = up.",
+                    0.0,
+                    "anim-translate-y",
+                    low=-16,
+                    high=16,
+                    step=0.5,
+                )
             with gr.Row():
                 render_btn = gr.Button("🎞 Render animation", variant="primary", size="lg", elem_id="animate")
                 stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="anim-stop")
         with gr.Column(scale=6):
-            live = gr.Image(label="Latest frame", type="pil", format="webp", interactive=False, height=300,
-                            buttons=["fullscreen"], elem_id="anim-live")
+            live = gr.Image(
+                label="Latest frame",
+                type="pil",
+                format="webp",
+                interactive=False,
+                height=300,
+                buttons=["fullscreen"],
+                elem_id="anim-live",
+            )
             status = gr.Markdown("Pick a look and a motion, then press **Render animation**.", elem_id="anim-status")
-            video = gr.Video(label="Your animation", interactive=False, autoplay=True, loop=True, height=300,
-                             elem_id="anim-video")
+            video = gr.Video(
+                label="Your animation", interactive=False, autoplay=True, loop=True, height=300, elem_id="anim-video"
+            )
             with gr.Row():
                 mp4 = gr.DownloadButton("⬇ Download MP4", visible=False, elem_id="anim-mp4")
                 gif = gr.DownloadButton("⬇ Download GIF", visible=False, elem_id="anim-gif")
@@ -105,7 +193,13 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     render = render_btn.click(
         bind(animate_ui, config),
         [start, preset, size, frames, zoom, rotate, translate_x, translate_y, fps, loop, color_lock, photo_tab.guide],
-        [live, video, mp4, gif, status, run], inputs_kwargs=photo_tab.controls.by_name, concurrency_id="dream",
-        show_progress="minimal", show_progress_on=[status], api_visibility="private")
+        [live, video, mp4, gif, status, run],
+        inputs_kwargs=photo_tab.controls.by_name,
+        concurrency_id="dream",
+        show_progress="minimal",
+        show_progress_on=[status],
+        api_visibility="private",
+    )
     stop_btn.click(None, None, None, cancels=[render], api_visibility="private").then(
-        stop_animation_ui, run, [video, mp4, gif, status, run], concurrency_limit=None, api_visibility="private")
+        stop_animation_ui, run, [video, mp4, gif, status, run], concurrency_limit=None, api_visibility="private"
+    )

@@ -53,9 +53,16 @@ def test_readme_bring_your_own_network_line_runs_as_written() -> None:
 
     line = re.search(r"Bring your own network: `(.*?)`", README.read_text()).group(1)
     image = skimage_photo("chelsea", 64)
-    scope = {"Dreamer": __import__("deepdream_core").Dreamer, "DreamSettings": DreamSettings,
-             "LayerTarget": LayerTarget, "module": torchvision.models.resnet18(weights=None),
-             "mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225), "device": "cpu", "image": image}
+    scope = {
+        "Dreamer": __import__("deepdream_core").Dreamer,
+        "DreamSettings": DreamSettings,
+        "LayerTarget": LayerTarget,
+        "module": torchvision.models.resnet18(weights=None),
+        "mean": (0.485, 0.456, 0.406),
+        "std": (0.229, 0.224, 0.225),
+        "device": "cpu",
+        "image": image,
+    }
     result = eval(line, scope)
     assert result.size == image.size and result.tobytes() != image.tobytes()
 
@@ -63,10 +70,23 @@ def test_readme_bring_your_own_network_line_runs_as_written() -> None:
 # -- one settings object, the same through dicts, JSON and presets ---------------------------------------
 
 EVERYTHING_CHANGED = DreamSettings(
-    model="googlenet", layers=(LayerTarget("inception4c", 0.5, (3, 7)), LayerTarget("inception3b", -1.0)),
-    class_target="281", class_weight=2.5, guide_weight=0.25, octaves=3, octave_scale=1.3, steps=7,
-    step_size=2.25, jitter=16, smoothing=1.0, seed=None, max_size=512, tile_size=256, device="cpu",
-    precision="bf16")
+    model="googlenet",
+    layers=(LayerTarget("inception4c", 0.5, (3, 7)), LayerTarget("inception3b", -1.0)),
+    class_target="281",
+    class_weight=2.5,
+    guide_weight=0.25,
+    octaves=3,
+    octave_scale=1.3,
+    steps=7,
+    step_size=2.25,
+    jitter=16,
+    smoothing=1.0,
+    seed=None,
+    max_size=512,
+    tile_size=256,
+    device="cpu",
+    precision="bf16",
+)
 
 
 @pytest.mark.parametrize("settings", [DreamSettings(), EVERYTHING_CHANGED])
@@ -78,15 +98,25 @@ def test_to_dict_and_from_dict_round_trip_exactly_through_json(settings: DreamSe
 
 def test_layers_from_text_lists_and_dicts_are_the_same() -> None:
     expected = (LayerTarget("blocks.3", 0.5, (1, 2)), LayerTarget("blocks.5.0"))
-    for layers in ["blocks.3:0.5:1,2;blocks.5.0", ["blocks.3:0.5:1,2", "blocks.5.0"],
-                   [{"layer": "blocks.3", "weight": 0.5, "channels": [1, 2]}, {"layer": "blocks.5.0"}]]:
+    for layers in [
+        "blocks.3:0.5:1,2;blocks.5.0",
+        ["blocks.3:0.5:1,2", "blocks.5.0"],
+        [{"layer": "blocks.3", "weight": 0.5, "channels": [1, 2]}, {"layer": "blocks.5.0"}],
+    ]:
         assert DreamSettings.from_dict({"layers": layers}).layers == expected
 
 
-@pytest.mark.parametrize("target", [
-    LayerTarget("blocks.4"), LayerTarget("blocks.4", 0.5, (3, 7)), LayerTarget("blocks.5.0", -2.0),
-    LayerTarget("blocks.3", 0.123456789), LayerTarget("blocks.3", 1e-7, (0,)), LayerTarget("blocks.3", 2),
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        LayerTarget("blocks.4"),
+        LayerTarget("blocks.4", 0.5, (3, 7)),
+        LayerTarget("blocks.5.0", -2.0),
+        LayerTarget("blocks.3", 0.123456789),
+        LayerTarget("blocks.3", 1e-7, (0,)),
+        LayerTarget("blocks.3", 2),
+    ],
+)
 def test_a_layer_as_text_reads_back_exactly(target: LayerTarget) -> None:
     text = format_layer(target)
     assert parse_layer(text) == target
@@ -107,14 +137,23 @@ def test_with_seed_keeps_a_fixed_seed_and_draws_one_for_random() -> None:
 
 
 def test_preset_layers_become_layer_targets(tmp_path: Path) -> None:
-    (tmp_path / "two.json").write_text(json.dumps({
-        "title": "Two layers", "description": "eyes and fur",
-        "settings": {"layers": [{"layer": "blocks.3", "weight": 0.5, "channels": [4]}, {"layer": "blocks.4"}],
-                     "steps": 5}}))
+    (tmp_path / "two.json").write_text(
+        json.dumps(
+            {
+                "title": "Two layers",
+                "description": "eyes and fur",
+                "settings": {
+                    "layers": [{"layer": "blocks.3", "weight": 0.5, "channels": [4]}, {"layer": "blocks.4"}],
+                    "steps": 5,
+                },
+            }
+        )
+    )
     preset = load_preset("two", tmp_path)
     assert (preset.title, preset.description) == ("Two layers", "eyes and fur")
-    assert preset.settings == DreamSettings(layers=(LayerTarget("blocks.3", 0.5, (4,)), LayerTarget("blocks.4")),
-                                            steps=5)
+    assert preset.settings == DreamSettings(
+        layers=(LayerTarget("blocks.3", 0.5, (4,)), LayerTarget("blocks.4")), steps=5
+    )
 
 
 def test_unknown_setting_names_the_key_and_lists_the_known_ones() -> None:

@@ -45,8 +45,8 @@ def test_every_dream_layer_of_the_bundled_model_has_a_fresh_picture(layer: str) 
     with Image.open(path) as image:
         assert image.format == "JPEG" and image.size == (2 * SHIPPED_SIZE, SHIPPED_SIZE), (image.format, image.size)
     assert stamped_fingerprint(path) == picture_fingerprint(BUNDLED_MODEL, layer, SHIPPED_SIZE), (
-        f"{path.name} is stale (its settings or the sample photo changed); "
-        f"run `python scripts/render_atlas.py {layer}`")
+        f"{path.name} is stale (its settings or the sample photo changed); run `python scripts/render_atlas.py {layer}`"
+    )
 
 
 def test_the_bundled_atlas_is_ready_without_rendering_and_in_layer_order() -> None:
@@ -59,8 +59,11 @@ def test_the_bundled_atlas_is_ready_without_rendering_and_in_layer_order() -> No
 def test_the_fingerprint_follows_what_a_picture_depends_on() -> None:
     base = picture_fingerprint(BUNDLED_MODEL, "blocks.3", 96)
     assert base == picture_fingerprint(BUNDLED_MODEL, "blocks.3", 96)
-    others = {picture_fingerprint(BUNDLED_MODEL, "blocks.4", 96), picture_fingerprint(BUNDLED_MODEL, "blocks.3", 97),
-              picture_fingerprint("googlenet", "blocks.3", 96)}
+    others = {
+        picture_fingerprint(BUNDLED_MODEL, "blocks.4", 96),
+        picture_fingerprint(BUNDLED_MODEL, "blocks.3", 97),
+        picture_fingerprint("googlenet", "blocks.3", 96),
+    }
     assert base not in others and len(others) == 3
 
 

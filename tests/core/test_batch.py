@@ -19,10 +19,10 @@ from PIL import Image
 from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.batch import EXIT_SOME_FAILED, BatchItem, collect
 from deepdream_core.cli import main
+from deepdream_core.clips import read_clip
 from deepdream_core.metadata import read_record
 from deepdream_core.motion import VideoSettings
 from deepdream_core.segments import SegmentSettings, dream_in_segments, join
-from deepdream_core.clips import read_clip
 from tests.support import REPO
 from tests.support.clips import boundary_ratio, make_clip
 from tests.support.photos import skimage_photo
@@ -47,6 +47,7 @@ def pngs(folder: Path) -> list[str]:
 
 # -- which files, and their outputs' names ---------------------------------------------------------------
 
+
 def test_outputs_mirror_folders_and_globs_and_never_collide(tmp_path: Path) -> None:
     source = tmp_path / "in"
     (source / "sub").mkdir(parents=True)
@@ -63,7 +64,8 @@ def test_outputs_mirror_folders_and_globs_and_never_collide(tmp_path: Path) -> N
     (source / "dreams" / "a.png").write_bytes(b"x")
     assert collect([str(source)], source / "dreams", recursive=True) == [
         BatchItem(source / name, source / "dreams" / out_name)
-        for name, out_name in (("a.jpg", "a.jpg.png"), ("a.png", "a.png.png"), ("sub/b.jpg", "sub/b.png"))]
+        for name, out_name in (("a.jpg", "a.jpg.png"), ("a.png", "a.png.png"), ("sub/b.jpg", "sub/b.png"))
+    ]
 
 
 def test_inputs_that_match_nothing_are_a_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,8 +77,10 @@ def test_inputs_that_match_nothing_are_a_bad_input(tmp_path: Path, capsys: pytes
 
 # -- dreaming, resume, failures -----------------------------------------------------------------------
 
-def test_batch_dreams_every_photo_reports_the_broken_one_and_resumes(tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+
+def test_batch_dreams_every_photo_reports_the_broken_one_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     photos, out = photo_folder(tmp_path), tmp_path / "out"
     assert main(["batch", str(photos), "-o", str(out), "--recursive", *TINY]) == EXIT_SOME_FAILED
     captured = capsys.readouterr()
@@ -97,7 +101,7 @@ def test_batch_dreams_every_photo_reports_the_broken_one_and_resumes(tmp_path: P
 
     # A cut-off output (from a copy, or a tool without atomic writes) and a stale one are dreamed again.
     whole = (out / "rocket.png").read_bytes()
-    (out / "rocket.png").write_bytes(whole[:len(whole) // 2])
+    (out / "rocket.png").write_bytes(whole[: len(whole) // 2])
     skimage_photo("coffee", 80).save(photos / "coffee.jpg")  # the photo changed since
     (photos / "broken.jpg").unlink()
     assert main(["batch", str(photos), "-o", str(out), "--recursive", *TINY]) == 0
@@ -116,8 +120,22 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
     for index in range(8):
         skimage_photo(PHOTOS[index % 4], 160).rotate(90 * (index // 4), expand=True).save(photos / f"{index}.png")
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "deepdream_core", "batch", str(photos), "-o", str(out), "--max-size", "160",
-            "--octaves", "2", "--steps", "10", "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "deepdream_core",
+        "batch",
+        str(photos),
+        "-o",
+        str(out),
+        "--max-size",
+        "160",
+        "--octaves",
+        "2",
+        "--steps",
+        "10",
+        "--quiet",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     run = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -125,7 +143,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
         while not list(out.glob("*.png")) and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         run.send_signal(signal.SIGINT)  # as Ctrl-C does, while the later images are still to dream
-        stdout, stderr = run.communicate(timeout=120)
+        _stdout, stderr = run.communicate(timeout=120)
     finally:
         run.kill()
     assert run.returncode == 130, stderr
@@ -142,15 +160,24 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
 
 def test_batch_without_ray_never_imports_ray(tmp_path: Path) -> None:
     photos = photo_folder(tmp_path, ("coffee",))
-    code = ("import sys; from deepdream_core.cli import main; "
-            f"code = main(['batch', {str(photos)!r}, '-o', {str(tmp_path / 'out')!r}, *{TINY!r}]); "
-            "print(code, 'ray' in sys.modules)")
-    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    code = (
+        "import sys; from deepdream_core.cli import main; "
+        f"code = main(['batch', {str(photos)!r}, '-o', {str(tmp_path / 'out')!r}, *{TINY!r}]); "
+        "print(code, 'ray' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert run.stdout.splitlines()[-1] == f"{EXIT_SOME_FAILED} False", run.stderr
 
 
 # -- long videos in segments --------------------------------------------------------------------------
+
 
 def test_segments_overlap_and_cross_fade() -> None:
     assert SegmentSettings(2, 4).split(16) == [range(0, 8), range(4, 16)]

@@ -62,20 +62,30 @@ class InputRecorder(nn.Module):
 def circular_cnn() -> nn.Module:
     """Stride-1 convolutions with circular padding: exactly shift-equivariant under torch.roll."""
     torch.manual_seed(0)
-    return nn.Sequential(OrderedDict(
-        conv1=nn.Conv2d(3, 8, 3, padding=1, padding_mode="circular"), relu1=nn.ReLU(),
-        conv2=nn.Conv2d(8, 8, 3, padding=1, padding_mode="circular"), relu2=nn.ReLU(),
-    ))
+    return nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(3, 8, 3, padding=1, padding_mode="circular"),
+            relu1=nn.ReLU(),
+            conv2=nn.Conv2d(8, 8, 3, padding=1, padding_mode="circular"),
+            relu2=nn.ReLU(),
+        )
+    )
 
 
 def classifier_cnn() -> nn.Module:
     """The tiny CNN with a 3-class head, for class objectives."""
-    return nn.Sequential(OrderedDict(
-        features=make_tiny_cnn(), pool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten(), fc=nn.Linear(16, 3),
-    ))
+    return nn.Sequential(
+        OrderedDict(
+            features=make_tiny_cnn(),
+            pool=nn.AdaptiveAvgPool2d(1),
+            flatten=nn.Flatten(),
+            fc=nn.Linear(16, 3),
+        )
+    )
 
 
 # -- the core behaviour -----------------------------------------------------------------------------
+
 
 def test_objective_rises_by_a_clear_factor(cat: Image.Image) -> None:
     dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
@@ -96,11 +106,22 @@ def test_octaves_run_small_to_large_and_end_at_the_input_size(cat: Image.Image) 
     events = list(Dreamer(make_tiny_cnn(), default_layer="relu3").dream_frames(cat, settings, preview_every=1))
     assert len(events) == 3 * 2 + 1  # every step, and the result
     assert [(e.octave, e.step, e.done) for e in events[:-1]] == [
-        (1, 1, 1), (1, 2, 2), (2, 1, 3), (2, 2, 4), (3, 1, 5), (3, 2, 6)]
+        (1, 1, 1),
+        (1, 2, 2),
+        (2, 1, 3),
+        (2, 2, 4),
+        (3, 1, 5),
+        (3, 2, 6),
+    ]
     assert all(e.total == 6 and e.octaves == 3 for e in events)
     # Previews show the working size of each octave: 128x85 / 1.4^2, / 1.4, then full size.
-    assert [e.image.size for e in events[:-1] if e.image is not None] == [(65, 43), (65, 43), (91, 61), (91, 61),
-                                                                          (128, 85)]
+    assert [e.image.size for e in events[:-1] if e.image is not None] == [
+        (65, 43),
+        (65, 43),
+        (91, 61),
+        (91, 61),
+        (128, 85),
+    ]
     final = events[-1]
     assert final.final and final.image.size == cat.size == (128, 85)
 
@@ -122,7 +143,7 @@ def test_jitter_is_undone_after_each_step(cat: Image.Image) -> None:
     jittered = Dreamer(jittered_net, default_layer="body.relu2").dream(cat, settings.replace(jitter=16))
     still = Dreamer(still_net, default_layer="body.relu2").dream(cat, settings.replace(jitter=0))
     # The network really saw rolled images...
-    assert any(not torch.allclose(a, b) for a, b in zip(jittered_net.seen, still_net.seen))
+    assert any(not torch.allclose(a, b) for a, b in zip(jittered_net.seen, still_net.seen, strict=False))
     # ...but the dreams are the same up to float rounding (measured: 0.015 grey levels apart on average,
     # one value off by 2), where a 3-pixel drift would put them ~35 apart; and both differ from the photo.
     difference = np.abs(pixels(jittered) - pixels(still))
@@ -153,8 +174,10 @@ def test_same_seed_same_dream_different_seed_different_dream(cat: Image.Image) -
 def test_tile_size_makes_no_difference_when_the_image_fits_in_one_tile(cat: Image.Image) -> None:
     dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
     settings = QUICK.replace(max_size=128)
-    assert np.array_equal(pixels(dreamer.dream(cat, settings.replace(tile_size=512))),
-                          pixels(dreamer.dream(cat, settings.replace(tile_size=128))))
+    assert np.array_equal(
+        pixels(dreamer.dream(cat, settings.replace(tile_size=512))),
+        pixels(dreamer.dream(cat, settings.replace(tile_size=128))),
+    )
 
 
 def test_tiles_smaller_than_the_image_give_a_close_result(cat: Image.Image) -> None:
@@ -168,6 +191,7 @@ def test_tiles_smaller_than_the_image_give_a_close_result(cat: Image.Image) -> N
 
 
 # -- inputs: noise and masks --------------------------------------------------------------------------
+
 
 def test_no_image_starts_from_noise_of_the_working_size() -> None:
     dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
@@ -192,6 +216,7 @@ def test_mask_limits_the_change_to_its_white_part(cat: Image.Image) -> None:
 
 # -- progress events -----------------------------------------------------------------------------------
 
+
 def test_previews_come_every_n_steps_at_the_preview_size_then_the_final_result(cat: Image.Image) -> None:
     dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
     settings = QUICK.replace(max_size=128, octaves=2, steps=4)
@@ -208,6 +233,7 @@ def test_previews_come_every_n_steps_at_the_preview_size_then_the_final_result(c
 
 
 # -- objectives chosen by the settings -----------------------------------------------------------------
+
 
 def test_several_layers_are_a_weighted_sum(cat: Image.Image) -> None:
     dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
@@ -273,6 +299,7 @@ def test_guide_of_another_size_pulls_features_towards_the_guide(cat: Image.Image
 
 
 # -- bring your own network ----------------------------------------------------------------------------
+
 
 def test_any_torchvision_network_dreams_by_module_name(cat: Image.Image) -> None:
     import torchvision

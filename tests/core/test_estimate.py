@@ -13,9 +13,20 @@ import pytest
 from torch import nn
 
 from deepdream_core import ZOO, AnimationSettings, Dreamer, DreamSettings, LayerTarget, VideoSettings, get_dreamer
-from deepdream_core.estimate import (DEFAULT_COSTS, FLOW_SECONDS_PER_MEGAPIXEL, GPU_MIN_SECONDS, CostTable,
-                                     DefaultCost, Estimate, estimate_animation, estimate_dream, estimate_video,
-                                     gpu_max_seconds, megapixel_steps, spaces_duration)
+from deepdream_core.estimate import (
+    DEFAULT_COSTS,
+    FLOW_SECONDS_PER_MEGAPIXEL,
+    GPU_MIN_SECONDS,
+    CostTable,
+    DefaultCost,
+    Estimate,
+    estimate_animation,
+    estimate_dream,
+    estimate_video,
+    gpu_max_seconds,
+    megapixel_steps,
+    spaces_duration,
+)
 from deepdream_core.objectives import LOGITS
 from tests.support.photos import skimage_photo
 
@@ -29,8 +40,9 @@ def table(cpu: float = 2.0, shares: dict[str, float] | None = None, step: float 
     return CostTable({LITE0: DefaultCost(cpu=cpu, gpu=cpu / 10, shares=shares or {}, cpu_step=step, gpu_step=step)})
 
 
-def seconds(settings: DreamSettings, size: tuple[int, int] | None = (512, 512),
-            costs: CostTable | None = None) -> float:
+def seconds(
+    settings: DreamSettings, size: tuple[int, int] | None = (512, 512), costs: CostTable | None = None
+) -> float:
     return estimate_dream(settings, size, costs=costs or table()).seconds
 
 
@@ -39,20 +51,30 @@ CPU = DreamSettings(device="cpu")
 
 # -- the work -----------------------------------------------------------------------------------------
 
+
 def test_work_is_the_octaves_pixels_times_the_steps() -> None:
     assert megapixel_steps(CPU, (512, 512)) == pytest.approx(DEFAULT_512_MPS)
     estimate = estimate_dream(CPU.replace(max_size=512), (512, 512), costs=table(cpu=2.0))
-    assert estimate == Estimate(seconds=pytest.approx(2.0 * DEFAULT_512_MPS), megapixel_steps=pytest.approx(
-        DEFAULT_512_MPS), model=LITE0, device="cpu", measured=False)
+    assert estimate == Estimate(
+        seconds=pytest.approx(2.0 * DEFAULT_512_MPS),
+        megapixel_steps=pytest.approx(DEFAULT_512_MPS),
+        model=LITE0,
+        device="cpu",
+        measured=False,
+    )
 
 
-@pytest.mark.parametrize(("size", "settings", "min_side"), [
-    ((160, 106), DreamSettings(octaves=4, steps=2), 32),
-    ((160, 106), DreamSettings(octaves=3, octave_scale=2.0, steps=1), 32),  # the 40x26 octave is skipped
-    ((100, 67), DreamSettings(octaves=4, steps=1), 50),  # min_side leaves the full size alone
-])
-def test_work_counts_the_pixels_the_loop_dreams(tiny_cnn: nn.Module, size: tuple[int, int],
-                                                settings: DreamSettings, min_side: int) -> None:
+@pytest.mark.parametrize(
+    ("size", "settings", "min_side"),
+    [
+        ((160, 106), DreamSettings(octaves=4, steps=2), 32),
+        ((160, 106), DreamSettings(octaves=3, octave_scale=2.0, steps=1), 32),  # the 40x26 octave is skipped
+        ((100, 67), DreamSettings(octaves=4, steps=1), 50),  # min_side leaves the full size alone
+    ],
+)
+def test_work_counts_the_pixels_the_loop_dreams(
+    tiny_cnn: nn.Module, size: tuple[int, int], settings: DreamSettings, min_side: int
+) -> None:
     """Every step's full-size preview shows the octave it dreamed: their pixels add up to the work."""
     photo = skimage_photo("chelsea", max(size))
     assert photo.size == size
@@ -77,10 +99,12 @@ def test_photos_are_fitted_to_max_size_and_noise_is_max_size_square() -> None:
 
 
 def test_more_steps_pixels_or_octaves_take_longer() -> None:
-    for low, high in [(CPU.replace(steps=5), CPU.replace(steps=6)),
-                      (CPU.replace(max_size=256), CPU.replace(max_size=257)),
-                      (CPU.replace(octaves=2), CPU.replace(octaves=3)),
-                      (CPU.replace(octave_scale=2.0), CPU.replace(octave_scale=1.5))]:
+    for low, high in [
+        (CPU.replace(steps=5), CPU.replace(steps=6)),
+        (CPU.replace(max_size=256), CPU.replace(max_size=257)),
+        (CPU.replace(octaves=2), CPU.replace(octaves=3)),
+        (CPU.replace(octave_scale=2.0), CPU.replace(octave_scale=1.5)),
+    ]:
         assert seconds(low, None) < seconds(high, None), (low, high)
 
 
@@ -114,6 +138,7 @@ def test_every_zoo_model_has_built_in_costs_for_every_layer_growing_with_depth(n
 
 # -- motion -------------------------------------------------------------------------------------------
 
+
 def test_an_animation_is_its_first_frame_then_cheaper_feedback_frames() -> None:
     settings = CPU.replace(octaves=4, steps=10, max_size=384)
     motion = AnimationSettings(frames=5, feedback_octaves=2, feedback_steps=5)
@@ -121,8 +146,9 @@ def test_an_animation_is_its_first_frame_then_cheaper_feedback_frames() -> None:
     first = seconds(settings, photo)
     later = seconds(settings.replace(octaves=2, steps=5), photo)
     assert estimate_animation(settings, motion, photo, costs=table()).seconds == pytest.approx(first + 4 * later)
-    assert estimate_animation(settings, AnimationSettings(frames=1), photo, costs=table()).seconds == \
-        pytest.approx(first)
+    assert estimate_animation(settings, AnimationSettings(frames=1), photo, costs=table()).seconds == pytest.approx(
+        first
+    )
     # Settings already below the feedback caps: every frame costs the same.
     light = settings.replace(octaves=1, steps=3)
     assert estimate_animation(light, motion, None, costs=table()).seconds == pytest.approx(5 * seconds(light, None))
@@ -145,11 +171,13 @@ def test_a_video_estimate_keeps_to_the_videos_caps() -> None:
     video = VideoSettings(blend=0.0, max_frames=10, max_side=240)
     capped = estimate_video(settings, video, 50, (1920, 1080), costs=table())
     assert capped.seconds == pytest.approx(10 * seconds(settings, (240, 135)))
-    assert estimate_video(settings, video, 1, (1920, 1080), costs=table()).seconds == \
-        pytest.approx(seconds(settings, (240, 135)))
+    assert estimate_video(settings, video, 1, (1920, 1080), costs=table()).seconds == pytest.approx(
+        seconds(settings, (240, 135))
+    )
 
 
 # -- costs: built in, timed on this device, refined by runs ----------------------------------------------
+
 
 def test_finished_runs_replace_the_default_then_move_the_cost_as_a_moving_average() -> None:
     costs = table(cpu=2.0)
@@ -195,12 +223,14 @@ def test_first_use_with_a_dreamer_times_it_once_on_its_device() -> None:
 
 # -- ZeroGPU durations ----------------------------------------------------------------------------------
 
+
 def estimate_of(seconds: float) -> Estimate:
     return Estimate(seconds=seconds, megapixel_steps=1.0, model=LITE0, device="cuda", measured=True)
 
 
 def test_durations_add_a_margin_and_the_start_up_then_keep_to_the_floor_and_the_cap(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("DEEPDREAM_GPU_MAX_SECONDS", raising=False)
     assert spaces_duration(estimate_of(20.0)) == math.ceil(20.0 * 1.5 + 10) == 40
     assert spaces_duration(estimate_of(0.2)) == GPU_MIN_SECONDS
@@ -214,7 +244,8 @@ def test_durations_add_a_margin_and_the_start_up_then_keep_to_the_floor_and_the_
 @pytest.mark.parametrize("value", ["abc", "-5", "1.5", "3"])
 def test_a_bad_gpu_time_limit_says_what_is_allowed(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("DEEPDREAM_GPU_MAX_SECONDS", value)
-    with pytest.raises(ValueError, match=f"DEEPDREAM_GPU_MAX_SECONDS must be a whole number of seconds, at least "
-                                         f"{GPU_MIN_SECONDS}, got '{value}'"):
+    with pytest.raises(
+        ValueError,
+        match=f"DEEPDREAM_GPU_MAX_SECONDS must be a whole number of seconds, at least {GPU_MIN_SECONDS}, got '{value}'",
+    ):
         spaces_duration(estimate_of(1.0))
-

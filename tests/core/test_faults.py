@@ -10,8 +10,8 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -23,9 +23,8 @@ from torch import nn
 from deepdream_core import DeviceError, Dreamer, DreamSettings, LayerTarget, get_dreamer
 from deepdream_core.cli import EXIT_NO_WEIGHTS
 from tests.support import REPO
-from tests.support.photos import make_tiny_cnn
 from tests.support.hub_standin import HubStandIn, closed_endpoint
-
+from tests.support.photos import make_tiny_cnn
 
 # Runs in a child process with HF_ENDPOINT set: load a tiny CNN's weights from the Hub twice, with
 # the cache entry corrupted in between; then fail on a model the Hub lacks; then dream with the
@@ -77,10 +76,31 @@ def unreachable_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subpro
     Image.new("RGB", (64, 48), "gray").save(photo)
     with HubStandIn() as hub:
         env = hub.env(folder / "hf", endpoint=closed_endpoint())
-    process = subprocess.Popen([sys.executable, "-m", "deepdream_core", "dream", str(photo), "-o",
-                                str(folder / "o.png"), "--model", "resnet50", "--max-size", "64", "--steps", "1",
-                                "--octaves", "1", "--quiet"],
-                               cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deepdream_core",
+            "dream",
+            str(photo),
+            "-o",
+            str(folder / "o.png"),
+            "--model",
+            "resnet50",
+            "--max-size",
+            "64",
+            "--steps",
+            "1",
+            "--octaves",
+            "1",
+            "--quiet",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     yield process
     if process.poll() is None:  # a failed test left it running
         process.kill()
@@ -91,8 +111,14 @@ def test_hub_404_and_corrupted_cache(tmp_path: Path, unreachable_cli: subprocess
     served = make_tiny_cnn(seed=1)  # different from the child's seed-0 starting weights
     with HubStandIn() as hub:
         hub.add("test/tiny-cnn", "model.safetensors", tiny_cnn_safetensors(seed=1))
-        child = subprocess.run([sys.executable, "-c", HUB_CHILD], cwd=REPO, env=hub.env(tmp_path),
-                               capture_output=True, text=True, timeout=300)
+        child = subprocess.run(
+            [sys.executable, "-c", HUB_CHILD],
+            cwd=REPO,
+            env=hub.env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert child.returncode == 0, child.stderr
         report = json.loads(child.stdout.strip().splitlines()[-1])
         # The corrupted cache entry was downloaded again, and the weights are the Hub's.
@@ -102,7 +128,8 @@ def test_hub_404_and_corrupted_cache(tmp_path: Path, unreachable_cli: subprocess
     assert report["blob_size"] == len(tiny_cnn_safetensors(seed=1))
     assert report["missing"] == (
         "Could not load weights for model 'resnet50': timm/resnet50.tv_in1k/model.safetensors was not found on the "
-        "Hugging Face Hub (404). The bundled model 'efficientnet_lite0' works offline.")
+        "Hugging Face Hub (404). The bundled model 'efficientnet_lite0' works offline."
+    )
     assert report["bundled_result"] == [64, 48]
 
 
@@ -114,11 +141,13 @@ def test_cli_hub_unreachable_exits_3_with_a_clear_message(unreachable_cli: subpr
         "error: Could not load weights for model 'resnet50': the Hugging Face Hub could not be reached to download "
         "timm/resnet50.tv_in1k and it is not in the local cache (An error happened while trying to locate the file "
         "on the Hub and we cannot find the requested files in the local cache). The bundled model "
-        "'efficientnet_lite0' works offline.")
+        "'efficientnet_lite0' works offline."
+    )
     assert "Traceback" not in stderr
 
 
 # -- a cancelled run ------------------------------------------------------------------------------
+
 
 def hook_count(module: nn.Module) -> int:
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in module.modules())
@@ -152,7 +181,7 @@ def test_concurrent_runs_on_the_shared_model_keep_their_own_images() -> None:
     alone = [np.asarray(dreamer.dream(p, settings)) for p in photos]
     with ThreadPoolExecutor(4) as pool:
         together = [np.asarray(r) for r in pool.map(lambda p: dreamer.dream(p, settings), photos)]
-    for mine, theirs in zip(alone, together):
+    for mine, theirs in zip(alone, together, strict=False):
         assert np.array_equal(mine, theirs)
     assert hook_count(dreamer.module) == 0
 
@@ -182,6 +211,7 @@ def test_a_run_that_fails_mid_way_leaves_no_hooks(photo: Image.Image) -> None:
 
 
 # -- out of memory: smaller tiles instead of failing -----------------------------------------------
+
 
 class SmallMemoryNet(nn.Module):
     """A real network on a device with little memory: inputs over ``limit`` pixels do not fit."""
@@ -224,10 +254,11 @@ def test_stand_in_serves_like_the_hub(tmp_path: Path) -> None:
         hub.add("org/repo", "f.bin", b"hello")
         with urllib.request.urlopen(f"{hub.endpoint}/org/repo/resolve/main/f.bin") as response:
             assert response.read() == b"hello" and response.headers["X-Repo-Commit"]
-        for path, code in [("org/repo/resolve/main/missing.bin", "EntryNotFound"),
-                           ("other/repo/resolve/main/f.bin", "RepoNotFound")]:
+        for path, code in [
+            ("org/repo/resolve/main/missing.bin", "EntryNotFound"),
+            ("other/repo/resolve/main/f.bin", "RepoNotFound"),
+        ]:
             with pytest.raises(urllib.error.HTTPError) as err:
                 urllib.request.urlopen(f"{hub.endpoint}/{path}")
             assert err.value.code == 404 and err.value.headers["X-Error-Code"] == code
         assert hub.downloads("org/repo", "f.bin") == 1
-

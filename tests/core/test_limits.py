@@ -14,7 +14,6 @@ from deepdream_core.settings import RANGES
 from tests.support.limits import OVER
 
 
-
 @pytest.mark.parametrize(("field", "value", "message"), OVER)
 def test_api_and_share_links_give_the_same_message(field: str, value: float, message: str) -> None:
     with pytest.raises(SettingsError, match=message.replace(".", r"\.")) as direct:
@@ -35,8 +34,9 @@ def test_presets_give_the_same_message(field: str, value: float, message: str, t
 
 
 @pytest.mark.parametrize(("field", "value", "message"), OVER)
-def test_cli_gives_the_same_message(field: str, value: float, message: str, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_gives_the_same_message(
+    field: str, value: float, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["dream", "noise", "-o", str(tmp_path / "o.png"), f"--{field.replace('_', '-')}", str(value)])
     assert code == EXIT_BAD_INPUT
     assert capsys.readouterr().err == f"error: {message}\n"

@@ -19,11 +19,21 @@ def presets(tmp_path: Path) -> Path:
     """A presets folder with two presets, one with a guide image."""
     Image.new("RGB", (8, 8), "red").save(tmp_path / "eyes.jpg")
     Image.new("RGB", (8, 8), "blue").save(tmp_path / "guide.jpg")
-    (tmp_path / "eyes.json").write_text(json.dumps({
-        "title": "Eyes", "description": "Eyes everywhere", "family": "creatures", "order": 20,
-        "thumbnail": "eyes.jpg", "settings": {"layers": [{"layer": "blocks.3", "weight": 1.0}], "steps": 12}}))
-    (tmp_path / "guided.json").write_text(json.dumps({
-        "title": "Guided", "order": 10, "guide": "guide.jpg", "settings": {"octaves": 3}}))
+    (tmp_path / "eyes.json").write_text(
+        json.dumps(
+            {
+                "title": "Eyes",
+                "description": "Eyes everywhere",
+                "family": "creatures",
+                "order": 20,
+                "thumbnail": "eyes.jpg",
+                "settings": {"layers": [{"layer": "blocks.3", "weight": 1.0}], "steps": 12},
+            }
+        )
+    )
+    (tmp_path / "guided.json").write_text(
+        json.dumps({"title": "Guided", "order": 10, "guide": "guide.jpg", "settings": {"octaves": 3}})
+    )
     return tmp_path
 
 
@@ -34,7 +44,13 @@ def parse(query: str) -> dict[str, str]:
 def test_full_settings_round_trip_exactly(presets: Path) -> None:
     settings = DreamSettings(
         layers=(LayerTarget("blocks.4", 0.123456789, (3, 7)), LayerTarget("blocks.5.0", -2.0)),
-        class_target="tabby cat", steps=20, step_size=1.25, seed=None, octave_scale=1.7, max_size=512)
+        class_target="tabby cat",
+        steps=20,
+        step_size=1.25,
+        seed=None,
+        octave_scale=1.7,
+        max_size=512,
+    )
     link = from_query(parse(to_query(settings, folder=presets)), folder=presets)
     assert link.settings == settings and link.preset is None and link.ignored == []
 
@@ -52,8 +68,17 @@ def test_machine_settings_are_not_shared() -> None:
 
 
 def test_bad_link_opens_with_each_bad_value_named(presets: Path) -> None:
-    link = from_query({"preset": "../../etc/passwd", "steps": "1000", "octaves": "3", "colour": "red",
-                       "layers": "blocks.4:heavy", "__theme": "dark"}, folder=presets)
+    link = from_query(
+        {
+            "preset": "../../etc/passwd",
+            "steps": "1000",
+            "octaves": "3",
+            "colour": "red",
+            "layers": "blocks.4:heavy",
+            "__theme": "dark",
+        },
+        folder=presets,
+    )
     assert link.preset is None
     assert link.settings == DreamSettings(octaves=3)
     assert link.ignored == [
@@ -89,11 +114,14 @@ def test_presets_load_in_gallery_order_with_their_files(presets: Path) -> None:
     assert eyes.settings == DreamSettings(layers=(LayerTarget("blocks.3"),), steps=12)
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("thumbnail", "../outside.jpg", "thumbnail '../outside.jpg' is not a file in"),
-    ("guide", "missing.jpg", "guide 'missing.jpg' is not a file in"),
-    ("colour", "red", "unknown key 'colour'"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("thumbnail", "../outside.jpg", "thumbnail '../outside.jpg' is not a file in"),
+        ("guide", "missing.jpg", "guide 'missing.jpg' is not a file in"),
+        ("colour", "red", "unknown key 'colour'"),
+    ],
+)
 def test_preset_files_are_checked(presets: Path, key: str, value: str, message: str) -> None:
     (presets.parent / "outside.jpg").write_bytes(b"")
     (presets / "bad.json").write_text(json.dumps({"title": "Bad", key: value}))

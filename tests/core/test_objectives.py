@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from deepdream_core import SettingsError
-from deepdream_core import objectives
+from deepdream_core import SettingsError, objectives
 from deepdream_core.objectives import LOGITS
 
 

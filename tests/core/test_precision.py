@@ -6,7 +6,6 @@ import copy
 import subprocess
 import sys
 from collections import OrderedDict
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,9 +15,9 @@ from torch import nn
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, get_dreamer, get_spec
 from deepdream_core.devices import resolve_precision
 from deepdream_core.transforms import pil_to_tensor
+from tests.support import REPO
 
 SMALL = DreamSettings(max_size=128, steps=4, octaves=2, seed=1, device="cpu")
-from tests.support import REPO
 
 
 def dream_with_losses(dreamer: Dreamer, image: Image.Image, settings: DreamSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -86,9 +85,11 @@ def test_channels_last_changes_the_dream_by_float_noise_only(photo: Image.Image)
     module = get_dreamer("efficientnet_lite0", "cpu").module
     settings = SMALL.replace(precision="fp32")
     fast, fast_losses = dream_with_losses(
-        Dreamer(copy.deepcopy(module), default_layer="blocks.4", channels_last=True), photo, settings)
+        Dreamer(copy.deepcopy(module), default_layer="blocks.4", channels_last=True), photo, settings
+    )
     plain, plain_losses = dream_with_losses(
-        Dreamer(copy.deepcopy(module), default_layer="blocks.4", channels_last=False), photo, settings)
+        Dreamer(copy.deepcopy(module), default_layer="blocks.4", channels_last=False), photo, settings
+    )
     # Another summation order, like another thread count: losses agree closely, pixels by about a grey level.
     assert np.allclose(fast_losses, plain_losses, rtol=1e-2)
     assert np.abs(fast - plain).mean() < 3
@@ -96,8 +97,10 @@ def test_channels_last_changes_the_dream_by_float_noise_only(photo: Image.Image)
 
 def test_importing_the_engine_loads_no_model() -> None:
     """A cold start stays short: importing deepdream_core loads no weights and pulls in no UI or model library."""
-    code = ("import sys, deepdream_core; from deepdream_core.dreamers import loaded_models; "
-            "print(loaded_models(), sorted(m for m in ('gradio', 'timm', 'torchvision') if m in sys.modules))")
+    code = (
+        "import sys, deepdream_core; from deepdream_core.dreamers import loaded_models; "
+        "print(loaded_models(), sorted(m for m in ('gradio', 'timm', 'torchvision') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] []"
 
@@ -123,8 +126,17 @@ def test_fast_blur_equals_the_grouped_convolution_it_replaced() -> None:
 def test_in_place_update_keeps_the_normalized_step(tiny_cnn: nn.Module) -> None:
     """One step moves pixels by step_size grey levels on average (nothing clamped on a mid-grey photo)."""
     grey = Image.new("RGB", (64, 64), (128, 128, 128))
-    settings = DreamSettings(max_size=64, steps=1, octaves=1, jitter=0, smoothing=0, step_size=2.0,
-                             layers=(LayerTarget("relu3"),), precision="fp32", device="cpu")
+    settings = DreamSettings(
+        max_size=64,
+        steps=1,
+        octaves=1,
+        jitter=0,
+        smoothing=0,
+        step_size=2.0,
+        layers=(LayerTarget("relu3"),),
+        precision="fp32",
+        device="cpu",
+    )
     result = next(e for e in Dreamer(tiny_cnn).dream_frames(grey, settings, preview_every=0) if e.final).image
     change = np.abs(np.asarray(result, dtype=np.float32) - 128).mean()
     assert 1.5 < change < 2.5  # 8-bit rounding of a 2-level mean step

@@ -18,8 +18,18 @@ from tests.support import REPO
 
 NAMES = preset_names()
 # What users look for in the gallery (issue 3); every one needs at least one preset.
-REQUIRED_FAMILIES = {"textures", "eyes", "fur and feathers", "dog faces", "creatures", "architecture", "class-guided",
-                     "guide image", "gentle", "intense"}
+REQUIRED_FAMILIES = {
+    "textures",
+    "eyes",
+    "fur and feathers",
+    "dog faces",
+    "creatures",
+    "architecture",
+    "class-guided",
+    "guide image",
+    "gentle",
+    "intense",
+}
 
 
 def _load_script() -> ModuleType:
@@ -56,13 +66,15 @@ def test_preset_has_a_fresh_thumbnail(name: str, script: ModuleType) -> None:
     preset = load_preset(name)
     expected = script.thumbnail_path(name)
     assert preset.thumbnail == expected, (
-        f"{name}: thumbnail must be {expected.name!r}; run `python scripts/render_thumbnails.py {name}`")
+        f"{name}: thumbnail must be {expected.name!r}; run `python scripts/render_thumbnails.py {name}`"
+    )
     with Image.open(preset.thumbnail) as image:
         assert image.format == "JPEG" and max(image.size) == script.THUMB_SIZE, (image.format, image.size)
     current = fingerprint(script.render_settings(preset), preset.guide, script.render_source(preset))
     assert script.stamped_fingerprint(preset.thumbnail) == current, (
         f"{name}: thumbnail is stale (the preset, its guide or the sample photo changed); "
-        f"run `python scripts/render_thumbnails.py {name}`")
+        f"run `python scripts/render_thumbnails.py {name}`"
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -104,8 +116,9 @@ def test_render_script_writes_a_stamped_thumbnail(tmp_path: Path, script: Module
     settings = script.render_settings(preset, work_size=64)
     assert settings.max_size == 64
     assert script.stamped_fingerprint(out) == fingerprint(settings, preset.guide, script.SAMPLE)
-    assert script.stamped_fingerprint(out) != fingerprint(preset.settings.replace(max_size=65), preset.guide,
-                                                          script.SAMPLE)
+    assert script.stamped_fingerprint(out) != fingerprint(
+        preset.settings.replace(max_size=65), preset.guide, script.SAMPLE
+    )
 
 
 def test_cli_uses_a_guide_presets_own_guide_image(tmp_path: Path) -> None:
@@ -121,8 +134,10 @@ def test_cli_uses_a_guide_presets_own_guide_image(tmp_path: Path) -> None:
     guide = load_preset("galaxies").guide
     runs = {"preset": [], "explicit": ["--guide", str(guide)], "other": ["--guide", str(photo)]}
     for name, extra in runs.items():
-        assert main(["dream", str(photo), "-o", str(tmp_path / f"{name}.png"), "--preset", "galaxies",
-                     *small, *extra]) == 0
+        assert (
+            main(["dream", str(photo), "-o", str(tmp_path / f"{name}.png"), "--preset", "galaxies", *small, *extra])
+            == 0
+        )
     pixels = {name: np.asarray(Image.open(tmp_path / f"{name}.png")) for name in runs}
     assert np.array_equal(pixels["preset"], pixels["explicit"])
     assert not np.array_equal(pixels["preset"], pixels["other"])  # a guide that changes the dream

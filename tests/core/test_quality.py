@@ -8,6 +8,7 @@ measures are the issue's; each test also shows the measure fails without the opt
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -23,8 +24,15 @@ import torch
 from PIL import Image
 from torch import nn
 
-from deepdream_core import (AnimationSettings, DreamSettings, LayerTarget, SettingsError, animate, get_dreamer,
-                            settings_from_dict_lenient)
+from deepdream_core import (
+    AnimationSettings,
+    DreamSettings,
+    LayerTarget,
+    SettingsError,
+    animate,
+    get_dreamer,
+    settings_from_dict_lenient,
+)
 from deepdream_core.cli import EXIT_BAD_INPUT, build_parser, main, settings_from_args
 from deepdream_core.color import color_stats, match_colors, ycbcr
 from deepdream_core.dreamer import fit_image
@@ -76,6 +84,7 @@ def layer_energy(dreamer, image: Image.Image | torch.Tensor, layers: list[str]) 
 
 # -- 1. Laplacian-pyramid gradient normalization ---------------------------------------------------------
 
+
 def test_laplacian_normalize_gives_a_faint_band_the_weight_of_a_strong_one() -> None:
     torch.manual_seed(0)
     ramp = torch.arange(64.0) * 2 * math.pi / 64
@@ -107,13 +116,20 @@ def test_laplacian_dream_has_less_fine_speckle(dreamer) -> None:
 
 # -- 2. Decorrelated Fourier parameterization, from noise ------------------------------------------------
 
+
 @pytest.mark.parametrize("target", ["jellyfish", "tabby cat"])
 def test_fourier_class_from_noise_is_as_convincing_and_far_less_speckled(dreamer, target: str) -> None:
     index = class_index(get_spec(MODEL).class_names(), target, MODEL)
     results = {}
     for parameterization in ("pixels", "fourier"):
-        settings = DreamSettings(max_size=128, steps=20, step_size=3, class_target=target,
-                                 layers=(LayerTarget("blocks.4", 0.0),), parameterization=parameterization)
+        settings = DreamSettings(
+            max_size=128,
+            steps=20,
+            step_size=3,
+            class_target=target,
+            layers=(LayerTarget("blocks.4", 0.0),),
+            parameterization=parameterization,
+        )
         image = dreamer.dream(None, settings)
         with torch.no_grad():
             logits = dreamer.module((pil_to_tensor(image) - dreamer.mean) / dreamer.std)
@@ -127,12 +143,15 @@ def test_fourier_class_from_noise_is_as_convincing_and_far_less_speckled(dreamer
 def test_fourier_applies_to_noise_only(dreamer) -> None:
     photo = skimage_photo("chelsea", 64)
     quick = DreamSettings(max_size=64, octaves=1, steps=2)
-    assert pixels(dreamer.dream(photo, quick.replace(parameterization="fourier"))).tolist() == \
-        pixels(dreamer.dream(photo, quick)).tolist()
+    assert (
+        pixels(dreamer.dream(photo, quick.replace(parameterization="fourier"))).tolist()
+        == pixels(dreamer.dream(photo, quick)).tolist()
+    )
     assert mean_change(dreamer.dream(None, quick.replace(parameterization="fourier")), dreamer.dream(None, quick)) > 5
 
 
 # -- 3. Transformation robustness ------------------------------------------------------------------------
+
 
 def test_random_view_at_zero_is_the_image_and_draws_nothing() -> None:
     image = torch.rand(1, 3, 16, 16)
@@ -166,16 +185,19 @@ def test_robust_dream_keeps_its_patterns_under_new_views(dreamer) -> None:
     views = [(1 + rng.uniform(-0.15, 0.15), math.radians(rng.uniform(-15, 15))) for _ in range(12)]
     kept = {}
     for amount in (0.0, 1.0):
-        dreamed = pil_to_tensor(dreamer.dream(skimage_photo("chelsea"),
-                                              DreamSettings(max_size=160, transform_robustness=amount)))
+        dreamed = pil_to_tensor(
+            dreamer.dream(skimage_photo("chelsea"), DreamSettings(max_size=160, transform_robustness=amount))
+        )
         energy = layer_energy(dreamer, dreamed, ["blocks.4"])[0]
-        kept[amount] = np.mean([layer_energy(dreamer, scale_rotate(dreamed, s, a), ["blocks.4"])[0]
-                                for s, a in views]) / energy
+        kept[amount] = (
+            np.mean([layer_energy(dreamer, scale_rotate(dreamed, s, a), ["blocks.4"])[0] for s, a in views]) / energy
+        )
     print(f"objective kept under 12 new views: {kept}")
     assert kept[1.0] > kept[0.0] + 0.02  # measured 0.905 -> 0.940
 
 
 # -- 4. Keep the photo's colours -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("preset", [None, "true-colours"])
 def test_keep_colors_changes_luminance_only(dreamer, preset: str | None) -> None:
@@ -227,7 +249,7 @@ def test_color_lock_dreams_as_strongly(zooms, dreamer) -> None:
     for lock, (motion, frames) in zooms.items():
         first = color_stats(frames[0])
         per_frame = []
-        for before, after in zip(frames, frames[1:]):
+        for before, after in itertools.pairwise(frames):
             start = transform_frame(before, motion)
             start = match_colors(start, first) if lock else start
             per_frame.append(layer_energy(dreamer, after, DRIFT_LAYERS) / layer_energy(dreamer, start, DRIFT_LAYERS))
@@ -246,14 +268,26 @@ def test_color_transfer_matches_mean_and_covariance() -> None:
 
 # -- 6. Seamless tiles and panoramas ---------------------------------------------------------------------
 
+
 def test_wrapped_network_is_the_network_with_circular_padding() -> None:
     torch.manual_seed(0)
-    net = nn.Sequential(OrderedDict(conv1=nn.Conv2d(3, 8, 3, padding=1), relu=nn.ReLU(),
-                                    pool=nn.MaxPool2d(3, stride=2, padding=1), conv2=nn.Conv2d(8, 4, 5, padding=2)))
-    reference = nn.Sequential(OrderedDict(
-        conv1=nn.Conv2d(3, 8, 3, padding=1, padding_mode="circular"), relu=nn.ReLU(),
-        pad=nn.CircularPad2d(1), pool=nn.MaxPool2d(3, stride=2),
-        conv2=nn.Conv2d(8, 4, 5, padding=2, padding_mode="circular")))
+    net = nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(3, 8, 3, padding=1),
+            relu=nn.ReLU(),
+            pool=nn.MaxPool2d(3, stride=2, padding=1),
+            conv2=nn.Conv2d(8, 4, 5, padding=2),
+        )
+    )
+    reference = nn.Sequential(
+        OrderedDict(
+            conv1=nn.Conv2d(3, 8, 3, padding=1, padding_mode="circular"),
+            relu=nn.ReLU(),
+            pad=nn.CircularPad2d(1),
+            pool=nn.MaxPool2d(3, stride=2),
+            conv2=nn.Conv2d(8, 4, 5, padding=2, padding_mode="circular"),
+        )
+    )
     reference.load_state_dict(net.state_dict())
     x = torch.rand(1, 3, 20, 28)
     wrapped = wrapped_network(net, "xy")
@@ -281,8 +315,10 @@ def test_seamless_texture_from_noise_tiles_with_no_seam(dreamer) -> None:
     seamless = dreamer.dream(None, settings)
     plain = dreamer.dream(None, settings.replace(wrap="none"))
     ratios = [seam_ratio(seamless, 1), seam_ratio(seamless, 0)]
-    print(f"seam ratio (x, y): wrapped {np.round(ratios, 2)}, plain {seam_ratio(plain, 1):.2f}, "
-          f"{seam_ratio(plain, 0):.2f}")
+    print(
+        f"seam ratio (x, y): wrapped {np.round(ratios, 2)}, plain {seam_ratio(plain, 1):.2f}, "
+        f"{seam_ratio(plain, 0):.2f}"
+    )
     assert max(ratios) <= 1.3
     assert min(seam_ratio(plain, 1), seam_ratio(plain, 0)) > 1.3  # the measure sees a seam when there is one
 
@@ -293,7 +329,7 @@ def seamless_in_x(photo: Image.Image, share: float = 0.25) -> Image.Image:
     overlap = round(array.shape[1] * share)
     ramp = (np.arange(overlap) / overlap)[None, :, None]
     out = array[:, : array.shape[1] - overlap].copy()
-    out[:, :overlap] = ramp * array[:, :overlap] + (1 - ramp) * array[:, array.shape[1] - overlap:]
+    out[:, :overlap] = ramp * array[:, :overlap] + (1 - ramp) * array[:, array.shape[1] - overlap :]
     return Image.fromarray(out.round().astype(np.uint8))
 
 
@@ -301,13 +337,16 @@ def test_panorama_stays_seamless_across_its_wrap(dreamer) -> None:
     panorama = seamless_in_x(skimage_photo("chelsea", 200))
     settings = load_preset("panorama").settings.replace(max_size=200)
     wrapped, plain = dreamer.dream(panorama, settings), dreamer.dream(panorama, settings.replace(wrap="none"))
-    print(f"seam ratio: source {seam_ratio(panorama, 1):.2f}, wrapped {seam_ratio(wrapped, 1):.2f}, "
-          f"plain {seam_ratio(plain, 1):.2f}")
+    print(
+        f"seam ratio: source {seam_ratio(panorama, 1):.2f}, wrapped {seam_ratio(wrapped, 1):.2f}, "
+        f"plain {seam_ratio(plain, 1):.2f}"
+    )
     assert seam_ratio(wrapped, 1) <= 1.3
     assert seam_ratio(plain, 1) > 1.3
 
 
 # -- 7. Animations that loop -----------------------------------------------------------------------------
+
 
 def test_loop_ends_where_it_starts() -> None:
     photo = skimage_photo("chelsea")
@@ -316,7 +355,7 @@ def test_loop_ends_where_it_starts() -> None:
         events = list(animate(photo, DreamSettings(max_size=96), AnimationSettings(frames=16, loop=loop)))
         assert [(e.index, e.total) for e in events] == [(i, 16) for i in range(1, 17)]
         frames = [event.image for event in events]
-        steps = [mean_change(a, b) for a, b in zip(frames, frames[1:])]
+        steps = [mean_change(a, b) for a, b in itertools.pairwise(frames)]
         jumps[loop] = mean_change(frames[-1], frames[0]) / float(np.median(steps))
         if loop:
             assert max(steps) <= 1.5 * np.median(steps)  # the fade itself does not jump either
@@ -325,6 +364,7 @@ def test_loop_ends_where_it_starts() -> None:
 
 
 # -- 8. Channel auto-pick ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("pick", ["strongest", "weakest"])
 def test_channel_pick_dreams_the_channels_this_photo_moves_most_or_least(dreamer, pick: str) -> None:
@@ -346,8 +386,11 @@ def test_channel_pick_dreams_the_channels_this_photo_moves_most_or_least(dreamer
 
 
 def test_channels_named_by_a_layer_win_over_the_pick(dreamer) -> None:
-    settings = DreamSettings(layers=(LayerTarget("blocks.4", channels=(3,)), LayerTarget("blocks.3")),
-                             channel_pick="weakest", channel_count=500)
+    settings = DreamSettings(
+        layers=(LayerTarget("blocks.4", channels=(3,)), LayerTarget("blocks.3")),
+        channel_pick="weakest",
+        channel_count=500,
+    )
     picked = dreamer.pick_channels(torch.rand(1, 3, 64, 64), settings, settings.layers)
     assert set(picked) == {"blocks.3"} and len(picked["blocks.3"]) == 80  # all its 80 channels: count is capped
     assert "blocks.4, [3]" in dreamer.objective(settings, image=torch.rand(1, 3, 64, 64)).name
@@ -355,15 +398,19 @@ def test_channels_named_by_a_layer_win_over_the_pick(dreamer) -> None:
 
 # -- the settings, links and flags that reach them ------------------------------------------------------
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"gradient_norm": "lap"}, "gradient_norm: must be one of mean, laplacian, got 'lap'"),
-    ({"parameterization": "fft"}, "parameterization: must be one of pixels, fourier, got 'fft'"),
-    ({"wrap": "y"}, "wrap: must be one of none, x, xy, got 'y'"),
-    ({"channel_pick": "top"}, "channel_pick: must be one of all, strongest, weakest, got 'top'"),
-    ({"transform_robustness": 2}, "transform_robustness: must be from 0 to 1, got 2"),
-    ({"channel_count": 0}, "channel_count: must be from 1 to 1024, got 0"),
-    ({"keep_colors": "maybe"}, "keep_colors: must be true or false, got 'maybe'"),
-])
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"gradient_norm": "lap"}, "gradient_norm: must be one of mean, laplacian, got 'lap'"),
+        ({"parameterization": "fft"}, "parameterization: must be one of pixels, fourier, got 'fft'"),
+        ({"wrap": "y"}, "wrap: must be one of none, x, xy, got 'y'"),
+        ({"channel_pick": "top"}, "channel_pick: must be one of all, strongest, weakest, got 'top'"),
+        ({"transform_robustness": 2}, "transform_robustness: must be from 0 to 1, got 2"),
+        ({"channel_count": 0}, "channel_count: must be from 1 to 1024, got 0"),
+        ({"keep_colors": "maybe"}, "keep_colors: must be true or false, got 'maybe'"),
+    ],
+)
 def test_quality_settings_are_validated_everywhere(changes: dict, message: str) -> None:
     with pytest.raises(SettingsError, match=f"^{re.escape(message)}$"):
         DreamSettings.from_dict(changes)
@@ -372,8 +419,15 @@ def test_quality_settings_are_validated_everywhere(changes: dict, message: str) 
 
 
 def test_quality_settings_round_trip_through_links_and_json() -> None:
-    settings = DreamSettings(gradient_norm="laplacian", parameterization="fourier", transform_robustness=0.5,
-                             keep_colors=True, wrap="xy", channel_pick="weakest", channel_count=12)
+    settings = DreamSettings(
+        gradient_norm="laplacian",
+        parameterization="fourier",
+        transform_robustness=0.5,
+        keep_colors=True,
+        wrap="xy",
+        channel_pick="weakest",
+        channel_count=12,
+    )
     query = to_query(settings)
     assert "keep_colors=True" in query and "wrap=xy" in query
     assert from_query(dict(urllib.parse.parse_qsl(query))).settings == settings
@@ -386,31 +440,77 @@ def test_quality_settings_round_trip_through_links_and_json() -> None:
 
 
 def test_cli_flags_set_the_quality_settings() -> None:
-    args = build_parser().parse_args([
-        "dream", "noise", "-o", "x.png", "--gradient-norm", "laplacian", "--parameterization", "fourier",
-        "--transform-robustness", "0.3", "--wrap", "x", "--keep-colors", "--channels", "strongest:5"])
+    args = build_parser().parse_args(
+        [
+            "dream",
+            "noise",
+            "-o",
+            "x.png",
+            "--gradient-norm",
+            "laplacian",
+            "--parameterization",
+            "fourier",
+            "--transform-robustness",
+            "0.3",
+            "--wrap",
+            "x",
+            "--keep-colors",
+            "--channels",
+            "strongest:5",
+        ]
+    )
     assert settings_from_args(args) == DreamSettings(
-        gradient_norm="laplacian", parameterization="fourier", transform_robustness=0.3, wrap="x", keep_colors=True,
-        channel_pick="strongest", channel_count=5)
+        gradient_norm="laplacian",
+        parameterization="fourier",
+        transform_robustness=0.3,
+        wrap="x",
+        keep_colors=True,
+        channel_pick="strongest",
+        channel_count=5,
+    )
     plain = build_parser().parse_args(["dream", "noise", "-o", "x.png", "--preset", "true-colours"])
     assert settings_from_args(plain).keep_colors is True  # no flag: the preset's value stands
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--channels", "strongest"], "error: channels: write strongest:N, weakest:N or all, got 'strongest'\n"),
-    (["--channels", "weakest:0"], "error: channel_count: must be from 1 to 1024, got 0\n"),
-    (["--wrap", "yes"], "error: wrap: must be one of none, x, xy, got 'yes'\n"),
-])
-def test_cli_bad_quality_flags_exit_2(flags: list[str], message: str, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--channels", "strongest"], "error: channels: write strongest:N, weakest:N or all, got 'strongest'\n"),
+        (["--channels", "weakest:0"], "error: channel_count: must be from 1 to 1024, got 0\n"),
+        (["--wrap", "yes"], "error: wrap: must be one of none, x, xy, got 'yes'\n"),
+    ],
+)
+def test_cli_bad_quality_flags_exit_2(
+    flags: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["dream", "noise", "-o", str(tmp_path / "o.png"), *flags]) == EXIT_BAD_INPUT
     assert capsys.readouterr().err == message
 
 
 def test_cli_animate_loops_without_the_lock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "loop.gif"
-    assert main(["animate", "noise", "-o", str(output), "--frames", "4", "--loop", "--no-color-lock",
-                 "--max-size", "48", "--octaves", "1", "--steps", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "animate",
+                "noise",
+                "-o",
+                str(output),
+                "--frames",
+                "4",
+                "--loop",
+                "--no-color-lock",
+                "--max-size",
+                "48",
+                "--octaves",
+                "1",
+                "--steps",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == f"wrote {output} (4 frames, 48x48, 12 fps)\n"
     args = build_parser().parse_args(["video", "clip.mp4", "-o", "x.mp4", "--no-color-lock"])
     assert args.color_lock is False

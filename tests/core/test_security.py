@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import builtins
 import io
+import re
 import subprocess
 import sys
 import textwrap
@@ -23,7 +24,6 @@ from deepdream_core.presets import load_preset
 from deepdream_core.weights import TorchvisionWeights, WeightsUnavailableError
 from tests.support import REPO
 from tests.support.hub_standin import HubStandIn
-
 
 
 class Payload:
@@ -60,8 +60,10 @@ def test_tampered_torchvision_cache_is_refused_not_run(tmp_path: Path, monkeypat
     marker = tmp_path / "ran"
     cached.write_bytes(malicious_checkpoint(marker))
 
-    with pytest.raises(WeightsUnavailableError, match="could not be read as weights .* it was removed and is "
-                                                      "downloaded again next time"):
+    with pytest.raises(
+        WeightsUnavailableError,
+        match=r"could not be read as weights .* it was removed and is downloaded again next time",
+    ):
         source.load("googlenet", [])
     assert not marker.exists()
     assert not cached.exists()  # the next run fetches a clean copy instead of failing forever
@@ -80,12 +82,19 @@ def test_pickle_served_as_safetensors_is_refused_not_run(tmp_path: Path) -> None
     marker = tmp_path / "ran"
     with HubStandIn() as hub:
         hub.add("evil/model", "model.safetensors", malicious_checkpoint(marker))
-        child = subprocess.run([sys.executable, "-c", HUB_PICKLE_CHILD], cwd=REPO, env=hub.env(tmp_path / "hf"),
-                               capture_output=True, text=True, timeout=300)
+        child = subprocess.run(
+            [sys.executable, "-c", HUB_PICKLE_CHILD],
+            cwd=REPO,
+            env=hub.env(tmp_path / "hf"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert child.returncode == 0, child.stderr
         assert hub.downloads("evil/model", "model.safetensors") == 2  # fetched again once, in case it was damaged
-    assert child.stdout.startswith("Could not load weights for model 'evil': evil/model/model.safetensors is not a "
-                                   "readable safetensors file")
+    assert child.stdout.startswith(
+        "Could not load weights for model 'evil': evil/model/model.safetensors is not a readable safetensors file"
+    )
     assert not marker.exists()
 
 
@@ -119,7 +128,7 @@ def test_preset_next_to_the_folder_is_not_readable(tmp_path: Path) -> None:
     (folder / "calm.json").write_text('{"title": "Calm", "settings": {"steps": 5}}')
     (tmp_path / "secret.json").write_text('{"title": "secret", "settings": {}}')
     assert load_preset("calm", folder).settings.steps == 5
-    with pytest.raises(SettingsError, match="unknown preset '../secret'; choose one of calm"):
+    with pytest.raises(SettingsError, match=re.escape("unknown preset '../secret'; choose one of calm")):
         load_preset("../secret", folder)
 
 
@@ -129,8 +138,7 @@ def test_cli_preset_path_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "unknown preset '../../etc/passwd'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("model", ["../../etc/passwd", "local-dir:/etc", "hf-hub:attacker/model",
-                                   "file:///etc/passwd"])
+@pytest.mark.parametrize("model", ["../../etc/passwd", "local-dir:/etc", "hf-hub:attacker/model", "file:///etc/passwd"])
 def test_model_names_from_share_links_cannot_load_files_or_other_repos(model: str) -> None:
     # timm itself would read a local folder for "local-dir:" and any Hub repo for "hf-hub:".
     settings, ignored = settings_from_dict_lenient({"model": model})

@@ -30,10 +30,10 @@ def test_a_sheet_holds_each_picture_with_its_label_and_blanks_for_cells_not_done
     for (x, y), colour in zip(centres, COLOURS[:2], strict=True):
         assert tuple(pixels[y, x]) == colour
     assert sheet.width == 2 * 46 + 6
-    second_row = pixels[sheet.height // 2:]
+    second_row = pixels[sheet.height // 2 :]
     assert (second_row == COLOURS[2]).all(axis=2).any(), "the third picture starts the second row"
     assert (second_row == (225, 225, 230)).all(axis=2).sum() == 40 * 30, "a cell not done yet is a blank box"
-    label_band = pixels[6 + 30:6 + 30 + 18, 6:46]
+    label_band = pixels[6 + 30 : 6 + 30 + 18, 6:46]
     assert (label_band.sum(axis=2) < 300).any(), "labels are drawn under the pictures"
 
 

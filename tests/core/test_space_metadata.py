@@ -33,11 +33,35 @@ from tests.support.hub_standin import HubStandIn, closed_endpoint, write_hub_cac
 tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11's tomllib")
 
 DOCUMENTED_KEYS = {
-    "title", "emoji", "colorFrom", "colorTo", "sdk", "python_version", "sdk_version", "suggested_hardware",
-    "suggested_storage", "app_file", "app_build_command", "app_port", "base_path", "fullWidth", "header",
-    "short_description", "models", "datasets", "tags", "thumbnail", "pinned", "hf_oauth", "hf_oauth_scopes",
-    "hf_oauth_expiration_minutes", "hf_oauth_authorized_org", "disable_embedding", "startup_duration_timeout",
-    "custom_headers", "preload_from_hub",
+    "title",
+    "emoji",
+    "colorFrom",
+    "colorTo",
+    "sdk",
+    "python_version",
+    "sdk_version",
+    "suggested_hardware",
+    "suggested_storage",
+    "app_file",
+    "app_build_command",
+    "app_port",
+    "base_path",
+    "fullWidth",
+    "header",
+    "short_description",
+    "models",
+    "datasets",
+    "tags",
+    "thumbnail",
+    "pinned",
+    "hf_oauth",
+    "hf_oauth_scopes",
+    "hf_oauth_expiration_minutes",
+    "hf_oauth_authorized_org",
+    "disable_embedding",
+    "startup_duration_timeout",
+    "custom_headers",
+    "preload_from_hub",
     "license",  # repository card metadata, shown on every repo (licenses doc)
 }
 # The Hub repositories the zoo reads, and the one file the loader fetches from each.
@@ -137,8 +161,9 @@ def test_each_preloaded_model_dreams_from_the_preloaded_cache_with_the_network_o
     env = HubStandIn().env(home, endpoint=closed_endpoint())  # nothing listens there
     env.update(HF_HUB_OFFLINE="1", TORCH_HOME=str(tmp_path / "torch"))
     args = [f"{name}={DREAM_SIDE.get(name, 64)}" for name in written]
-    child = subprocess.run([sys.executable, "-c", DREAM_CHILD, *args], cwd=REPO, env=env, capture_output=True,
-                           text=True, timeout=600)
+    child = subprocess.run(
+        [sys.executable, "-c", DREAM_CHILD, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     loaded = json.loads(child.stdout.strip().splitlines()[-1])
     assert loaded == written  # every model read the preloaded file, every tensor of it
@@ -151,13 +176,21 @@ def test_the_preload_layout_is_the_one_huggingface_hub_writes(tmp_path: Path) ->
     with HubStandIn() as hub:
         hub.add("timm/some_model", "model.safetensors", data)
         download = "import huggingface_hub; huggingface_hub.hf_hub_download('timm/some_model', 'model.safetensors')"
-        child = subprocess.run([sys.executable, "-c", download], env=hub.env(tmp_path / "theirs"),
-                               capture_output=True, text=True, timeout=120)
+        child = subprocess.run(
+            [sys.executable, "-c", download],
+            env=hub.env(tmp_path / "theirs"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert child.returncode == 0, child.stderr[-3000:]
     theirs = tmp_path / "theirs" / written.relative_to(tmp_path / "ours")
 
     def tree(root: Path) -> dict[str, str]:
-        return {str(p.relative_to(root)): (f"-> {p.readlink()}" if p.is_symlink() else p.read_text())
-                for p in sorted(root.rglob("*")) if not p.is_dir()}
+        return {
+            str(p.relative_to(root)): (f"-> {p.readlink()}" if p.is_symlink() else p.read_text())
+            for p in sorted(root.rglob("*"))
+            if not p.is_dir()
+        }
 
     assert tree(theirs) == tree(written)

@@ -7,8 +7,15 @@ import pytest
 import torch
 from PIL import Image
 
-from deepdream_core.transforms import (gaussian_blur, octave_sizes, pil_to_tensor, resize, roll, tensor_to_pil,
-                                       tile_slices)
+from deepdream_core.transforms import (
+    gaussian_blur,
+    octave_sizes,
+    pil_to_tensor,
+    resize,
+    roll,
+    tensor_to_pil,
+    tile_slices,
+)
 
 
 def grid(height: int, width: int) -> torch.Tensor:
@@ -44,13 +51,16 @@ def test_octave_sizes_keep_an_image_smaller_than_the_minimum() -> None:
     assert octave_sizes((20, 30), 2, 2.0) == [(20, 30)]
 
 
-@pytest.mark.parametrize(("length", "tile", "expected"), [
-    (10, 4, [(0, 3), (3, 7), (7, 10)]),
-    (100, 64, [(0, 50), (50, 100)]),
-    (64, 64, [(0, 64)]),
-    (5, 64, [(0, 5)]),
-    (129, 64, [(0, 43), (43, 86), (86, 129)]),
-])
+@pytest.mark.parametrize(
+    ("length", "tile", "expected"),
+    [
+        (10, 4, [(0, 3), (3, 7), (7, 10)]),
+        (100, 64, [(0, 50), (50, 100)]),
+        (64, 64, [(0, 64)]),
+        (5, 64, [(0, 5)]),
+        (129, 64, [(0, 43), (43, 86), (86, 129)]),
+    ],
+)
 def test_tile_slices_cover_exactly_with_even_tiles(length: int, tile: int, expected: list[tuple[int, int]]) -> None:
     slices = tile_slices(length, tile)
     assert [(s.start, s.stop) for s in slices] == expected
@@ -96,7 +106,7 @@ def test_pil_and_tensor_round_trip_exactly() -> None:
     pixels = np.random.default_rng(0).integers(0, 256, size=(5, 7, 3), dtype=np.uint8)
     tensor = pil_to_tensor(Image.fromarray(pixels))
     assert tensor.shape == (1, 3, 5, 7) and tensor.dtype == torch.float32
-    assert 0.0 <= tensor.min() and tensor.max() <= 1.0
+    assert tensor.min() >= 0.0 and tensor.max() <= 1.0
     assert tensor[0, :, 2, 3].tolist() == pytest.approx((pixels[2, 3] / 255.0).tolist())
     assert np.array_equal(np.asarray(tensor_to_pil(tensor)), pixels)
 

@@ -22,9 +22,16 @@ from safetensors.torch import save as save_safetensors
 from torch import nn
 
 from deepdream_core import (
-    BUNDLED_MODEL, ZOO, Dreamer, DreamSettings, SettingsError, UnknownModelError, get_dreamer, get_spec,
+    BUNDLED_MODEL,
+    ZOO,
+    Dreamer,
+    DreamSettings,
+    SettingsError,
+    UnknownModelError,
+    get_dreamer,
+    get_spec,
+    zoo,
 )
-from deepdream_core import zoo
 from deepdream_core.cli import main
 from deepdream_core.dreamers import loaded_models
 from deepdream_core.transforms import pil_to_tensor
@@ -33,7 +40,6 @@ from tests.support import REPO
 from tests.support.checkpoints import random_checkpoint, state_dict_digest
 from tests.support.hub_standin import HubStandIn
 from tests.support.photos import skimage_photo
-
 
 # Any timm model with Hub weights works by name; a small one keeps the test quick.
 TIMM_NAME = "mobilenetv3_small_100.lamb_in1k"
@@ -51,6 +57,7 @@ def built(name: str) -> nn.Module:
 
 
 # -- building, layers, a short dream -----------------------------------------------------------------
+
 
 def test_the_timm_example_is_a_timm_model_with_hub_weights() -> None:
     from timm.models import get_pretrained_cfg
@@ -87,7 +94,7 @@ def test_every_listed_layer_gives_activations_and_the_default_layer_dreams(name:
 def test_inception_v3_on_too_small_an_image_says_what_to_do() -> None:
     spec = get_spec("inception_v3")
     dreamer = Dreamer.from_spec(spec, built("inception_v3"))
-    with pytest.raises(SettingsError, match="cannot dream on an image this small .* use a larger image or max_size"):
+    with pytest.raises(SettingsError, match=r"cannot dream on an image this small .* use a larger image or max_size"):
         dreamer.dream(skimage_photo("chelsea", 48), DreamSettings(max_size=48, steps=1, octaves=1))
 
 
@@ -95,8 +102,11 @@ def test_inception_v3_skips_octaves_smaller_than_its_stem_takes() -> None:
     """A 100 px photo with the default 4 octaves: the 36-71 px octaves are skipped, not an error."""
     spec = get_spec("inception_v3")
     photo = skimage_photo("chelsea", 100)
-    events = list(Dreamer.from_spec(spec, built("inception_v3")).dream_frames(
-        photo, DreamSettings(max_size=100, steps=1, precision="fp32"), preview_every=0))
+    events = list(
+        Dreamer.from_spec(spec, built("inception_v3")).dream_frames(
+            photo, DreamSettings(max_size=100, steps=1, precision="fp32"), preview_every=0
+        )
+    )
     assert events[-1].octaves == 1 and events[-1].image.size == photo.size
 
 
@@ -131,8 +141,9 @@ LOAD_CHILD = textwrap.dedent("""
 
 
 def load_in_child(names: list[str], env: dict[str, str]) -> dict[str, dict[str, str]]:
-    child = subprocess.run([sys.executable, "-c", LOAD_CHILD, *names], cwd=REPO, env=env, capture_output=True,
-                           text=True, timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", LOAD_CHILD, *names], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     return json.loads(child.stdout.strip().splitlines()[-1])
 
@@ -198,7 +209,8 @@ def test_get_dreamer_loads_a_model_once_and_shares_its_module_with_nothing_else(
     # The Dreamer turned its own module to channels_last; a module from load_model is left as built.
     assert dreamer.module.conv_stem.weight.is_contiguous(memory_format=torch.channels_last)
     assert fresh.conv_stem.weight.is_contiguous() and not fresh.conv_stem.weight.is_contiguous(
-        memory_format=torch.channels_last)
+        memory_format=torch.channels_last
+    )
     assert state_dict_digest(fresh.state_dict()) == state_dict_digest(dreamer.module.state_dict())
 
 
@@ -213,14 +225,16 @@ BUNDLED_CHILD = textwrap.dedent("""
 def test_bundled_model_needs_no_network_and_no_cache(tmp_path: Path) -> None:
     env = HubStandIn().env(tmp_path / "hf", endpoint="http://127.0.0.1:9")  # nothing listens there
     env.update(HF_HUB_OFFLINE="1", TORCH_HOME=str(tmp_path / "torch"))
-    child = subprocess.run([sys.executable, "-c", BUNDLED_CHILD], cwd=REPO, env=env, capture_output=True,
-                           text=True, timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", BUNDLED_CHILD], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
     assert child.returncode == 0, child.stderr[-3000:]
     assert child.stdout.strip() == "(48, 40)"
     assert not (tmp_path / "hf").exists() and not (tmp_path / "torch").exists()  # nothing was cached
 
 
 # -- listing from the command line ------------------------------------------------------------------------
+
 
 def test_models_command_lists_every_zoo_entry(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models"]) == 0
@@ -238,7 +252,7 @@ def test_layers_command_lists_every_layer_with_its_description(name: str, capsys
     lines = capsys.readouterr().out.splitlines()
     spec = get_spec(name)
     assert len(lines) == len(spec.layers) + 1
-    for line, layer in zip(lines, spec.layers):
+    for line, layer in zip(lines, spec.layers, strict=False):
         assert line[2:].split()[0] == layer.path and line.rstrip().endswith(layer.description)
         assert line.startswith("*") == (layer.path == spec.default_layer)
 
@@ -262,7 +276,8 @@ def test_a_bad_timm_tag_names_the_architectures_real_ones() -> None:
 
 
 def test_dream_with_a_bad_timm_name_exits_2_with_one_line_before_reading_anything(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     output = tmp_path / "x.png"
     # The input does not exist either: the model is checked first, so the message is about the model.
     assert main(["dream", str(tmp_path / "photo.jpg"), "--model", "resnet50.nope", "-o", str(output)]) == 2

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,8 +40,13 @@ def test_a_preset_dreams_the_photo_at_its_size(client: Client, cat_png: Path) ->
 
 
 def test_stream_yields_previews_then_the_full_size_result(client: Client, cat_png: Path) -> None:
-    job = client.submit(handle_file(str(cat_png)), json.dumps({"preset": "eyes", "steps": 12, "octaves": 3}),
-                        None, None, api_name="/dream_stream")
+    job = client.submit(
+        handle_file(str(cat_png)),
+        json.dumps({"preset": "eyes", "steps": 12, "octaves": 3}),
+        None,
+        None,
+        api_name="/dream_stream",
+    )
     final, status = job.result(timeout=300)
     outputs = job.outputs()
     assert len(outputs) >= 3, f"expected several frames, got {len(outputs)}"
@@ -76,7 +81,8 @@ def test_a_bad_setting_gets_the_settings_message(client: Client, cat_png: Path) 
 
 
 def test_a_bad_file_gets_the_image_message_and_the_app_keeps_serving(
-        client: Client, cat_png: Path, tmp_path: Path, app_server) -> None:
+    client: Client, cat_png: Path, tmp_path: Path, app_server
+) -> None:
     text = tmp_path / "notes.png"
     text.write_text("this is not a picture")
     with pytest.raises(AppError, match=r"not an image format we read; upload a JPEG, PNG"):
@@ -85,7 +91,7 @@ def test_a_bad_file_gets_the_image_message_and_the_app_keeps_serving(
     Image.new("RGB", (4, 4)).save(tiny)
     with pytest.raises(AppError, match=r"4x4 pixels; DeepDream needs at least 16"):
         dream(client, tiny, {"steps": 1, "octaves": 1})
-    result, status = dream(client, cat_png, {"steps": 1, "octaves": 1})
+    _result, status = dream(client, cat_png, {"steps": 1, "octaves": 1})
     assert status.startswith("Done") and app_server.alive()
 
 
@@ -94,14 +100,22 @@ def test_the_app_starts_without_loading_a_model_or_the_network(tmp_path: Path) -
     from tests.support import REPO
     from tests.support.app_server import free_port
 
-    script = (f"import app\n"
-              f"app.demo.launch(server_name='127.0.0.1', server_port={free_port()}, prevent_thread_lock=True, quiet=True)\n"
-              f"from deepdream_core.dreamers import loaded_models\n"
-              f"print('loaded:', loaded_models())\n"
-              f"app.demo.close()\n")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "GRADIO_TEMP_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300)
+    script = (
+        f"import app\n"
+        f"app.demo.launch(server_name='127.0.0.1', server_port={free_port()}, prevent_thread_lock=True, quiet=True)\n"
+        f"from deepdream_core.dreamers import loaded_models\n"
+        f"print('loaded:', loaded_models())\n"
+        f"app.demo.close()\n"
+    )
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_TEMP_DIR": str(tmp_path),
+        "PYTHONUNBUFFERED": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "loaded: []" in done.stdout

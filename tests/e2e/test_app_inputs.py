@@ -16,17 +16,18 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from tests.support.app_server import config
 from deepdream_core.images import load_image
 from deepdream_core.settings import RANGES
-from tests.support.odd_images import BAD, UNUSUAL, colour_distance
+from tests.support.app_server import config
 from tests.support.limits import OVER
+from tests.support.odd_images import BAD, UNUSUAL, colour_distance
 
 TINY = {"max_size": 64, "steps": 1, "octaves": 1, "seed": 0}
 
 
-def dream(client: Client, photo: Path, settings: dict | None = None, guide: Path | None = None,
-          mask: Path | None = None) -> tuple[str, str]:
+def dream(
+    client: Client, photo: Path, settings: dict | None = None, guide: Path | None = None, mask: Path | None = None
+) -> tuple[str, str]:
     upload = [handle_file(str(path)) if path else None for path in (photo, guide, mask)]
     return client.predict(upload[0], json.dumps(settings or TINY), upload[1], upload[2], api_name="/dream")
 
@@ -42,8 +43,9 @@ def mean_rgb(image: Image.Image) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", UNUSUAL)
-def test_an_unusual_file_is_dreamed_through_the_app(client: Client, files: dict[str, Path], cat: Image.Image,
-                                                    name: str) -> None:
+def test_an_unusual_file_is_dreamed_through_the_app(
+    client: Client, files: dict[str, Path], cat: Image.Image, name: str
+) -> None:
     expected = load_image(files[name], max_size=64)  # what the engine makes of it: upright RGB, with notices
     result, status = dream(client, files[name])
     dreamed = Image.open(result)
@@ -63,8 +65,11 @@ def test_an_unusual_file_is_dreamed_through_the_app(client: Client, files: dict[
     elif name == "grey.png":
         assert colour_distance(dreamed, upright.convert("L").convert("RGB")) < 25
     else:
-        wrong = upright.transpose(Image.Transpose.ROTATE_180) if name == "sideways.jpg" else \
-            Image.eval(upright, lambda v: 255 - v)  # upside down, or inverted as a misread CMYK is
+        wrong = (
+            upright.transpose(Image.Transpose.ROTATE_180)
+            if name == "sideways.jpg"
+            else Image.eval(upright, lambda v: 255 - v)
+        )  # upside down, or inverted as a misread CMYK is
         assert colour_distance(dreamed, upright) < 25 < colour_distance(dreamed, wrong)
     if name == "sideways.jpg":
         assert dreamed.size == (42, 64)  # dreamed upright: the rotated size
@@ -72,8 +77,9 @@ def test_an_unusual_file_is_dreamed_through_the_app(client: Client, files: dict[
 
 @pytest.mark.parametrize("slot", ["guide", "mask"])
 @pytest.mark.parametrize("name", ["empty.jpg", "bomb.png", "drawing.svg"])
-def test_a_bad_guide_or_mask_gets_a_message_naming_it(client: Client, files: dict[str, Path], slot: str,
-                                                      name: str) -> None:
+def test_a_bad_guide_or_mask_gets_a_message_naming_it(
+    client: Client, files: dict[str, Path], slot: str, name: str
+) -> None:
     what = "guide image" if slot == "guide" else "mask"
     with pytest.raises(AppError, match=f"^{what}: .*{re.escape(BAD[name])}"):
         dream(client, files["photo.jpg"], **{slot: files[name]})
@@ -88,19 +94,23 @@ def test_the_app_serves_normally_after_every_odd_file(client: Client, files: dic
 
 # -- limits -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("field", "value", "message"), OVER)
-def test_an_out_of_range_setting_gets_the_settings_message(client: Client, files: dict[str, Path], field: str,
-                                                           value: float, message: str) -> None:
+def test_an_out_of_range_setting_gets_the_settings_message(
+    client: Client, files: dict[str, Path], field: str, value: float, message: str
+) -> None:
     with pytest.raises(AppError, match=f"^{re.escape(message)}$"):
         dream(client, files["photo.jpg"], {**TINY, field: value})
 
 
-def test_a_photo_over_max_size_is_downscaled_with_a_notice_in_the_status(client: Client,
-                                                                         files: dict[str, Path]) -> None:
+def test_a_photo_over_max_size_is_downscaled_with_a_notice_in_the_status(
+    client: Client, files: dict[str, Path]
+) -> None:
     result, status = dream(client, files["photo.jpg"], {**TINY, "max_size": 96})
     assert Image.open(result).size == (96, 64)
-    assert status.endswith("; the image is 160x106 pixels; it was scaled down to 96x64 "
-                           "(the maximum working size is 96)")
+    assert status.endswith(
+        "; the image is 160x106 pixels; it was scaled down to 96x64 (the maximum working size is 96)"
+    )
     _, status = dream(client, files["photo.jpg"], {**TINY, "max_size": 160})
     assert "scaled down" not in status
 
@@ -113,8 +123,19 @@ def test_sliders_take_their_bounds_from_ranges(app_server) -> None:
     components = config(app_server)["components"]
     sliders = {c["props"]["elem_id"].replace("-", "_"): c["props"] for c in components if c["type"] == "slider"}
     photo = {name: props for name, props in sliders.items() if name in RANGES}
-    assert set(photo) == {"octaves", "octave_scale", "steps", "step_size", "jitter", "smoothing", "max_size",
-                          "tile_size", "layer_weight", "class_weight", "guide_weight"}
+    assert set(photo) == {
+        "octaves",
+        "octave_scale",
+        "steps",
+        "step_size",
+        "jitter",
+        "smoothing",
+        "max_size",
+        "tile_size",
+        "layer_weight",
+        "class_weight",
+        "guide_weight",
+    }
     for name, props in photo.items():
         assert (props["minimum"], props["maximum"]) == (RANGES[name].low, RANGES[name].high), name
     motion = {name.split("_", 1)[1]: props for name, props in sliders.items() if name not in RANGES}

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from gradio_client import Client, handle_file
@@ -19,13 +19,25 @@ from gradio_client.utils import QueueError
 from PIL import Image
 
 from tests.support.app_server import AppServer, probe, rss_mb, running_app
-from tests.support.photos import skimage_photo
 from tests.support.odd_images import colour_distance
+from tests.support.photos import skimage_photo
 
 CONCURRENCY, QUEUE_SIZE = 2, 4
 # 12 users press Dream at the same moment: at most 2 + 4 fit, so some must be told the queue is full.
-USERS = ["chelsea", "astronaut", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-         "colorwheel", "camera", "moon", "coins", "page"]
+USERS = [
+    "chelsea",
+    "astronaut",
+    "coffee",
+    "rocket",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "colorwheel",
+    "camera",
+    "moon",
+    "coins",
+    "page",
+]
 # Resident memory may settle a little above where it started (allocator pools, Gradio's records of
 # finished events): measured +17 MB after the burst on a 2-core machine. The margin catches a run
 # that keeps a model copy or its full-size buffers (tens of MB each).
@@ -39,9 +51,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     # glibc gives each new worker thread a malloc arena of its own, so RSS jumps ~100 MB the first time
     # Gradio runs an event on a new thread (seen once in four cancel cycles): not a leak, but it hides one.
     # Two arenas (as the README advises for servers) keep RSS a measure of what runs hold.
-    env = {"MALLOC_ARENA_MAX": "2",
-           "DEEPDREAM_CONCURRENCY": str(CONCURRENCY), "DEEPDREAM_QUEUE_SIZE": str(QUEUE_SIZE),
-           "HF_HUB_OFFLINE": "1", "HF_HOME": str(workdir / "hf")}
+    env = {
+        "MALLOC_ARENA_MAX": "2",
+        "DEEPDREAM_CONCURRENCY": str(CONCURRENCY),
+        "DEEPDREAM_QUEUE_SIZE": str(QUEUE_SIZE),
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(workdir / "hf"),
+    }
     with running_app(workdir, env, probed=True) as server:
         yield server
 
@@ -74,8 +90,10 @@ def test_many_users_at_once_each_get_their_own_dream_or_a_full_queue(server: App
     def user(i: int) -> None:
         start.wait(timeout=120)
         try:
-            outcomes[i] = ("done", clients[i].predict(handle_file(str(photos[i])), settings_of(i), None, None,
-                                                      api_name="/dream"))
+            outcomes[i] = (
+                "done",
+                clients[i].predict(handle_file(str(photos[i])), settings_of(i), None, None, api_name="/dream"),
+            )
         except QueueError as err:
             outcomes[i] = ("queue full", str(err))
 
@@ -85,8 +103,7 @@ def test_many_users_at_once_each_get_their_own_dream_or_a_full_queue(server: App
     for thread in threads:
         thread.join(timeout=600)
     rss_after = rss_mb(server)
-    print(f"RSS before {rss_before:.0f} MB, after {rss_after:.0f} MB; outcomes "
-          f"{[kind for kind, _ in outcomes]}")
+    print(f"RSS before {rss_before:.0f} MB, after {rss_after:.0f} MB; outcomes {[kind for kind, _ in outcomes]}")
 
     kinds = [kind for kind, _ in outcomes]
     assert set(kinds) <= {"done", "queue full"}, outcomes
@@ -110,13 +127,16 @@ def test_many_users_at_once_each_get_their_own_dream_or_a_full_queue(server: App
 
 
 def test_a_hub_model_with_the_hub_unreachable_gets_a_clear_message_and_the_bundled_model_works(
-        server: AppServer, photos: list[Path]) -> None:
+    server: AppServer, photos: list[Path]
+) -> None:
     client = Client(server.url, verbose=False)
     with pytest.raises(AppError) as failed:
         client.predict(handle_file(str(photos[0])), settings_of(0, model="resnet50"), None, None, api_name="/dream")
     message = str(failed.value)
-    assert message.startswith("Could not load weights for model 'resnet50': the Hugging Face Hub could not be "
-                              "reached to download timm/resnet50.tv_in1k and it is not in the local cache")
+    assert message.startswith(
+        "Could not load weights for model 'resnet50': the Hugging Face Hub could not be "
+        "reached to download timm/resnet50.tv_in1k and it is not in the local cache"
+    )
     assert message.endswith("The bundled model 'efficientnet_lite0' works offline.")
     result, status = client.predict(handle_file(str(photos[1])), settings_of(1), None, None, api_name="/dream")
     assert status.startswith("Done") and Image.open(result).size == (42, 42)

@@ -49,8 +49,7 @@ def test_animate_streams_every_frame_then_an_mp4_and_a_gif(client: Client, cat_p
     job = client.submit(handle_file(str(cat_png)), TINY, motion, api_name="/animate")
     frame, mp4, gif, status = job.result(timeout=300)
     streamed = job.outputs()[:-1]
-    assert [text.split(" done")[0] for _, _, _, text in streamed] == [
-        f"Dreaming… Frame {i} of 4" for i in range(1, 5)]
+    assert [text.split(" done")[0] for _, _, _, text in streamed] == [f"Dreaming… Frame {i} of 4" for i in range(1, 5)]
     assert all(Image.open(image).size == (64, 43) for image, _, _, _ in streamed)
     assert status.startswith("Done in") and "4 frames · 64×43 px · 6 fps" in status
     count, size, fps, audio = read_mp4(mp4)
@@ -72,24 +71,29 @@ def test_dream_video_keeps_the_clips_frames_fps_and_sound(client: Client, clips:
     job = client.submit(handle_file(str(clips["short"])), TINY, json.dumps({"blend": 0.5}), api_name="/dream_video")
     _, mp4, status = job.result(timeout=300)
     assert [text.split(" done")[0] for _, _, text in job.outputs()[:-1]] == [
-        f"Dreaming… Frame {i} of 4" for i in range(1, 5)]
+        f"Dreaming… Frame {i} of 4" for i in range(1, 5)
+    ]
     assert f"4 frames · 64×48 px · {FPS} fps · with the clip's sound" in status
     assert read_mp4(mp4) == (4, SIZE, FPS, ["aac"])
 
 
 def test_a_clip_over_the_apps_cap_is_cut_with_a_notice(client: Client, clips: dict[str, Path]) -> None:
     _, mp4, status = client.predict(handle_file(str(clips["long"])), TINY, "{}", api_name="/dream_video")
-    assert (f"the clip is longer than {APP_MAX_FRAMES} frames; only the first {APP_MAX_FRAMES} frames "
-            f"(0.8 s of {FRAMES / FPS:.1f} s) are dreamed") in status
+    assert (
+        f"the clip is longer than {APP_MAX_FRAMES} frames; only the first {APP_MAX_FRAMES} frames "
+        f"(0.8 s of {FRAMES / FPS:.1f} s) are dreamed"
+    ) in status
     assert read_mp4(mp4) == (APP_MAX_FRAMES, SIZE, FPS, ["aac"])
     # Asking for more than the app allows does not lift its cap.
-    _, mp4, _ = client.predict(handle_file(str(clips["long"])), TINY, json.dumps({"max_frames": 900}),
-                               api_name="/dream_video")
+    _, mp4, _ = client.predict(
+        handle_file(str(clips["long"])), TINY, json.dumps({"max_frames": 900}), api_name="/dream_video"
+    )
     assert read_mp4(mp4)[0] == APP_MAX_FRAMES
 
 
 def test_a_text_file_named_mp4_gets_the_video_message_and_the_app_keeps_serving(
-        client: Client, tmp_path: Path, cat_png: Path, app_server) -> None:
+    client: Client, tmp_path: Path, cat_png: Path, app_server
+) -> None:
     text = tmp_path / "holiday.mp4"
     text.write_text("not a video, just notes\n")
     with pytest.raises(AppError, match=r"this is a text file, not a video; upload an MP4, MOV, WebM"):
@@ -98,6 +102,5 @@ def test_a_text_file_named_mp4_gets_the_video_message_and_the_app_keeps_serving(
         client.predict(handle_file(str(cat_png)), TINY, json.dumps({"zoom": 5}), api_name="/animate")
     with pytest.raises(AppError, match=r"^video: not valid JSON"):
         client.predict(handle_file(str(text)), TINY, "{blend: 1", api_name="/dream_video")
-    _, mp4, _, status = client.predict(handle_file(str(cat_png)), TINY, json.dumps({"frames": 2}),
-                                       api_name="/animate")
+    _, mp4, _, status = client.predict(handle_file(str(cat_png)), TINY, json.dumps({"frames": 2}), api_name="/animate")
     assert status.startswith("Done") and read_mp4(mp4)[0] == 2 and app_server.alive()

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
+from deepdream_core.images import MAX_FILE_BYTES
 from tests.support import REPO
 from tests.support.app_server import api_call, page_inputs, queue_call
-from deepdream_core.images import MAX_FILE_BYTES
 from tests.support.photos import skimage_photo
 
 TINY = json.dumps({"max_size": 64, "steps": 1, "octaves": 1, "seed": 0})
@@ -33,16 +33,28 @@ def secret_photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("route", [
-    "gradio_api/file=/etc/passwd", "gradio_api/file=%2Fetc%2Fpasswd", "gradio_api/file=../../../../../etc/passwd",
-    "gradio_api/file=..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd", "gradio_api/file/etc/passwd", "file=/etc/passwd",
-    f"gradio_api/file={REPO}/app.py", "gradio_api/file=app.py", "gradio_api/file=./README.md",
-    "gradio_api/file=deepdream_core/images.py", "gradio_api/file=/proc/self/environ", "static/../app.py",
-    "gradio_api/file={presets}/../app.py", "gradio_api/file={presets}/%2e%2e/app.py",
-    "gradio_api/file={cache}/../app-server.log", "gradio_api/file={secret}",
-])
-def test_file_routes_refuse_everything_outside_the_apps_folders(app_server, secret_photo: Path,
-                                                                route: str) -> None:
+@pytest.mark.parametrize(
+    "route",
+    [
+        "gradio_api/file=/etc/passwd",
+        "gradio_api/file=%2Fetc%2Fpasswd",
+        "gradio_api/file=../../../../../etc/passwd",
+        "gradio_api/file=..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        "gradio_api/file/etc/passwd",
+        "file=/etc/passwd",
+        f"gradio_api/file={REPO}/app.py",
+        "gradio_api/file=app.py",
+        "gradio_api/file=./README.md",
+        "gradio_api/file=deepdream_core/images.py",
+        "gradio_api/file=/proc/self/environ",
+        "static/../app.py",
+        "gradio_api/file={presets}/../app.py",
+        "gradio_api/file={presets}/%2e%2e/app.py",
+        "gradio_api/file={cache}/../app-server.log",
+        "gradio_api/file={secret}",
+    ],
+)
+def test_file_routes_refuse_everything_outside_the_apps_folders(app_server, secret_photo: Path, route: str) -> None:
     workdir = app_server.log.parent
     path = route.format(presets=REPO / "presets", cache=workdir / "gradio-cache", secret=secret_photo)
     status, body = raw_get(app_server, path)
@@ -73,16 +85,22 @@ def test_file_route_serves_the_allowed_folders(app_server) -> None:
 
 @pytest.mark.parametrize("api_name", ["dream", "dream_stream"])
 @pytest.mark.parametrize("slot", [0, 2, 3])  # photo, guide, mask
-def test_api_inputs_refuse_server_paths(app_server, secret_photo: Path, api_name: str, slot: int,
-                                        tmp_path: Path) -> None:
+def test_api_inputs_refuse_server_paths(
+    app_server, secret_photo: Path, api_name: str, slot: int, tmp_path: Path
+) -> None:
     """A bare {"path": ...} skips Gradio's upload check; the app refuses it without opening the file."""
     photo = tmp_path / "cat.png"
     skimage_photo("chelsea", 64).save(photo)
     with photo.open("rb") as handle:  # a real upload for the other slots
         uploaded = httpx.post(f"{app_server.url}gradio_api/upload", files={"files": handle}, timeout=30).json()[0]
     messages = []
-    for server_path in (secret_photo, "/etc/passwd", secret_photo.parent / "no-such-file.png", "app.py",
-                        "http://127.0.0.1:9/x.png"):
+    for server_path in (
+        secret_photo,
+        "/etc/passwd",
+        secret_photo.parent / "no-such-file.png",
+        "app.py",
+        "http://127.0.0.1:9/x.png",
+    ):
         data = [{"path": uploaded, "meta": {"_type": "gradio.FileData"}}, TINY, None, None]
         data[slot] = {"path": str(server_path)}
         event, payload = api_call(app_server, api_name, data)
@@ -90,13 +108,16 @@ def test_api_inputs_refuse_server_paths(app_server, secret_photo: Path, api_name
         messages.append(payload["error"])
     # One message for all: it neither reads the file nor tells whether it exists.
     name = {0: "photo", 2: "guide", 3: "mask"}[slot]
-    assert set(messages) == {f"{name}: {NOT_AN_UPLOAD}. Upload the image (with gradio_client: handle_file(path)); "
-                             f"paths on the server are not read"}
+    assert set(messages) == {
+        f"{name}: {NOT_AN_UPLOAD}. Upload the image (with gradio_client: handle_file(path)); "
+        f"paths on the server are not read"
+    }
 
 
 @pytest.mark.parametrize("api_name", ["animate", "dream_video"])
-def test_motion_inputs_refuse_server_paths(app_server, tmp_path_factory: pytest.TempPathFactory, secret_photo: Path,
-                                           api_name: str) -> None:
+def test_motion_inputs_refuse_server_paths(
+    app_server, tmp_path_factory: pytest.TempPathFactory, secret_photo: Path, api_name: str
+) -> None:
     """The animation's start image and the video tab's clip are uploads too: a server path is never read."""
     from tests.support.clips import make_clip
 
@@ -111,17 +132,21 @@ def test_motion_inputs_refuse_server_paths(app_server, tmp_path_factory: pytest.
 
 
 def test_a_server_path_marked_as_a_file_is_refused_by_gradio(app_server, secret_photo: Path) -> None:
-    event, payload = api_call(app_server, "dream", [{"path": str(secret_photo), "meta": {"_type": "gradio.FileData"}},
-                                                    TINY, None, None])
+    event, payload = api_call(
+        app_server, "dream", [{"path": str(secret_photo), "meta": {"_type": "gradio.FileData"}}, TINY, None, None]
+    )
     assert event == "error" and payload == {"error": None}  # Gradio's own check; it does not say why
 
 
-@pytest.mark.parametrize(("handler", "inputs"), [
-    ("dream_ui", lambda p: {"photo": p, **TINY_CONTROLS}),  # the Dream button
-    ("dream_ui_1", lambda p: {"dream-result": p, **TINY_CONTROLS}),  # Go deeper: dreams the result image
-    ("photo_changed", lambda p: {"photo": p}),  # shows the photo under the mask brush, at up to 1024 px
-    ("dream_ui", lambda p: {"mask": {"background": p, "layers": [p], "composite": p}, **TINY_CONTROLS}),  # brush
-])
+@pytest.mark.parametrize(
+    ("handler", "inputs"),
+    [
+        ("dream_ui", lambda p: {"photo": p, **TINY_CONTROLS}),  # the Dream button
+        ("dream_ui_1", lambda p: {"dream-result": p, **TINY_CONTROLS}),  # Go deeper: dreams the result image
+        ("photo_changed", lambda p: {"photo": p}),  # shows the photo under the mask brush, at up to 1024 px
+        ("dream_ui", lambda p: {"mask": {"background": p, "layers": [p], "composite": p}, **TINY_CONTROLS}),  # brush
+    ],
+)
 def test_browser_handlers_refuse_server_paths(app_server, secret_photo: Path, handler: str, inputs) -> None:
     """The page's own handlers are not in the API docs, but anyone can post to them as the page does."""
     message = queue_call(app_server, handler, page_inputs(app_server, handler, inputs({"path": str(secret_photo)})))

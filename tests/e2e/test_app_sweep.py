@@ -24,8 +24,12 @@ def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_setting_sweep_streams_cells_then_one_png_sheet(client: Client, cat_png: Path) -> None:
-    job = client.submit(handle_file(str(cat_png)), json.dumps(SMALL),
-                        json.dumps({"setting": "steps", "values": [1, 2, 4]}), api_name="/sweep")
+    job = client.submit(
+        handle_file(str(cat_png)),
+        json.dumps(SMALL),
+        json.dumps({"setting": "steps", "values": [1, 2, 4]}),
+        api_name="/sweep",
+    )
     sheet, status = job.result(timeout=300)
     statuses = [text for _, text in job.outputs()]
     assert statuses[:2] == ["Dreaming… 1 of 3 done (steps = 1)", "Dreaming… 2 of 3 done (steps = 2)"]
@@ -35,19 +39,27 @@ def test_a_setting_sweep_streams_cells_then_one_png_sheet(client: Client, cat_pn
 
 
 def test_a_preset_sweep_applies_the_settings_to_each_preset(client: Client, cat_png: Path) -> None:
-    sheet, status = client.predict(handle_file(str(cat_png)), json.dumps({**SMALL, "steps": 1}),
-                                   json.dumps({"presets": ["gentle", "galaxies"]}), api_name="/sweep")
+    sheet, status = client.predict(
+        handle_file(str(cat_png)),
+        json.dumps({**SMALL, "steps": 1}),
+        json.dumps({"presets": ["gentle", "galaxies"]}),
+        api_name="/sweep",
+    )
     assert "2 dreams" in status and Image.open(sheet).width == 2 * (64 + 6) + 6
 
 
-@pytest.mark.parametrize("settings, sweep, message", [
-    (SMALL, {"setting": "steps", "values": [5, 10, 1000]}, "steps: must be from 1 to 100, got 1000"),
-    (SMALL, {"setting": "steps", "values": [5, 10]}, "steps: a sheet compares 3 to 6 values, got 2"),
-    (SMALL, {"presets": ["gentle", "no-such-look"]}, "unknown preset 'no-such-look'"),
-    (SMALL, {}, "sweep: name a setting or presets to compare"),
-])
-def test_a_bad_sweep_gets_the_usual_message(client: Client, cat_png: Path, settings: dict, sweep: dict,
-                                            message: str) -> None:
+@pytest.mark.parametrize(
+    "settings, sweep, message",
+    [
+        (SMALL, {"setting": "steps", "values": [5, 10, 1000]}, "steps: must be from 1 to 100, got 1000"),
+        (SMALL, {"setting": "steps", "values": [5, 10]}, "steps: a sheet compares 3 to 6 values, got 2"),
+        (SMALL, {"presets": ["gentle", "no-such-look"]}, "unknown preset 'no-such-look'"),
+        (SMALL, {}, "sweep: name a setting or presets to compare"),
+    ],
+)
+def test_a_bad_sweep_gets_the_usual_message(
+    client: Client, cat_png: Path, settings: dict, sweep: dict, message: str
+) -> None:
     with pytest.raises(AppError, match=message.replace("(", r"\(")):
         client.predict(handle_file(str(cat_png)), json.dumps(settings), json.dumps(sweep), api_name="/sweep")
 

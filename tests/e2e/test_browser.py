@@ -6,8 +6,8 @@ Screenshots land in test-artifacts/ (gitignored) so a person can look at what th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -24,9 +24,16 @@ DREAM_WAIT_MS = 240_000
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -138,8 +145,9 @@ def test_video_tab_dreams_an_uploaded_clip_and_plays_it(page: Page, app_server, 
     screenshot(page, "video-dreamed")
 
 
-def test_the_layer_atlas_sets_the_layer_and_the_channel_atlas_the_channel(page: Page, app_server,
-                                                                          cat_png: Path) -> None:
+def test_the_layer_atlas_sets_the_layer_and_the_channel_atlas_the_channel(
+    page: Page, app_server, cat_png: Path
+) -> None:
     open_app(page, app_server.url)
     upload(page, cat_png)
     page.locator("#layer-atlas").get_by_text("See what each layer draws").click()
@@ -191,8 +199,9 @@ def test_remix_dreams_again_with_one_change_and_the_link_shows_it(page: Page, ap
 PHONE = {"width": 390, "height": 844}
 
 
-def test_on_a_phone_the_photo_a_look_and_dream_fit_the_first_screen(browser: Browser, app_server,
-                                                                     cat_png: Path) -> None:
+def test_on_a_phone_the_photo_a_look_and_dream_fit_the_first_screen(
+    browser: Browser, app_server, cat_png: Path
+) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(60_000)

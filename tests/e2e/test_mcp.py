@@ -16,16 +16,24 @@ TINY = json.dumps({"max_size": 64, "steps": 1, "octaves": 1, "seed": 5})
 
 
 async def session_run(url: str, work):
-    async with streamable_http_client(url + "gradio_api/mcp/") as (read, write, _):
-        async with ClientSession(read, write) as session:
-            await session.initialize()
-            return await work(session)
+    async with (
+        streamable_http_client(url + "gradio_api/mcp/") as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        return await work(session)
 
 
 def test_the_endpoints_are_tools_with_descriptions_and_typed_parameters(app_server) -> None:
     tools = asyncio.run(session_run(app_server.url, lambda session: session.list_tools())).tools
     by_name = {tool.name: tool for tool in tools}
-    assert set(by_name) == {"dream", "dream_stream", "animate", "dream_video", "sweep"}  # the page's own handlers are not
+    assert set(by_name) == {
+        "dream",
+        "dream_stream",
+        "animate",
+        "dream_video",
+        "sweep",
+    }  # the page's own handlers are not
     dream = by_name["dream"]
     assert dream.description.startswith("Dream a photo with DeepDream")
     properties = dream.inputSchema["properties"]

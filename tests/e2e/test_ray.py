@@ -20,12 +20,12 @@ from PIL import Image
 
 pytest.importorskip("ray")
 
-from deepdream_core.metadata import read_record  # noqa: E402
-from deepdream_core.segments import SegmentSettings  # noqa: E402
-from tests.support import REPO  # noqa: E402
-from tests.support.clips import boundary_ratio, make_clip  # noqa: E402
-from tests.support.photos import skimage_photo  # noqa: E402
-from tests.support.ray_cluster import LOOPBACK, RayCluster, running_cluster  # noqa: E402
+from deepdream_core.metadata import read_record
+from deepdream_core.segments import SegmentSettings
+from tests.support import REPO
+from tests.support.clips import boundary_ratio, make_clip
+from tests.support.photos import skimage_photo
+from tests.support.ray_cluster import LOOPBACK, RayCluster, running_cluster
 
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera", "cat")
 TINY = ["--max-size", "48", "--octaves", "1", "--steps", "1", "--quiet"]
@@ -49,12 +49,19 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def deepdream(cluster_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "deepdream_core", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT_S, env={**cluster_env, "OMP_NUM_THREADS": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "deepdream_core", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        env={**cluster_env, "OMP_NUM_THREADS": "1"},
+    )
 
 
-def test_a_folder_through_ray_reports_the_broken_file_and_a_rerun_dreams_nothing(cluster: RayCluster, photos: Path,
-                                                                                   tmp_path: Path) -> None:
+def test_a_folder_through_ray_reports_the_broken_file_and_a_rerun_dreams_nothing(
+    cluster: RayCluster, photos: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     run = deepdream(cluster.env, "batch", str(photos), "-o", str(out), "--ray", cluster.address, *TINY)
     assert run.returncode == 4, run.stderr
@@ -72,17 +79,40 @@ def test_a_folder_through_ray_reports_the_broken_file_and_a_rerun_dreams_nothing
     assert {path: path.stat().st_mtime_ns for path in out.iterdir()} == stamps
 
 
-def test_a_worker_killed_mid_image_is_replaced_and_the_run_completes(cluster: RayCluster, photos: Path,
-                                                                     tmp_path: Path) -> None:
+def test_a_worker_killed_mid_image_is_replaced_and_the_run_completes(
+    cluster: RayCluster, photos: Path, tmp_path: Path
+) -> None:
     good = tmp_path / "good"
     good.mkdir()
     for name in PHOTOS:  # dreams of a few seconds each, so the worker is surely killed in the middle of one
         skimage_photo(name, 160).convert("RGB").save(good / f"{name}.jpg", quality=90)
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "deepdream_core", "batch", str(good), "-o", str(out), "--ray", cluster.address,
-            "--max-size", "160", "--octaves", "2", "--steps", "20", "--quiet"]
-    run = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env={**cluster.env, "OMP_NUM_THREADS": "1"})
+    args = [
+        sys.executable,
+        "-m",
+        "deepdream_core",
+        "batch",
+        str(good),
+        "-o",
+        str(out),
+        "--ray",
+        cluster.address,
+        "--max-size",
+        "160",
+        "--octaves",
+        "2",
+        "--steps",
+        "20",
+        "--quiet",
+    ]
+    run = subprocess.Popen(
+        args,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**cluster.env, "OMP_NUM_THREADS": "1"},
+    )
     try:
         deadline, victims = time.monotonic() + RUN_TIMEOUT_S, []
         while not victims and run.poll() is None and time.monotonic() < deadline:
@@ -108,10 +138,32 @@ def test_ctrl_c_cancels_the_clusters_work(cluster: RayCluster, tmp_path: Path) -
     for index in range(16):
         skimage_photo(PHOTOS[index % 6], 160).convert("RGB").rotate(90 * (index // 6)).save(many / f"{index}.png")
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "deepdream_core", "batch", str(many), "-o", str(out), "--ray", cluster.address,
-            "--max-size", "160", "--octaves", "2", "--steps", "10", "--quiet"]
-    run = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           env={**cluster.env, "OMP_NUM_THREADS": "1"})
+    args = [
+        sys.executable,
+        "-m",
+        "deepdream_core",
+        "batch",
+        str(many),
+        "-o",
+        str(out),
+        "--ray",
+        cluster.address,
+        "--max-size",
+        "160",
+        "--octaves",
+        "2",
+        "--steps",
+        "10",
+        "--quiet",
+    ]
+    run = subprocess.Popen(
+        args,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**cluster.env, "OMP_NUM_THREADS": "1"},
+    )
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_S
         while not list(out.glob("*.png")) and run.poll() is None and time.monotonic() < deadline:
@@ -134,9 +186,28 @@ def test_ctrl_c_cancels_the_clusters_work(cluster: RayCluster, tmp_path: Path) -
 def test_a_two_segment_video_on_ray_has_a_smooth_cut(cluster: RayCluster, tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "pan16.mp4", frames=16)
     output = tmp_path / "dream.mp4"
-    run = deepdream(cluster.env, "video", str(clip), "-o", str(output), "--segments", "2", "--overlap", "4", "--ray",
-                    cluster.address, "--max-size", "64", "--octaves", "1", "--steps", "6", "--step-size", "4",
-                    "--quiet")
+    run = deepdream(
+        cluster.env,
+        "video",
+        str(clip),
+        "-o",
+        str(output),
+        "--segments",
+        "2",
+        "--overlap",
+        "4",
+        "--ray",
+        cluster.address,
+        "--max-size",
+        "64",
+        "--octaves",
+        "1",
+        "--steps",
+        "6",
+        "--step-size",
+        "4",
+        "--quiet",
+    )
     assert run.returncode == 0, run.stderr
     with av.open(str(output)) as result:
         frames = [frame.to_image() for frame in result.decode(video=0)]
@@ -150,7 +221,8 @@ def test_a_two_segment_video_on_ray_has_a_smooth_cut(cluster: RayCluster, tmp_pa
 def test_ray_local_starts_and_stops_its_own_cluster(photos: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     env = {**os.environ, **LOOPBACK, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
-    run = deepdream(env, "batch", str(photos / "coffee.jpg"), str(photos / "cat.jpg"), "-o", str(out), "--ray",
-                    "local", *TINY)
+    run = deepdream(
+        env, "batch", str(photos / "coffee.jpg"), str(photos / "cat.jpg"), "-o", str(out), "--ray", "local", *TINY
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout == f"2 dreamed, 0 failed (of 2) -> {out}\n"

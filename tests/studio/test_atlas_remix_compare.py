@@ -66,8 +66,9 @@ def test_a_network_whose_atlas_is_not_rendered_offers_to_render_it() -> None:
     assert "not rendered yet (6 of 6 layers)" in shown["atlas_note"] and "weights download first" in shown["atlas_note"]
 
 
-def test_rendering_an_atlas_streams_each_picture_into_the_cache(monkeypatch: pytest.MonkeyPatch,
-                                                                 tmp_path: Path) -> None:
+def test_rendering_an_atlas_streams_each_picture_into_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(core_atlas, "SHIPPED_DIR", tmp_path / "nothing-shipped")  # the bundled model, on request
     assert layers.atlas_shown(CONFIG, BUNDLED_MODEL)["atlas_render"]["visible"] is True
     updates = list(layers.atlas_render_ui(CONFIG, BUNDLED_MODEL))
@@ -140,16 +141,18 @@ def test_a_bad_remix_value_names_the_setting() -> None:
 
 def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> None:
     values = control_values(TINY)
-    frames = list(compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", "1, 2, 3", None, "", 48, None,
-                                     None, **values))
+    frames = list(
+        compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", "1, 2, 3", None, "", 48, None, None, **values)
+    )
     assert len(frames) == 3
     assert all(isinstance(sheet, Image.Image) and download["visible"] is False for sheet, download, _ in frames[:2])
     assert frames[0][2] == "Dreaming… 1 of 3 done (steps = 1)"
     png, download, status = frames[-1]
     assert Path(png).is_relative_to(uploads) and png.endswith(".png") and download["value"] == png
     assert status.startswith("Done in") and "3 dreams" in status
-    looks = list(compare.compare_ui(cat_png, compare.LOOKS, "steps", "", ["gentle", "eyes"], "", 48, None, None,
-                                    **values))
+    looks = list(
+        compare.compare_ui(cat_png, compare.LOOKS, "steps", "", ["gentle", "eyes"], "", 48, None, None, **values)
+    )
     assert len(looks) == 2 and "2 dreams" in looks[-1][2]
     with pytest.raises(gr.Error, match="steps: a sheet compares 3 to 6 values, got 2"):
         list(compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", "1, 2", None, "", 48, None, None, **values))
@@ -157,7 +160,10 @@ def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> 
 
 def test_the_sweep_request_names_what_is_wrong() -> None:
     assert [v.label for v in variants_from_request({"steps": 2}, {"setting": "octaves", "values": "1,2,3"})] == [
-        "octaves = 1", "octaves = 2", "octaves = 3"]
+        "octaves = 1",
+        "octaves = 2",
+        "octaves = 3",
+    ]
     assert variants_from_request({"preset": "eyes"}, {"setting": "seed", "values": [1, 2, 3]})[0].settings.steps == 12
     with pytest.raises(gr.Error, match="sweep: name a setting or presets to compare"):
         next(api.sweep(CONFIG, None, "{}", "{}"))
@@ -171,7 +177,6 @@ def test_the_sweep_request_names_what_is_wrong() -> None:
 
 def test_the_sweep_endpoint_streams_then_returns_the_png(cat_png: str) -> None:
     settings = json.dumps({"max_size": 48, "octaves": 1})
-    *partial, (png, status) = api.sweep(CONFIG, cat_png, settings, '{"setting": "steps", "values": [1, 2, 3]}',
-                                            None)
+    *partial, (png, status) = api.sweep(CONFIG, cat_png, settings, '{"setting": "steps", "values": [1, 2, 3]}', None)
     assert [text for _, text in partial] == ["Dreaming… 1 of 3 done (steps = 1)", "Dreaming… 2 of 3 done (steps = 2)"]
     assert Image.open(png).format == "PNG" and status.startswith("Done in")

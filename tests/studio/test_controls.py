@@ -12,7 +12,14 @@ from deepdream_core.settings import RANGES
 from deepdream_studio import build_demo
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.controls import (
-    API_ONLY, CHOICE_CONTROLS, COMPOSITE, SLIDERS, SettingControls, class_choices, model_changed, settings_from_values,
+    API_ONLY,
+    CHOICE_CONTROLS,
+    COMPOSITE,
+    SLIDERS,
+    SettingControls,
+    class_choices,
+    model_changed,
+    settings_from_values,
     values_from_settings,
 )
 
@@ -43,26 +50,48 @@ def test_the_page_builds_every_control_by_name() -> None:
             demo_controls.slider(name)
         for name in CHOICE_CONTROLS:
             demo_controls.choice(name)
-    expected = set(SLIDERS) | set(CHOICE_CONTROLS) | {control for controls in COMPOSITE.values() for control in controls}
+    expected = (
+        set(SLIDERS) | set(CHOICE_CONTROLS) | {control for controls in COMPOSITE.values() for control in controls}
+    )
     assert set(demo_controls.by_name) == expected
     steps = demo_controls.by_name["steps"]
     assert (steps.minimum, steps.maximum, steps.value) == (RANGES["steps"].low, RANGES["steps"].high, 10)
 
 
-@pytest.mark.parametrize("settings", [
-    DreamSettings(),
-    DreamSettings(layers=(LayerTarget("blocks.3", 0.5, (3, 7)), LayerTarget("blocks.5.0", -1.25)), steps=20,
-                  octaves=6, octave_scale=1.7, step_size=2.25, jitter=12, smoothing=1.5, seed=1234, max_size=512,
-                  tile_size=256),
-    DreamSettings(class_target="281", class_weight=4.0, guide_weight=3.0, seed=None),
-    DreamSettings(model="googlenet", layers=(LayerTarget("inception4c"),)),
-    DreamSettings(gradient_norm="laplacian", parameterization="fourier", transform_robustness=0.5, keep_colors=True,
-                  wrap="xy", channel_pick="weakest", channel_count=3),
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        DreamSettings(),
+        DreamSettings(
+            layers=(LayerTarget("blocks.3", 0.5, (3, 7)), LayerTarget("blocks.5.0", -1.25)),
+            steps=20,
+            octaves=6,
+            octave_scale=1.7,
+            step_size=2.25,
+            jitter=12,
+            smoothing=1.5,
+            seed=1234,
+            max_size=512,
+            tile_size=256,
+        ),
+        DreamSettings(class_target="281", class_weight=4.0, guide_weight=3.0, seed=None),
+        DreamSettings(model="googlenet", layers=(LayerTarget("inception4c"),)),
+        DreamSettings(
+            gradient_norm="laplacian",
+            parameterization="fourier",
+            transform_robustness=0.5,
+            keep_colors=True,
+            wrap="xy",
+            channel_pick="weakest",
+            channel_count=3,
+        ),
+    ],
+)
 def test_controls_hold_every_setting(settings: DreamSettings) -> None:
     restored = settings_from_values(control_values(settings))
-    expected = settings if settings.layers else settings.replace(
-        layers=(LayerTarget(get_spec(settings.model).default_layer),))
+    expected = (
+        settings if settings.layers else settings.replace(layers=(LayerTarget(get_spec(settings.model).default_layer),))
+    )
     assert restored == expected
 
 
@@ -87,8 +116,9 @@ def test_another_model_offers_its_own_layers_and_classes() -> None:
 
 
 def test_config_comes_from_the_environment_and_refuses_nonsense() -> None:
-    config = StudioConfig.from_env({"DEEPDREAM_CONCURRENCY": "2", "DEEPDREAM_PREVIEW_INTERVAL_MS": "0",
-                                    "DEEPDREAM_MOTION_MAX_FRAMES": "100000"})
+    config = StudioConfig.from_env(
+        {"DEEPDREAM_CONCURRENCY": "2", "DEEPDREAM_PREVIEW_INTERVAL_MS": "0", "DEEPDREAM_MOTION_MAX_FRAMES": "100000"}
+    )
     assert (config.concurrency, config.preview_interval_s, config.queue_size) == (2, 0.0, 16)
     assert config.motion_max_frames == 600  # capped at what the engine allows
     with pytest.raises(SystemExit, match="DEEPDREAM_QUEUE_SIZE must be a whole number of at least 1, got '0'"):

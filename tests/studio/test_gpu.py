@@ -13,7 +13,12 @@ from deepdream_core import AnimationSettings, DreamSettings, SettingsError, Unkn
 from deepdream_core.clips import read_clip
 from deepdream_studio.gpu import check_offered, offered_models
 from deepdream_studio.runs import (
-    animation_events, animation_seconds, photo_events, photo_seconds, video_events, video_seconds,
+    animation_events,
+    animation_seconds,
+    photo_events,
+    photo_seconds,
+    video_events,
+    video_seconds,
 )
 from tests.support.clips import make_clip
 from tests.support.photos import skimage_photo
@@ -25,7 +30,9 @@ def test_a_space_offers_the_bundled_model_unless_told_otherwise() -> None:
     assert offered_models({}, zero_gpu=False) is None  # one's own machine: every model
     assert offered_models({}, zero_gpu=True) == ("efficientnet_lite0",)
     assert offered_models({"DEEPDREAM_SPACE_MODELS": "googlenet, efficientnet_lite0"}, zero_gpu=True) == (
-        "googlenet", "efficientnet_lite0")
+        "googlenet",
+        "efficientnet_lite0",
+    )
     with pytest.raises(UnknownModelError, match="'nope'"):
         offered_models({"DEEPDREAM_SPACE_MODELS": "nope"})
 

@@ -123,7 +123,7 @@ def test_zoom_tab_and_api_share_one_run_path(cat_png: str) -> None:
     assert len(ui) == 3 + 1 and ui[-1][1].endswith(".mp4") and ui[-1][3]["value"].endswith(".gif")
     assert "3 frames" in ui[-1][4] and "seed" in ui[-1][4]
     settings = json.dumps(TINY.to_dict())
-    *_, (frame, mp4, gif, status) = api.animate(CONFIG, cat_png, settings, '{"frames": 5}', None)
+    *_, (_frame, mp4, gif, status) = api.animate(CONFIG, cat_png, settings, '{"frames": 5}', None)
     assert mp4.endswith(".mp4") and gif.endswith(".gif")
     assert "this app makes at most 3 frames per animation; rendering 3 of the 5 asked for" in status
     with pytest.raises(gr.Error, match="motion: not valid JSON"):
@@ -135,7 +135,7 @@ def test_stopping_keeps_the_frames_dreamed_so_far(cat_png: str) -> None:
     stream = zoom.animate_ui(CONFIG, cat_png, None, 64, 3, 1.1, 0, 0, 0, 4, False, True, None, None, **values)
     *_, run = next(stream)  # the first frame is done; the user presses Stop
     stream.close()
-    mp4, mp4_button, gif_button, status, state = zoom.stop_animation_ui(run)
+    mp4, _mp4_button, gif_button, status, state = zoom.stop_animation_ui(run)
     assert mp4.endswith(".mp4") and gif_button["value"].endswith(".gif") and state is None
     assert status.startswith("Stopped: kept the 1 frame ·")
     assert zoom.stop_animation_ui(None)[3] == "Stopped before the first frame was done."
@@ -152,8 +152,9 @@ def test_video_tab_without_a_clip_says_what_to_do() -> None:
 def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: str) -> None:
     """The app's PNG holds its record; dropped back in, it sets the controls as a share link does."""
     settings = TINY.replace(steps=2, octave_scale=1.6, keep_colors=True)
-    *_, (png, _, _, status) = photo.dream_ui(CONFIG, cat_png, None, None, None, preset="eyes",
-                                             **control_values(settings))
+    *_, (png, _, _, _status) = photo.dream_ui(
+        CONFIG, cat_png, None, None, None, preset="eyes", **control_values(settings)
+    )
     record = read_record(png)
     assert record["preset"] == "eyes" and record["settings"]["steps"] == 2 and record["settings"]["seed"] == 3
     restored = file_updates(png)
@@ -163,8 +164,10 @@ def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: 
 
 def test_a_file_without_settings_opens_with_a_note(cat_png: str) -> None:
     restored = file_updates(cat_png)  # a plain photo: no record inside
-    assert restored["link_note"]["visible"] is True and "This file had values that were ignored" in \
-        restored["link_note"]["value"]
+    assert (
+        restored["link_note"]["visible"] is True
+        and "This file had values that were ignored" in restored["link_note"]["value"]
+    )
 
 
 def test_animation_files_carry_their_settings(cat_png: str) -> None:
@@ -178,8 +181,11 @@ def test_animation_files_carry_their_settings(cat_png: str) -> None:
 def test_a_dream_over_the_apps_time_limit_is_refused_saying_what_to_lower(cat_png: str) -> None:
     strict = StudioConfig(max_seconds=1)
     big = control_values(DreamSettings(max_size=2048, steps=100, octaves=8))
-    with pytest.raises(gr.Error, match=r"max_size: this dream would take about \d+ s here, over this app's limit "
-                                       r"of 1 s; lower max_size, steps or octaves"):
+    with pytest.raises(
+        gr.Error,
+        match=r"max_size: this dream would take about \d+ s here, over this app's limit "
+        r"of 1 s; lower max_size, steps or octaves",
+    ):
         list(photo.dream_ui(strict, cat_png, None, None, None, **big))
 
 

@@ -13,10 +13,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from tests.support import REPO
 
@@ -51,12 +51,19 @@ def running_app(workdir: Path, env: dict[str, str] | None = None, probed: bool =
     log = workdir / "app-server.log"
     report = workdir / "probe.json" if probed else None
     command = ["-m", "tests.support.probe", str(report), "app.py"] if report else ["app.py"]
-    full_env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-                "GRADIO_ANALYTICS_ENABLED": "False", "GRADIO_TEMP_DIR": str(workdir / "gradio-cache"),
-                "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_TEMP_DIR": str(workdir / "gradio-cache"),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, *command], cwd=REPO, env=full_env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, *command], cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT
+        )
     server = AppServer(f"http://127.0.0.1:{port}/", process, log, report)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -144,12 +151,21 @@ def queue_call(server: AppServer, fn_name: str, data: list, query: str = "") -> 
 
     names = [dep["api_name"] for dep in config(server)["dependencies"]]
     session = uuid.uuid4().hex
-    join = httpx.post(f"{server.url}gradio_api/queue/join" + (f"?{query}" if query else ""), timeout=60,
-                      json={"data": data, "fn_index": names.index(fn_name), "session_hash": session,
-                            "event_data": None, "trigger_id": None})
+    join = httpx.post(
+        f"{server.url}gradio_api/queue/join" + (f"?{query}" if query else ""),
+        timeout=60,
+        json={
+            "data": data,
+            "fn_index": names.index(fn_name),
+            "session_hash": session,
+            "event_data": None,
+            "trigger_id": None,
+        },
+    )
     join.raise_for_status()
-    with httpx.stream("GET", f"{server.url}gradio_api/queue/data", params={"session_hash": session},
-                      timeout=300) as stream:
+    with httpx.stream(
+        "GET", f"{server.url}gradio_api/queue/data", params={"session_hash": session}, timeout=300
+    ) as stream:
         for line in stream.iter_lines():
             if line.startswith("data:"):
                 message = json.loads(line[5:])
@@ -168,8 +184,9 @@ def api_call(server: AppServer, api_name: str, data: list) -> tuple[str, dict | 
     posted = httpx.post(f"{server.url}gradio_api/call/{api_name}", json={"data": data}, timeout=60)
     posted.raise_for_status()
     event, payload = "", None
-    with httpx.stream("GET", f"{server.url}gradio_api/call/{api_name}/{posted.json()['event_id']}",
-                      timeout=300) as stream:
+    with httpx.stream(
+        "GET", f"{server.url}gradio_api/call/{api_name}/{posted.json()['event_id']}", timeout=300
+    ) as stream:
         for line in stream.iter_lines():
             if line.startswith("event:"):
                 event = line.split(":", 1)[1].strip()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import av
 import cv2
@@ -25,15 +25,18 @@ def make_clip(path: Path, frames: int = FRAMES, audio: str | None = "aac") -> Pa
     width, height = SIZE
     rng = np.random.default_rng(0)
     # A smooth texture (cells of ~10 px): fine colour noise would not survive H.264's halved chroma.
-    texture = cv2.resize(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8),
-                         (width + frames * PAN[0] + 8, height + frames * PAN[1] + 8), interpolation=cv2.INTER_CUBIC)
+    texture = cv2.resize(
+        rng.integers(0, 256, (6, 8, 3), dtype=np.uint8),
+        (width + frames * PAN[0] + 8, height + frames * PAN[1] + 8),
+        interpolation=cv2.INTER_CUBIC,
+    )
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=FPS)
         video.width, video.height, video.pix_fmt, video.options = width, height, "yuv420p", {"crf": "10"}
         sound = out.add_stream(audio, rate=16000, layout="mono") if audio else None
         for index in range(frames):
             x, y = 4 + index * PAN[0], 4 + index * PAN[1]
-            frame = texture[y:y + height, x:x + width].copy()
+            frame = texture[y : y + height, x : x + width].copy()
             disc, square = shapes_at(index)
             cv2.circle(frame, disc, 7, (255, 240, 0), -1)
             cv2.rectangle(frame, square[:2], square[2:], (0, 0, 255), -1)
@@ -41,8 +44,9 @@ def make_clip(path: Path, frames: int = FRAMES, audio: str | None = "aac") -> Pa
         out.mux(video.encode())
         if sound is not None:
             seconds = np.arange(16000 * frames // FPS) / 16000
-            tone = av.AudioFrame.from_ndarray((0.3 * np.sin(2 * np.pi * 440 * seconds)).astype(np.float32)[None],
-                                              format="fltp", layout="mono")
+            tone = av.AudioFrame.from_ndarray(
+                (0.3 * np.sin(2 * np.pi * 440 * seconds)).astype(np.float32)[None], format="fltp", layout="mono"
+            )
             tone.sample_rate, tone.pts = 16000, 0
             out.mux(sound.encode(tone))
             out.mux(sound.encode())
@@ -54,13 +58,13 @@ def frame_changes(frames: Sequence[Image.Image]) -> list[float]:
     on the texture only, leaving out where the shapes are, were, and their edges (0-255)."""
     changes = []
     for index in range(1, len(frames)):
-        now = np.asarray(frames[index], np.float32)[:-PAN[1], :-PAN[0]]
-        before = np.asarray(frames[index - 1], np.float32)[PAN[1]:, PAN[0]:]
+        now = np.asarray(frames[index], np.float32)[: -PAN[1], : -PAN[0]]
+        before = np.asarray(frames[index - 1], np.float32)[PAN[1] :, PAN[0] :]
         texture = np.ones(now.shape[:2], bool)
         for shown in (index - 1, index):
             (cx, cy), (x0, y0, x1, y1) = shapes_at(shown)
-            texture[max(0, cy - 9):cy + 10, max(0, cx - 9):cx + 10] = False
-            texture[max(0, y0 - 2):y1 + 3, x0 - 2:x1 + 3] = False
+            texture[max(0, cy - 9) : cy + 10, max(0, cx - 9) : cx + 10] = False
+            texture[max(0, y0 - 2) : y1 + 3, x0 - 2 : x1 + 3] = False
         changes.append(float(np.abs(now - before)[texture].mean()))
     return changes
 

@@ -43,8 +43,14 @@ class HubStandIn:
     def env(self, home: Path, endpoint: str | None = None) -> dict[str, str]:
         """The current environment, pointed at this stand-in (or ``endpoint``) with its own cache in ``home``."""
         env = dict(os.environ)
-        env.update(HF_ENDPOINT=endpoint or self.endpoint, HF_HOME=str(home), HF_HUB_DISABLE_TELEMETRY="1",
-                   HF_HUB_OFFLINE="0", HF_HUB_ETAG_TIMEOUT="5", HF_HUB_DOWNLOAD_TIMEOUT="5")
+        env.update(
+            HF_ENDPOINT=endpoint or self.endpoint,
+            HF_HOME=str(home),
+            HF_HUB_DISABLE_TELEMETRY="1",
+            HF_HUB_OFFLINE="0",
+            HF_HUB_ETAG_TIMEOUT="5",
+            HF_HUB_DOWNLOAD_TIMEOUT="5",
+        )
         env.pop("HF_HUB_CACHE", None)
         env.pop("HF_TOKEN", None)
         return env
@@ -53,7 +59,7 @@ class HubStandIn:
         """How many times the file's bytes were sent (GET), as opposed to checked (HEAD)."""
         return sum(1 for method, path in self.requests if method == "GET" and path == _path(repo_id, filename))
 
-    def __enter__(self) -> "HubStandIn":
+    def __enter__(self) -> HubStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -68,10 +74,10 @@ class HubStandIn:
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+            def do_HEAD(self) -> None:
                 self._answer(send_body=False)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._answer(send_body=True)
 
             def _answer(self, send_body: bool) -> None:

@@ -38,6 +38,7 @@ def png_claiming(width: int, height: int) -> bytes:
     One deflate block of zero rows, fully flushed so it stands alone, is repeated: building a
     30000x30000 bomb then costs a checksum pass, not 900 MB of compression.
     """
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -80,7 +81,7 @@ def write_odd_images(folder: Path, cat: Image.Image) -> dict[str, Path]:
         "bomb.png": png_claiming(30000, 30000),
         "over_limit.png": png_claiming(8000, 8000),  # 64 MP: above our limit, below Pillow's own
         "drawing.svg": b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
-                       b'<rect width="64" height="64" fill="red"/></svg>',
+        b'<rect width="64" height="64" fill="red"/></svg>',
         "vector.eps": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\nnewpath 0 0 moveto 64 64 lineto stroke\n",
         "one_pixel.png": encode(Image.new("RGB", (1, 1), "red"), "PNG"),
         "strip.png": encode(Image.new("RGB", (10000, 10), "red"), "PNG"),

@@ -17,10 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from tests.support.app_server import free_port
 
@@ -82,17 +82,35 @@ def running_cluster(cpus: int = 2) -> Iterator[RayCluster]:
     # Short: Ray's socket paths must fit in 107 bytes.
     temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
     port = free_port()
-    args = [ray, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}", f"--num-cpus={cpus}",
-            "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}",
-            f"--object-store-memory={100 * 1024 * 1024}",
-            f"--dashboard-agent-listen-port={free_port()}", f"--dashboard-agent-grpc-port={free_port()}",
-            f"--runtime-env-agent-port={free_port()}", f"--metrics-export-port={free_port()}",
-            f"--node-manager-port={free_port()}", f"--object-manager-port={free_port()}"]
+    args = [
+        ray,
+        "start",
+        "--head",
+        "--block",
+        "--node-ip-address=127.0.0.1",
+        f"--port={port}",
+        f"--num-cpus={cpus}",
+        "--include-dashboard=false",
+        "--disable-usage-stats",
+        f"--temp-dir={temp}",
+        f"--object-store-memory={100 * 1024 * 1024}",
+        f"--dashboard-agent-listen-port={free_port()}",
+        f"--dashboard-agent-grpc-port={free_port()}",
+        f"--runtime-env-agent-port={free_port()}",
+        f"--metrics-export-port={free_port()}",
+        f"--node-manager-port={free_port()}",
+        f"--object-manager-port={free_port()}",
+    ]
     log = temp / "ray-start.log"
     token = secrets.token_hex(16)
     with log.open("wb") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                   env={**os.environ, **LOOPBACK, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token})
+        process = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **LOOPBACK, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token},
+        )
     cluster = RayCluster(f"127.0.0.1:{port}", process, log, token)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -100,8 +118,9 @@ def running_cluster(cpus: int = 2) -> Iterator[RayCluster]:
             if process.poll() is not None:
                 raise RuntimeError(f"ray start exited with code {process.returncode}:\n{log.read_text()[-3000:]}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the Ray cluster did not start within {START_TIMEOUT_S} s:\n"
-                                   f"{log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"the Ray cluster did not start within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}"
+                )
             time.sleep(0.5)
         yield cluster
     finally:
