@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from deepdream_core import DreamSettings, LayerTarget, dream_record, save_png
 from tests.support import REPO
 from tests.support.photos import skimage_photo
 
@@ -237,3 +238,20 @@ def test_compare_tab_makes_one_sheet_and_offers_it_as_a_png(page: Page, app_serv
     expect(page.locator("#compare-looks")).to_be_visible()
     expect(page.locator("#compare-setting")).to_be_hidden()
     screenshot(page, "compare")
+
+
+def test_a_dreamed_png_dropped_back_in_restores_every_control(page: Page, app_server, tmp_path: Path) -> None:
+    """The file holds its settings: dropping it on "Use the settings of a dream" sets the controls as they were."""
+    settings = DreamSettings(steps=7, octave_scale=1.6, layers=(LayerTarget("blocks.2", 0.5),), seed=42)
+    dreamed = save_png(skimage_photo("chelsea", 64), tmp_path / "dreamed.png", dream_record(settings, "more-cat"))
+    open_app(page, app_server.url)
+    page.locator("#settings-from input[type=file]").set_input_files(str(dreamed))
+    expect(page.locator("#preset input")).to_have_value("Make it a cat")
+    expect(page.locator("#layer input")).to_have_value(re.compile(r"^blocks\.2 — "))
+    open_advanced(page)
+    expect(page.locator("#steps input[type=number]")).to_have_value("7")
+    expect(page.locator("#octave-scale input[type=number]")).to_have_value("1.6")
+    expect(page.locator("#layer-weight input[type=number]")).to_have_value("0.5")
+    expect(page.locator("#seed input[type=number]")).to_have_value("42")
+    expect(page.locator("#link-note")).to_be_hidden()
+    screenshot(page, "settings-from-a-dream")
