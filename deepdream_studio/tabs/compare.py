@@ -130,16 +130,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                 compare_btn = gr.Button("🧪 Compare", variant="primary", size="lg", elem_id="compare")
                 stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="compare-stop")
         with gr.Column(scale=6):
-            sheet = gr.Image(
-                label="Contact sheet",
-                type="filepath",
-                format="png",
-                interactive=False,
-                buttons=["fullscreen"],
-                elem_id="compare-sheet",
-            )
-            status = gr.Markdown("Pick what to compare, then press **Compare**.", elem_id="compare-status")
-            download = gr.DownloadButton("⬇ Download sheet (PNG)", visible=False, elem_id="compare-download")
+            sheet, status, download = _outputs()
 
     use_photo.click(photo_tab_photo, photo_tab.photo, photo, concurrency_limit=None, api_visibility="private")
     mode.change(mode_changed, mode, [setting, values, preset, looks], concurrency_limit=None, api_visibility="private")
@@ -157,3 +148,18 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     stop_btn.click(None, None, None, cancels=[run], api_visibility="private").then(
         stop_ui, None, status, concurrency_limit=None, api_visibility="private"
     )
+
+
+def _outputs() -> tuple[gr.Image, gr.Markdown, gr.DownloadButton]:
+    """The sheet as its cells finish, the status, and the sheet's download."""
+    sheet = gr.Image(
+        label="Contact sheet",
+        type="filepath",
+        format="png",
+        interactive=False,
+        buttons=["fullscreen"],
+        elem_id="compare-sheet",
+    )
+    status = gr.Markdown("Pick what to compare, then press **Compare**.", elem_id="compare-status")
+    download = gr.DownloadButton("⬇ Download sheet (PNG)", visible=False, elem_id="compare-download")
+    return sheet, status, download

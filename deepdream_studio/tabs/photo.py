@@ -256,8 +256,8 @@ def _result() -> dict:
 def _wire(
     demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], controls: SettingControls, parts: dict
 ) -> None:
-    """The tab's events: dreaming and stopping, a new photo, presets, another model, share links."""
-    status, result, model = parts["status"], parts["result"], controls.by_name["model"]
+    """The tab's events: dreaming and stopping, a new photo; then :func:`_wire_settings`."""
+    status, result = parts["status"], parts["result"]
     dream_outputs = [result, parts["compare"], parts["download"], status]
     dream_options: dict[str, Any] = dict(
         inputs_kwargs={**controls.by_name, "preset": parts["preset"]},
@@ -306,7 +306,12 @@ def _wire(
         concurrency_limit=None,
         api_visibility="private",
     )
+    _wire_settings(demo, presets, controls, parts)
 
+
+def _wire_settings(demo: gr.Blocks, presets: Sequence[Preset], controls: SettingControls, parts: dict) -> None:
+    """The events that set the controls: presets, another model, share links and dreamed files, and the estimate."""
+    status, model = parts["status"], controls.by_name["model"]
     named = {**controls.by_name, **{name: parts[name] for name in ("preset", "guide", "preset_about", "link_note")}}
     restorable = list(named.values())
     # .input, not .change: a share link sets the preset and its own values, which must not be overwritten.

@@ -106,100 +106,125 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                     use_photo = gr.Button("Use the Photo tab's photo", size="sm", elem_id="anim-use-photo")
                     preset = preset_dropdown(presets, "anim-look")
                     size = size_slider(config, "anim-size")
-            with gr.Row():
-                frames = motion_slider(
-                    "frames",
-                    "Frames",
-                    "How many pictures; more = a longer clip.",
-                    min(24, config.motion_max_frames),
-                    "anim-frames",
-                    high=config.motion_max_frames,
-                )
-                fps = motion_slider("fps", "Frames per second", "Playback speed.", 12, "anim-fps")
-            with gr.Row():
-                zoom = motion_slider(
-                    "zoom",
-                    "Zoom per frame",
-                    "Above 1 flies in, below 1 pulls out.",
-                    AnimationSettings.zoom,
-                    "anim-zoom",
-                    low=0.8,
-                    high=1.25,
-                    step=0.01,
-                )
-                rotate = motion_slider(
-                    "rotate",
-                    "Turn per frame (°)",
-                    "Positive turns to the left.",
-                    0.0,
-                    "anim-rotate",
-                    low=-10,
-                    high=10,
-                    step=0.5,
-                )
-            with gr.Row():
-                loop = gr.Checkbox(
-                    False,
-                    label="Loop",
-                    elem_id="anim-loop",
-                    info="The last frames flow into the first, so the GIF plays forever with no jump.",
-                )
-                color_lock = color_lock_checkbox("anim-color-lock")
-            with gr.Accordion("Drift sideways", open=False), gr.Row():
-                translate_x = motion_slider(
-                    "translate_x",
-                    "Right (px per frame)",
-                    "Negative = left.",
-                    0.0,
-                    "anim-translate-x",
-                    low=-16,
-                    high=16,
-                    step=0.5,
-                )
-                translate_y = motion_slider(
-                    "translate_y",
-                    "Down (px per frame)",
-                    "Negative = up.",
-                    0.0,
-                    "anim-translate-y",
-                    low=-16,
-                    high=16,
-                    step=0.5,
-                )
+            motion = _motion_sliders(config)
             with gr.Row():
                 render_btn = gr.Button("🎞 Render animation", variant="primary", size="lg", elem_id="animate")
                 stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="anim-stop")
         with gr.Column(scale=6):
-            live = gr.Image(
-                label="Latest frame",
-                type="pil",
-                format="webp",
-                interactive=False,
-                height=300,
-                buttons=["fullscreen"],
-                elem_id="anim-live",
-            )
-            status = gr.Markdown("Pick a look and a motion, then press **Render animation**.", elem_id="anim-status")
-            video = gr.Video(
-                label="Your animation", interactive=False, autoplay=True, loop=True, height=300, elem_id="anim-video"
-            )
-            with gr.Row():
-                mp4 = gr.DownloadButton("⬇ Download MP4", visible=False, elem_id="anim-mp4")
-                gif = gr.DownloadButton("⬇ Download GIF", visible=False, elem_id="anim-gif")
+            out = _outputs()
     run = gr.State(None)
 
     use_photo.click(photo_tab_photo, photo_tab.photo, start, concurrency_limit=None, api_visibility="private")
     # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
     render = render_btn.click(
         bind(animate_ui, config),
-        [start, preset, size, frames, zoom, rotate, translate_x, translate_y, fps, loop, color_lock, photo_tab.guide],
-        [live, video, mp4, gif, status, run],
+        [start, preset, size, *(motion[name] for name in MOTION_INPUTS), photo_tab.guide],
+        [out["live"], out["video"], out["mp4"], out["gif"], out["status"], run],
         inputs_kwargs=photo_tab.controls.by_name,
         concurrency_id="dream",
         show_progress="minimal",
-        show_progress_on=[status],
+        show_progress_on=[out["status"]],
         api_visibility="private",
     )
     stop_btn.click(None, None, None, cancels=[render], api_visibility="private").then(
-        stop_animation_ui, run, [video, mp4, gif, status, run], concurrency_limit=None, api_visibility="private"
+        stop_animation_ui,
+        run,
+        [out["video"], out["mp4"], out["gif"], out["status"], run],
+        concurrency_limit=None,
+        api_visibility="private",
     )
+
+
+# animate_ui's motion parameters, in its order.
+MOTION_INPUTS = ("frames", "zoom", "rotate", "translate_x", "translate_y", "fps", "loop", "color_lock")
+
+
+def _motion_sliders(config: StudioConfig) -> dict:
+    """How the animation moves: frames and speed, zoom and turn, loop and colour lock, drift."""
+    with gr.Row():
+        frames = motion_slider(
+            "frames",
+            "Frames",
+            "How many pictures; more = a longer clip.",
+            min(24, config.motion_max_frames),
+            "anim-frames",
+            high=config.motion_max_frames,
+        )
+        fps = motion_slider("fps", "Frames per second", "Playback speed.", 12, "anim-fps")
+    with gr.Row():
+        zoom = motion_slider(
+            "zoom",
+            "Zoom per frame",
+            "Above 1 flies in, below 1 pulls out.",
+            AnimationSettings.zoom,
+            "anim-zoom",
+            low=0.8,
+            high=1.25,
+            step=0.01,
+        )
+        rotate = motion_slider(
+            "rotate",
+            "Turn per frame (°)",
+            "Positive turns to the left.",
+            0.0,
+            "anim-rotate",
+            low=-10,
+            high=10,
+            step=0.5,
+        )
+    return {"frames": frames, "zoom": zoom, "rotate": rotate, "fps": fps, **_loop_and_drift()}
+
+
+def _loop_and_drift() -> dict:
+    """Whether the clip loops and holds its colours, and how it drifts sideways."""
+    with gr.Row():
+        loop = gr.Checkbox(
+            False,
+            label="Loop",
+            elem_id="anim-loop",
+            info="The last frames flow into the first, so the GIF plays forever with no jump.",
+        )
+        color_lock = color_lock_checkbox("anim-color-lock")
+    with gr.Accordion("Drift sideways", open=False), gr.Row():
+        translate_x = motion_slider(
+            "translate_x",
+            "Right (px per frame)",
+            "Negative = left.",
+            0.0,
+            "anim-translate-x",
+            low=-16,
+            high=16,
+            step=0.5,
+        )
+        translate_y = motion_slider(
+            "translate_y",
+            "Down (px per frame)",
+            "Negative = up.",
+            0.0,
+            "anim-translate-y",
+            low=-16,
+            high=16,
+            step=0.5,
+        )
+    return {"loop": loop, "color_lock": color_lock, "translate_x": translate_x, "translate_y": translate_y}
+
+
+def _outputs() -> dict:
+    """The latest frame, the status, the animation and its downloads."""
+    live = gr.Image(
+        label="Latest frame",
+        type="pil",
+        format="webp",
+        interactive=False,
+        height=300,
+        buttons=["fullscreen"],
+        elem_id="anim-live",
+    )
+    status = gr.Markdown("Pick a look and a motion, then press **Render animation**.", elem_id="anim-status")
+    video = gr.Video(
+        label="Your animation", interactive=False, autoplay=True, loop=True, height=300, elem_id="anim-video"
+    )
+    with gr.Row():
+        mp4 = gr.DownloadButton("⬇ Download MP4", visible=False, elem_id="anim-mp4")
+        gif = gr.DownloadButton("⬇ Download GIF", visible=False, elem_id="anim-gif")
+    return {"live": live, "status": status, "video": video, "mp4": mp4, "gif": gif}

@@ -45,13 +45,36 @@ def functions(tree: ast.AST, prefix: str = ""):
             yield from functions(node, f"{prefix}{node.name}.")
 
 
+def code_lines(tree: ast.Module, source: str) -> set[int]:
+    """Line numbers holding code: not blank, not a comment, not a docstring.
+
+    The formatter puts each argument of a long call on a line of its own; counting code, not layout,
+    keeps the limit about how much there is to read.
+    """
+    docstrings: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            value = body[0].value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                docstrings.update(range(body[0].lineno, body[0].end_lineno + 1))
+    return {
+        number
+        for number, line in enumerate(source.splitlines(), start=1)
+        if line.strip() and not line.strip().startswith("#") and number not in docstrings
+    }
+
+
 @pytest.mark.parametrize("path", STUDIO + CORE, ids=lambda p: str(p.relative_to(REPO)))
 def test_modules_and_functions_stay_small(path: Path) -> None:
     source = path.read_text()
-    assert len(source.splitlines()) <= MAX_MODULE_LINES
+    tree = ast.parse(source)
+    code = code_lines(tree, source)
+    assert len(code) <= MAX_MODULE_LINES
+    sizes = {name: len(code & set(range(node.lineno, node.end_lineno + 1))) for name, node in functions(tree)}
     long = [
-        f"{name} ({node.end_lineno - node.lineno + 1} lines)"
-        for name, node in functions(ast.parse(source))
-        if node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES and name not in LONGER_ALLOWED
+        f"{name} ({size} lines of code)"
+        for name, size in sizes.items()
+        if size > MAX_FUNCTION_LINES and name not in LONGER_ALLOWED
     ]
     assert not long
