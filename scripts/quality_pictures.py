@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PIL import Image
 
@@ -73,19 +73,31 @@ def zoom_colors() -> Image.Image:
 
 PICTURES: dict[str, Callable[[], Image.Image]] = {
     "gradient-norm": lambda: pair(photo("astronaut"), BASE, gradient_norm="laplacian"),
-    "parameterization": lambda: pair(None, FROM_NOISE.replace(class_target="volcano",
-                                                              layers=(LayerTarget("blocks.4", 0.0),)),
-                                     parameterization="fourier"),
-    "transform-robustness": lambda: pair(None, FROM_NOISE.replace(parameterization="fourier",
-                                                                  layers=(LayerTarget("blocks.3"),)),
-                                         transform_robustness=1.0),
+    "parameterization": lambda: pair(
+        None,
+        FROM_NOISE.replace(class_target="volcano", layers=(LayerTarget("blocks.4", 0.0),)),
+        parameterization="fourier",
+    ),
+    "transform-robustness": lambda: pair(
+        None,
+        FROM_NOISE.replace(parameterization="fourier", layers=(LayerTarget("blocks.3"),)),
+        transform_robustness=1.0,
+    ),
     "keep-colors": lambda: pair(photo(), BASE, keep_colors=True),
     "color-lock": zoom_colors,
-    "wrap": lambda: side_by_side(*(tiled(dream(None, FROM_NOISE.replace(parameterization="fourier", wrap=wrap,
-                                                                        layers=(LayerTarget("blocks.2"),))))
-                                   for wrap in ("none", "xy"))),
-    "channel-pick": lambda: side_by_side(*(dream(photo(), BASE.replace(channel_pick=pick))
-                                           for pick in ("strongest", "weakest"))),
+    "wrap": lambda: side_by_side(
+        *(
+            tiled(
+                dream(
+                    None, FROM_NOISE.replace(parameterization="fourier", wrap=wrap, layers=(LayerTarget("blocks.2"),))
+                )
+            )
+            for wrap in ("none", "xy")
+        )
+    ),
+    "channel-pick": lambda: side_by_side(
+        *(dream(photo(), BASE.replace(channel_pick=pick)) for pick in ("strongest", "weakest"))
+    ),
 }
 
 
@@ -95,8 +107,9 @@ def main(names: list[str]) -> None:
         begun = time.perf_counter()
         out = OUT / f"{name}.jpg"
         PICTURES[name]().save(out, quality=80, optimize=True)
-        print(f"{out.relative_to(REPO)}  {out.stat().st_size // 1024} KB  {time.perf_counter() - begun:.0f} s",
-              flush=True)
+        print(
+            f"{out.relative_to(REPO)}  {out.stat().st_size // 1024} KB  {time.perf_counter() - begun:.0f} s", flush=True
+        )
 
 
 if __name__ == "__main__":
