@@ -34,6 +34,7 @@ from .transforms import (
     random_view,
     resize,
     roll,
+    spanned_wrap,
     tensor_to_pil,
     tile_slices,
 )
@@ -161,7 +162,7 @@ class Dreamer:
         """
         height, width = image.shape[-2:]
         row_tiles, col_tiles = tile_slices(height, tile_size), tile_slices(width, tile_size)
-        wrap = _spanned(wrap, spans_x=len(col_tiles) == 1, spans_y=len(row_tiles) == 1)
+        wrap = spanned_wrap(wrap, spans_x=len(col_tiles) == 1, spans_y=len(row_tiles) == 1)
         if len(row_tiles) == len(col_tiles) == 1:  # the common case: no tile bookkeeping, no extra copy
             grad, loss = self._tile_gradient(image, objective, dtype, wrap)
             # Back from the network's channels_last to the loop's layout, which roll and blur are tuned for.
@@ -395,12 +396,6 @@ class Dreamer:
 def fit_image(image: Image.Image, max_size: int) -> Image.Image:
     """Upright RGB (see :func:`~deepdream_core.images.to_rgb`) no larger than ``max_size`` on its long side."""
     return fit_long_side(to_rgb(image), max_size)
-
-
-def _spanned(wrap: str, spans_x: bool, spans_y: bool) -> str:
-    """The part of ``wrap`` a tile can wrap: only an axis the tile spans from edge to edge."""
-    x = spans_x and wrap in ("x", "xy")
-    return "xy" if x and spans_y and wrap == "xy" else "x" if x else "none"
 
 
 def _refinements(settings: DreamSettings, from_noise: bool) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -95,9 +95,20 @@ def wraps(wrap: str, dim: int) -> bool:
     return (wrap == "xy") or (wrap == "x" and dim == -1)
 
 
+def spanned_wrap(wrap: str, spans_x: bool, spans_y: bool) -> str:
+    """The part of ``wrap`` a tile can wrap: only an axis the tile spans from edge to edge."""
+    x = spans_x and wrap in ("x", "xy")
+    return "xy" if x and spans_y and wrap == "xy" else "x" if x else "none"
+
+
 def circular_pad(tensor: torch.Tensor, before: int, after: int, dim: int) -> torch.Tensor:
     """``tensor`` padded along ``dim`` with what lies across the opposite edge, for any pad (even past one period)."""
     length = tensor.shape[dim]
+    if before <= length and after <= length:
+        # Slices and a concatenation keep channels_last (index_select does not, and the network's
+        # convolutions then run 2-3x slower), and their backward is a cheap copy, not a scatter.
+        parts = [tensor.narrow(dim, length - before, before), tensor, tensor.narrow(dim, 0, after)]
+        return torch.cat([part for part in parts if part.shape[dim]], dim)
     index = torch.arange(-before, length + after, device=tensor.device) % length
     return tensor.index_select(dim, index)
 
