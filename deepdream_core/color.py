@@ -15,6 +15,7 @@ from PIL import Image
 
 # BT.601 full range, as JPEG uses: rows give Y, Cb, Cr from R, G, B in 0-255 (Cb and Cr centred on 128).
 _YCBCR = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+SATURATION_ROUNDS = 4
 
 
 def luminance_only(grad: torch.Tensor) -> torch.Tensor:
@@ -48,26 +49,52 @@ class ColorStats:
 
     mean: np.ndarray  # (3,) RGB, 0-255
     covariance: np.ndarray  # (3, 3)
+    saturation: float  # mean HSV saturation, 0-1
 
 
 def color_stats(image: Image.Image | np.ndarray) -> ColorStats:
     pixels = np.asarray(image, dtype=np.float64)[..., :3].reshape(-1, 3)
-    return ColorStats(pixels.mean(axis=0), np.cov(pixels, rowvar=False))
+    return ColorStats(pixels.mean(axis=0), np.cov(pixels, rowvar=False), mean_saturation(pixels))
+
+
+def mean_saturation(pixels: np.ndarray) -> float:
+    """Mean HSV saturation (0-1) of RGB pixels (..., 3): (max - min) / max, 0 for black."""
+    high, low = pixels.max(axis=-1), pixels.min(axis=-1)
+    return float(np.divide(high - low, high, out=np.zeros_like(high), where=high > 0).mean())
 
 
 def match_colors(image: Image.Image | np.ndarray, target: ColorStats) -> Image.Image:
-    """``image`` with its colours moved, by one linear map, to ``target``'s mean and covariance.
+    """``image`` with its colours moved to ``target``'s mean, covariance and mean saturation.
 
-    The map is the Monge-Kantorovich linear colour transfer (Pitie and Kokaram, 2007): the smallest
-    change of colours that gives them the target's spread, channel correlations included, so
-    saturation is held along with brightness and each channel's level. Held to the first frame's
-    statistics before every frame is dreamed again, an animation keeps its colours: without it the
-    small colour shift of each dream adds up over the frames.
+    First one linear map, the Monge-Kantorovich linear colour transfer (Pitie and Kokaram, 2007): the
+    smallest change of colours that gives them the target's spread, channel correlations included.
+    Then the chroma is scaled to the target's mean saturation (see :func:`hold_saturation`). Held to
+    the first frame's statistics before every frame is dreamed again, an animation keeps its colours:
+    without it the small colour shift of each dream adds up over the frames.
     """
     pixels = np.asarray(image, dtype=np.float64)[..., :3]
     own = color_stats(pixels)
-    matched = (pixels - own.mean) @ _transfer(own.covariance, target.covariance).T + target.mean
-    return Image.fromarray(np.clip(matched, 0, 255).round().astype(np.uint8))
+    matched = np.clip((pixels - own.mean) @ _transfer(own.covariance, target.covariance).T + target.mean, 0, 255)
+    return Image.fromarray(hold_saturation(matched, target.saturation).round().astype(np.uint8))
+
+
+def hold_saturation(pixels: np.ndarray, saturation: float) -> np.ndarray:
+    """RGB ``pixels`` (0-255) with their chroma scaled so that their mean HSV saturation is ``saturation``.
+
+    The covariance match holds the spread of R, G and B but not HSV saturation, a ratio to each
+    pixel's brightest channel: over a 120-frame zoom it still wandered 6 % from frame 1's. Scaling
+    each pixel's distance from the grey of its own luminance leaves luminance alone; clipping makes
+    the saturation a little nonlinear in the scale, so it is refined a few times. The scale stays
+    within [1/2, 2] so a nearly grey frame is not blown up into noise.
+    """
+    luminance = (pixels @ _YCBCR[0])[..., None]
+    chroma, scale = pixels - luminance, 1.0
+    for _ in range(SATURATION_ROUNDS):
+        now = mean_saturation(np.clip(luminance + chroma * scale, 0, 255))
+        if now <= 0:
+            break
+        scale = float(np.clip(scale * saturation / now, 0.5, 2.0))
+    return np.clip(luminance + chroma * scale, 0, 255)
 
 
 def _transfer(source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ from deepdream_core import (
     settings_from_dict_lenient,
 )
 from deepdream_core.cli import EXIT_BAD_INPUT, build_parser, main, settings_from_args
-from deepdream_core.color import color_stats, match_colors, ycbcr
+from deepdream_core.color import color_stats, hold_saturation, match_colors, mean_saturation, ycbcr
 from deepdream_core.dreamer import fit_image
 from deepdream_core.links import from_query, to_query
 from deepdream_core.motion import transform_frame
@@ -258,12 +258,25 @@ def test_color_lock_dreams_as_strongly(zooms, dreamer) -> None:
     assert (gains[True] >= gains[False]).all()  # measured 1.03-1.07 locked, 1.01-1.04 free
 
 
-def test_color_transfer_matches_mean_and_covariance() -> None:
+def test_color_transfer_matches_mean_covariance_and_saturation() -> None:
     photo, other = skimage_photo("chelsea", 96), skimage_photo("coffee", 96)
     matched = color_stats(match_colors(other, color_stats(photo)))
     target = color_stats(photo)
     assert np.abs(matched.mean - target.mean).max() < 1.5
     assert np.abs(matched.covariance - target.covariance).max() < 0.05 * np.abs(target.covariance).max()
+    assert abs(matched.saturation / target.saturation - 1) < 0.01
+    assert abs(color_stats(other).saturation / target.saturation - 1) > 0.1  # so there was something to hold
+
+
+def test_holding_the_saturation_leaves_luminance_alone() -> None:
+    pixels = np.asarray(skimage_photo("coffee", 96), np.float64)
+    for wanted in (0.5, 0.65):  # from 0.72
+        held = hold_saturation(pixels, wanted)
+        assert abs(mean_saturation(held) - wanted) < 0.01
+        assert np.abs(ycbcr(held)[..., 0] - ycbcr(pixels)[..., 0]).mean() < 1.0  # clipping moves only a few
+    grey = ycbcr(pixels)[..., :1]
+    half = hold_saturation(pixels, 0.01)  # far below: the chroma is halved, no more
+    assert np.allclose(half - grey, (pixels - grey) / 2)
 
 
 # -- 6. Seamless tiles and panoramas ---------------------------------------------------------------------
