@@ -370,35 +370,41 @@ def bench_batch(ctx: dict) -> dict:
 def bench_estimate_error(ctx: dict) -> dict:
     """|estimate / real time - 1| for every shipped preset at 256, 512 and 1024 px (--quick: 256 and 512).
 
-    Two estimators see the same runs, each with a table of its own timed on this device on first use:
-    one refined by every finished run as the app's is (``estimate_error``), one never refined
-    (``estimate_error_first_use``: what a user sees before a first dream).
+    Three estimators, each with a table of its own, see the same runs: the app's (built-in costs, then
+    refined by every finished run: ``estimate_error``), the same never refined (``_first_use``: what a
+    user sees before a first dream), and one timed on this device on first use, never refined, as the
+    Python API's is when given the dreamer (``_calibrated``).
     """
     from deepdream_core.estimate import CostTable, estimate_dream
     from deepdream_core.presets import all_presets
 
-    refined, first_use, clock = CostTable(), CostTable(), ctx["clock"]
-    errors: dict[str, dict[str, float]] = {"estimate_errors": {}, "estimate_errors_first_use": {}}
+    tables = {"": CostTable(), "_first_use": CostTable(), "_calibrated": CostTable()}
+    errors: dict[str, dict[str, float]] = {f"estimate_errors{suffix}": {} for suffix in tables}
     for side in (256, 512) if ctx["quick"] else (256, 512, 1024):
-        image = photo((side, side))
         for preset in all_presets():
+            image = None if preset.start == "noise" else photo((side, side))  # as the app dreams it
             settings = preset.settings.replace(max_size=side, device=ctx["device"])
             dreamer = get_dreamer(settings.model, ctx["device"])
             guide = Image.open(preset.guide) if preset.guide else None
-            estimates = [
-                estimate_dream(settings, image.size, dreamer=dreamer, costs=costs) for costs in (refined, first_use)
-            ]
-            real = clock.time(
+            size = image.size if image is not None else None
+            estimates = {
+                suffix: estimate_dream(
+                    settings, size, dreamer=dreamer if suffix == "_calibrated" else None, costs=costs
+                )
+                for suffix, costs in tables.items()
+            }
+            real = ctx["clock"].time(
                 lambda dreamer=dreamer, image=image, settings=settings, guide=guide: run_dream(
                     dreamer, image, settings, guide=guide, preview_every=0
                 )
             )
-            refined.record_run(estimates[0].model, estimates[0].device, estimates[0].megapixel_steps, real)
-            for name, estimate in zip(errors, estimates, strict=False):
-                errors[name][f"{preset.name}_{side}"] = estimate.seconds / real - 1
+            app = estimates[""]
+            tables[""].record_run(app.model, app.device, app.megapixel_steps, real)
+            for suffix, estimate in estimates.items():
+                errors[f"estimate_errors{suffix}"][f"{preset.name}_{side}"] = estimate.seconds / real - 1
     figures = {}
-    for name, suffix in (("estimate_errors", ""), ("estimate_errors_first_use", "_first_use")):
-        runs = errors[name]
+    for suffix in tables:
+        runs = errors[f"estimate_errors{suffix}"]
         figures[f"estimate_error{suffix}"] = max(abs(error) for error in runs.values())
         figures[f"estimate_error{suffix}_median"] = statistics.median(abs(error) for error in runs.values())
         for side in sorted({int(key.rsplit("_", 1)[1]) for key in runs}):

@@ -5,8 +5,9 @@ millions) times the steps, with the same octave sizes the loop uses. Every step 
 does not grow with the image (Python, kernel launches, small tensors): it is counted as a model's
 ``step_megapixels`` more pixels per step, which matters for small octaves and on GPUs. A deeper layer
 costs more (the network runs further), so the work is weighted by the layer's cost relative to the
-model's default layer. The time is the work times the model's seconds per megapixel-step on this
-device; both numbers come from
+model's default layer, per pixel and per step. Options that add work to every step (wrap-around
+padding, transformation robustness) multiply it. The time is the work times the model's seconds per
+megapixel-step on this device; these numbers come from
 
 1. built-in defaults (:data:`DEFAULT_COSTS`), until
 2. a short timed pass on this device (:meth:`CostTable.calibrate`, done on first use when the
@@ -35,7 +36,7 @@ from .images import fitted_size
 from .motion import AnimationSettings, VideoSettings, carried_settings, feedback_settings
 from .objectives import LOGITS
 from .settings import DreamSettings, LayerTarget
-from .transforms import octave_sizes
+from .transforms import octave_sizes, spanned_wrap, tile_slices
 from .zoo import get_spec
 
 if TYPE_CHECKING:
@@ -157,16 +158,30 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
 # Any other model (a timm name) before calibration: about what the zoo's mid-sized networks cost.
 UNKNOWN_MODEL_COST = DefaultCost(cpu=1.0, gpu=1.0 / 40)
 
-# The timed pass: one untimed step (a new size costs extra on its first step), then this many timed
-# steps, on noise this many pixels square: the default layer at both sizes (their difference is the
-# cost per pixel, the rest the fixed cost of a step), the other layers at the larger. About a second
-# for the bundled model on a CPU.
+# The timed pass: CALIBRATION_WARMUP untimed steps, then this many timed steps, on noise this many
+# pixels square, each layer at both sizes (their difference is the cost per pixel, the rest the fixed
+# cost of a step). About a second and a half for the bundled model on a CPU.
 CALIBRATION_SIDES = (128, 384)
-CALIBRATION_STEPS = 3
+CALIBRATION_STEPS = 5
+# Untimed steps first: in a fresh process the first two steps at a new size are slower (oneDNN builds
+# its kernels, the allocator grows), which made the first estimates 40-90 % too long at 256 px.
+CALIBRATION_WARMUP = 2
 # A video frame that starts from the previous dream first pays for two optical flows, a warp and a
 # reliability check (motion.carry_over) on the CPU, whatever device dreams: 0.31-0.36 s per megapixel
 # of thread CPU time on one thread here (240 and 480 px frames), the high end kept.
 FLOW_SECONDS_PER_MEGAPIXEL = 0.36
+# What an option adds to every step, as a factor of the step's cost: the bundled model on this 2-core
+# CPU, 180 to 1024 px, medians of interleaved steps (other devices not measured). Wrap-around padding
+# copies each feature map before every padded convolution and pool (x: 1.4-1.7x, xy: 1.55-1.9x);
+# transformation robustness resamples the view and its gradient (1.07-1.14x). The others (smoothing,
+# the Laplacian or Fourier step, keep_colors) stay within 5 %.
+WRAP_COST = {"none": 1.0, "x": 1.6, "xy": 1.75}
+TRANSFORM_ROBUSTNESS_COST = 1.1
+# Tiles larger than the default 512 px square cost more per pixel: their feature maps no longer fit
+# the caches (a 1024 px image in one tile took 1.35-2.1x as long per step as in four 512 px tiles).
+LARGE_TILE_PIXELS = 512 * 512
+LARGE_TILE_COST = 1.35
+
 # Weight of each finished run in the moving average: recent runs count most (the machine's load
 # changes), one odd run moves the estimate by at most this share of its error.
 RUN_WEIGHT = 0.3
@@ -188,6 +203,15 @@ class Estimate:
     flow_seconds: float = 0.0
 
 
+def about(seconds: float) -> str:
+    """A duration as a person would say it: "under a second", "about 6 s", "about 3 min"."""
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"about {round(seconds)} s"
+    return f"about {round(seconds / 60)} min"
+
+
 class CostTable:
     """Seconds per megapixel-step per model and device: defaults, then calibrations and finished runs.
 
@@ -201,7 +225,8 @@ class CostTable:
         # Measured on this device: seconds per megapixel-step, step megapixels, layer shares.
         self._seconds: dict[tuple[str, str], float] = {}
         self._step: dict[tuple[str, str], float] = {}
-        self._shares: dict[tuple[str, str, str], float] = {}
+        # Per layer: (cost per pixel / the default layer's, fixed cost of a step in megapixels).
+        self._layers: dict[tuple[str, str, str], tuple[float, float]] = {}
 
     def seconds_per_megapixel_step(self, model: str, device: str) -> tuple[float, bool]:
         """The cost at the model's default layer, and whether it was measured on this device."""
@@ -211,33 +236,32 @@ class CostTable:
             return measured, True
         return self._defaults.get(model, UNKNOWN_MODEL_COST).on(device)[0], False
 
-    def step_megapixels(self, model: str, device: str) -> float:
-        """The fixed cost of one step, as megapixels of work."""
-        with self._lock:
-            measured = self._step.get((model, device))
-        return measured if measured is not None else self._defaults.get(model, UNKNOWN_MODEL_COST).on(device)[1]
-
-    def share(self, model: str, device: str, layers: Iterable[str]) -> float:
-        """Cost of dreaming at ``layers`` relative to the default layer: the deepest one decides."""
+    def layer_cost(self, model: str, device: str, layers: Iterable[str]) -> tuple[float, float]:
+        """The cost of a step at ``layers`` (the deepest decides): per pixel, relative to the default
+        layer's, and its fixed part, in megapixels at the default layer's cost per pixel."""
         default = self._defaults.get(model, UNKNOWN_MODEL_COST)
         with self._lock:
-            return max(
-                (self._shares.get((model, device, layer), default.shares.get(layer, 1.0)) for layer in layers),
-                default=1.0,
-            )
+            step = self._step.get((model, device), default.on(device)[1])
+            costs = [self._layers.get((model, device, layer)) for layer in layers]
+        shares = [default.shares.get(layer, 1.0) for layer in layers]
+        # Not timed on this device: a built-in share of both parts.
+        return max(
+            (cost or (share, step * share) for cost, share in zip(costs, shares, strict=True)), default=(1.0, step)
+        )
 
     def is_calibrated(self, model: str, device: str, layers: Iterable[str] = ()) -> bool:
         with self._lock:
-            return (model, device) in self._step and all((model, device, layer) in self._shares for layer in layers)
+            return (model, device) in self._step and all((model, device, layer) in self._layers for layer in layers)
 
     def calibrate(self, dreamer: Dreamer, layers: Iterable[str] = ()) -> None:
         """Time the dreamer's device for its model and ``layers``, unless that was done: a few steps each.
 
-        The first pass sets the model's cost on that device (at the default layer: per pixel, and the
-        fixed cost of a step); each pass sets the new layers' shares of it. All are timed in turn, step
-        by step, so a change in the machine's load touches all of them alike.
+        Every layer is timed at two sizes: the difference is its cost per pixel, the rest its fixed
+        cost per step (a shallow layer's is much smaller: fewer modules run). The first pass sets the
+        model's cost on that device (at the default layer); each pass sets the new layers' costs
+        relative to the default layer's, timed again in the same pass. All are timed in turn, step by
+        step, so a change in the machine's load touches all of them alike.
         """
-        layers = list(layers)
         reference = dreamer.default_layer or next(iter(layers), None)
         if reference is None:
             raise ValueError(f"model {dreamer.name!r} has no default layer; name the layers to calibrate")
@@ -248,27 +272,30 @@ class CostTable:
             small, large = CALIBRATION_SIDES
             with self._lock:
                 first = (model, device) not in self._step
-                keys = [
-                    (reference, large),
-                    *((reference, small),) * first,
-                    *(
-                        (layer, large)
-                        for layer in dict.fromkeys(layers)
-                        if layer != reference and (model, device, layer) not in self._shares
-                    ),
+                new = [
+                    layer for layer in dict.fromkeys([reference, *layers]) if (model, device, layer) not in self._layers
                 ]
-            step = _time_steps(dreamer, keys)
+            timed = list(dict.fromkeys([reference, *new]))
+            step = _time_steps(dreamer, [(layer, side) for layer in timed for side in (large, small)])
             pixels = {side: side**2 / 1e6 for side in CALIBRATION_SIDES}
+            per_pixel = {
+                # Noise can make the difference tiny or negative (a GPU barely notices these sizes):
+                # at least a twentieth of the larger size's average cost per pixel.
+                layer: max(
+                    (step[layer, large] - step[layer, small]) / (pixels[large] - pixels[small]),
+                    step[layer, large] / pixels[large] / 20,
+                )
+                for layer in timed
+            }
+            # Each layer's fixed cost of a step, in megapixels at the default layer's cost per pixel.
+            unit = per_pixel[reference]
+            fixed = {layer: max(0.0, (step[layer, large] - per_pixel[layer] * pixels[large]) / unit) for layer in timed}
             with self._lock:
                 if first:  # a later pass leaves the cost alone: by then finished runs have refined it
-                    per_pixel = (step[reference, large] - step[reference, small]) / (pixels[large] - pixels[small])
-                    # Noise can make the difference tiny or negative (a GPU barely notices these sizes):
-                    # at least a twentieth of the larger size's average cost per pixel.
-                    per_pixel = max(per_pixel, step[reference, large] / pixels[large] / 20)
-                    self._seconds.setdefault((model, device), per_pixel)
-                    self._step[(model, device)] = max(0.0, step[reference, large] / per_pixel - pixels[large])
-                for layer, _side in keys:
-                    self._shares[(model, device, layer)] = step[layer, large] / step[reference, large]
+                    self._seconds.setdefault((model, device), per_pixel[reference])
+                    self._step[(model, device)] = fixed[reference]
+                for layer in new:
+                    self._layers[(model, device, layer)] = (per_pixel[layer] / per_pixel[reference], fixed[layer])
 
     def record_run(self, model: str, device: str, megapixel_steps: float, seconds: float) -> None:
         """Fold a finished run into the model's cost on ``device``: a moving average over runs.
@@ -309,10 +336,23 @@ def megapixel_steps(
     settings: DreamSettings, size: tuple[int, int], min_side: int = 32, step_megapixels: float = 0.0
 ) -> float:
     """Sum over the octaves the loop runs of (octave pixels / 10^6 + ``step_megapixels``) x steps,
-    at working size ``size`` (width, height)."""
+    at working size ``size`` (width, height), times what the options add (:func:`option_cost`)."""
     width, height = size
     sizes = octave_sizes((height, width), settings.octaves, settings.octave_scale, min_side)
-    return sum(h * w / 1e6 + step_megapixels for h, w in sizes) * settings.steps
+    return sum((h * w / 1e6 + step_megapixels) * option_cost(settings, (w, h)) for h, w in sizes) * settings.steps
+
+
+def option_cost(settings: DreamSettings, octave: tuple[int, int]) -> float:
+    """What the settings that change a step's cost per pixel multiply it by, at an octave of (width, height).
+
+    Wrap-around padding runs only where one tile spans the wrapped axis, as in the loop.
+    """
+    width, height = octave
+    columns, rows = len(tile_slices(width, settings.tile_size)), len(tile_slices(height, settings.tile_size))
+    wrap = spanned_wrap(settings.wrap, spans_x=columns == 1, spans_y=rows == 1)
+    robustness = TRANSFORM_ROBUSTNESS_COST if settings.transform_robustness > 0 else 1.0
+    large_tiles = LARGE_TILE_COST if width / columns * height / rows > LARGE_TILE_PIXELS else 1.0
+    return WRAP_COST[wrap] * robustness * large_tiles
 
 
 def estimate_dream(
@@ -385,9 +425,10 @@ def _estimate(
     layers = _cost_layers(settings, default_layer)
     if dreamer is not None:
         costs.calibrate(dreamer, layers)
-    step = costs.step_megapixels(model, device)
-    work = sum(megapixel_steps(part, size, min_side, step) * count for part, size, count in parts if count > 0)
-    work *= costs.share(model, device, layers)
+    share, step = costs.layer_cost(model, device, layers)
+    work = share * sum(
+        megapixel_steps(part, size, min_side, step / share) * count for part, size, count in parts if count > 0
+    )
     cost, measured = costs.seconds_per_megapixel_step(model, device)
     return Estimate(
         seconds=work * cost + flow_seconds,
@@ -414,8 +455,9 @@ def _time_steps(dreamer: Dreamer, keys: list[tuple[str, int]]) -> dict[tuple[str
     }
     times: dict[tuple[str, int], list[float]] = {key: [] for key in keys}
     try:
-        for run in runs.values():
-            next(run)  # untimed: a new size costs extra on its first step
+        for _ in range(CALIBRATION_WARMUP):  # untimed: a new size costs extra on its first steps
+            for run in runs.values():
+                next(run)
         for _ in range(CALIBRATION_STEPS):
             for key, run in runs.items():
                 start = time.perf_counter()
@@ -428,7 +470,7 @@ def _time_steps(dreamer: Dreamer, keys: list[tuple[str, int]]) -> dict[tuple[str
 
 
 def _calibration_settings(layer: str, side: int) -> DreamSettings:
-    steps = 1 + CALIBRATION_STEPS
+    steps = CALIBRATION_WARMUP + CALIBRATION_STEPS
     if layer == LOGITS:  # the default layer plus a class: the whole network runs
         return DreamSettings(class_target="0", octaves=1, steps=steps, max_size=side, seed=0)
     return DreamSettings(layers=(LayerTarget(layer),), octaves=1, steps=steps, max_size=side, seed=0)

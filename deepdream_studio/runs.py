@@ -34,6 +34,7 @@ from deepdream_core import (
 from deepdream_core.clips import Clip
 from deepdream_core.estimate import (
     Estimate,
+    about,
     estimate_animation,
     estimate_dream,
     estimate_video,
@@ -112,7 +113,7 @@ def dream_photo(
     estimate = check_estimate(estimate_dream(settings, image.size), config)
     started = last_preview = time.monotonic()
     if previews:
-        yield PhotoFrame(image, f"Dreaming… about {estimate.seconds:.0f} s")
+        yield PhotoFrame(image, f"Dreaming… {about(estimate.seconds)}")
     for event in photo_events(image, settings, guide, mask, 1 if previews else 0):
         where = f"Octave {event.octave} of {event.octaves} · step {event.step} of {event.steps}"
         if progress is not None:
@@ -135,7 +136,7 @@ def check_estimate(estimate: Estimate, config: StudioConfig) -> Estimate:
     if config.max_seconds and estimate.seconds > config.max_seconds:
         raise SettingsError(
             "max_size",
-            f"this dream would take about {estimate.seconds:.0f} s here, over this "
+            f"this dream would take {about(estimate.seconds)} here, over this "
             f"app's limit of {config.max_seconds} s; lower max_size, steps or octaves",
         )
     return estimate
@@ -283,7 +284,7 @@ def _frames(run: MotionRun, events: Iterator[FrameProgress], progress: gr.Progre
             first_done = time.monotonic()
         elif event.index < event.total:
             seconds = (time.monotonic() - first_done) / (event.index - 1) * (event.total - event.index)
-            left = f" · about {seconds:.0f} s left"
+            left = f" · {about(seconds)} left"
         where = f"Frame {event.index} of {event.total}"
         if progress is not None:
             progress((event.index, event.total), desc=where)

@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from deepdream_core.estimate import estimate_dream
+from deepdream_core.estimate import about, estimate_dream
 from deepdream_core.images import load_image
 from deepdream_core.presets import Preset, load_preset
 
@@ -83,7 +83,7 @@ def estimate_ui(photo: str | None, **controls: Any) -> str:
     except USER_ERRORS:
         return ""  # the Dream button says what is wrong
     rough = "" if estimate.measured else " (a first guess until this machine is timed)"
-    return f"About {estimate.seconds:.0f} s on this machine{rough}."
+    return f"{about(estimate.seconds).capitalize()} on this machine{rough}."
 
 
 def stop_ui() -> str:

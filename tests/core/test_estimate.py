@@ -20,6 +20,7 @@ from deepdream_core.estimate import (
     CostTable,
     DefaultCost,
     Estimate,
+    about,
     estimate_animation,
     estimate_dream,
     estimate_video,
@@ -210,7 +211,8 @@ def test_first_use_with_a_dreamer_times_it_once_on_its_device() -> None:
     assert first.measured and costs.is_calibrated(LITE0, "cpu", ["blocks.2"])
     cost, measured = costs.seconds_per_megapixel_step(LITE0, "cpu")
     assert measured and 0 < cost < 1000.0 and math.isfinite(first.seconds)
-    assert 0 <= costs.step_megapixels(LITE0, "cpu") < math.inf
+    share, step = costs.layer_cost(LITE0, "cpu", ["blocks.2"])  # timed too, per pixel and per step
+    assert 0 < share < 1 and 0 <= step < math.inf  # a shallower layer than the default (blocks.4)
     # Timed once: a second estimate reuses the measurement exactly.
     assert estimate_dream(settings, (512, 512), dreamer=dreamer, costs=costs) == first
     # A class target runs the whole network: the logits are timed when first asked for, and that pass
@@ -226,6 +228,33 @@ def test_first_use_with_a_dreamer_times_it_once_on_its_device() -> None:
 
 def estimate_of(seconds: float) -> Estimate:
     return Estimate(seconds=seconds, megapixel_steps=1.0, model=LITE0, device="cuda", measured=True)
+
+
+def test_wrap_and_transformation_robustness_cost_more_per_step_and_the_others_do_not() -> None:
+    def seconds(**changes: object) -> float:
+        return estimate_dream(DreamSettings(max_size=256).replace(**changes), (256, 256)).seconds
+
+    assert seconds() < seconds(transform_robustness=0.5) < seconds(wrap="x") < seconds(wrap="xy")
+    # As in the loop, an octave in several tiles does not wrap: only the octaves of up to 128 px cost more.
+    assert seconds() < seconds(wrap="xy", tile_size=128) < seconds(wrap="xy")
+    for same in ({"gradient_norm": "laplacian"}, {"keep_colors": True}, {"smoothing": 2.0}):
+        assert seconds(**same) == seconds()
+
+
+def test_tiles_larger_than_512_px_cost_more_per_pixel() -> None:
+    def seconds(tile_size: int) -> float:
+        return estimate_dream(DreamSettings(max_size=1024, octaves=1, tile_size=tile_size), (1024, 1024)).seconds
+
+    assert seconds(1024) == pytest.approx(seconds(512) * 1.35, rel=0.01)
+    assert seconds(256) == seconds(512)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0.2, "under a second"), (1.0, "about 1 s"), (6.4, "about 6 s"), (89, "about 89 s"), (200, "about 3 min")],
+)
+def test_a_duration_is_said_as_a_person_would(seconds: float, said: str) -> None:
+    assert about(seconds) == said
 
 
 def test_durations_add_a_margin_and_the_start_up_then_keep_to_the_floor_and_the_cap(
