@@ -6,6 +6,7 @@ Screenshots land in test-artifacts/ (gitignored) so a person can look at what th
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from deepdream_core import DreamSettings, LayerTarget, dream_record, save_png
-from tests.support import REPO
+from tests.support import ABOUT, REPO, said_seconds
 from tests.support.photos import skimage_photo
 
 CHROMIUM = "/usr/bin/chromium"
@@ -58,6 +59,16 @@ def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def screenshot_between(page: Page, top: str, bottom: str, name: str) -> None:
+    """A picture of the page from the top of one element to the bottom of another, as wide as the first."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    first, last = page.locator(top).bounding_box(), page.locator(bottom).bounding_box()
+    assert first is not None and last is not None
+    height = last["y"] + last["height"] - first["y"]
+    clip = {"x": first["x"], "y": first["y"], "width": first["width"], "height": height}
+    page.screenshot(path=ARTIFACTS / f"{name}.png", clip=clip, full_page=True)
 
 
 def open_app(page: Page, url: str) -> None:
@@ -195,6 +206,26 @@ def test_remix_dreams_again_with_one_change_and_the_link_shows_it(page: Page, ap
     page.locator("#copy-link").click()
     expect(page.locator("#link textarea, #link input").first).to_have_value(re.compile(r"steps=3(&|$)"))
     screenshot(page, "remixed")
+
+
+def test_the_time_estimate_shows_next_to_dream_and_follows_the_settings(page: Page, app_server, tmp_path: Path) -> None:
+    astronaut = tmp_path / "astronaut.png"
+    skimage_photo("astronaut", 512).save(astronaut)
+    open_app(page, app_server.url + "?max_size=512")
+    upload(page, astronaut)
+    estimate = page.locator("#estimate")
+    expect(estimate).to_contain_text(re.compile(rf"{ABOUT} on this machine", re.IGNORECASE))
+    quick = said_seconds(estimate.inner_text())
+    screenshot_between(page, "#layer", "#estimate", "estimate")
+
+    open_advanced(page)
+    page.locator("#steps input[type=number]").fill("60")
+    page.locator("#steps input[type=number]").press("Tab")
+    # 6x the steps (from 10): the estimate follows the change.
+    deadline = time.monotonic() + 60
+    while said_seconds(estimate.inner_text()) <= quick * 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert said_seconds(estimate.inner_text()) > quick * 4, estimate.inner_text()
 
 
 PHONE = {"width": 390, "height": 844}
