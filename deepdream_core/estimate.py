@@ -5,9 +5,9 @@ millions) times the steps, with the same octave sizes the loop uses. Every step 
 does not grow with the image (Python, kernel launches, small tensors): it is counted as a model's
 ``step_megapixels`` more pixels per step, which matters for small octaves and on GPUs. A deeper layer
 costs more (the network runs further), so the work is weighted by the layer's cost relative to the
-model's default layer, per pixel and per step. Options that add work to every step (wrap-around
-padding, transformation robustness) multiply it. The time is the work times the model's seconds per
-megapixel-step on this device; these numbers come from
+model's default layer, per pixel and per step. Settings that make every step dearer (wrap-around
+padding, transformation robustness, tiles above 512 px square) multiply it. The time is the work
+times the model's seconds per megapixel-step on this device; these numbers come from
 
 1. built-in defaults (:data:`DEFAULT_COSTS`), until
 2. a short timed pass on this device (:meth:`CostTable.calibrate`, done on first use when the
@@ -164,7 +164,7 @@ UNKNOWN_MODEL_COST = DefaultCost(cpu=1.0, gpu=1.0 / 40)
 CALIBRATION_SIDES = (128, 384)
 CALIBRATION_STEPS = 5
 # Untimed steps first: in a fresh process the first two steps at a new size are slower (oneDNN builds
-# its kernels, the allocator grows), which made the first estimates 40-90 % too long at 256 px.
+# its kernels, the allocator grows); with one, a cold pass read a step's fixed cost 40 % high.
 CALIBRATION_WARMUP = 2
 # A video frame that starts from the previous dream first pays for two optical flows, a warp and a
 # reliability check (motion.carry_over) on the CPU, whatever device dreams: 0.31-0.36 s per megapixel
@@ -262,6 +262,7 @@ class CostTable:
         relative to the default layer's, timed again in the same pass. All are timed in turn, step by
         step, so a change in the machine's load touches all of them alike.
         """
+        layers = list(layers)
         reference = dreamer.default_layer or next(iter(layers), None)
         if reference is None:
             raise ValueError(f"model {dreamer.name!r} has no default layer; name the layers to calibrate")
