@@ -7,7 +7,7 @@
 channel's picture, per dream layer of the bundled model; the median over repeats, with min and max, and the
 slowest layer's median as ``first_cell_worst_s`` (target: about a second). ``first_cell_cold_s`` is the first
 call in the process, loading the model too (the app's first use). ``all_cells_s``: all 12 cells of the default
-layer. Everything goes through the public ``deepdream_core.atlas`` functions.
+layer. Everything goes through the public ``deepdream_core.jobs.atlas`` functions.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from deepdream_core import BUNDLED_MODEL, get_spec  # noqa: E402
-from deepdream_core.atlas import CHANNEL_COUNT, channel_pictures  # noqa: E402
+from deepdream_core.jobs.atlas import CHANNEL_COUNT, channel_pictures  # noqa: E402
 
 RESULTS = REPO / "bench" / "atlas.json"
 TARGET_S = 1.0

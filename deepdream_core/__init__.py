@@ -1,21 +1,27 @@
-"""DeepDream Studio's engine: models, weights, objectives, the dream loop.
+"""DeepDream Studio's engine: models, weights, objectives, the dream loop, and what is made with dreams.
 
 The public API::
 
     from deepdream_core import DreamSettings, dream
     result = dream(Image.open("photo.jpg"), DreamSettings(steps=12))
+
+The subpackages, each importing only those before it: ``models`` (the zoo and its weights),
+``dreaming`` (settings, objectives, transforms, the loop), ``files`` (records, presets, links, clips),
+``motion`` (animation, video), ``jobs`` (batch, Ray, sheets, atlas, estimate) and ``cli``.
 """
 
-from .devices import DeviceError
-from .dreamer import Dreamer, DreamProgress, fit_image
-from .dreamers import dream, dream_frames, get_dreamer
-from .estimate import Estimate, estimate_animation, estimate_dream, estimate_video, record_run, spaces_duration
-from .metadata import dream_record, read_record, save_png, save_video, settings_from_file
-from .motion import AnimationSettings, FrameProgress, VideoSettings, animate, dream_video, load_clip
-from .objectives import Objective
-from .settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient
-from .weights import BUNDLED_MODEL, WeightsUnavailableError
-from .zoo import ZOO, DreamLayer, ModelSpec, UnknownModelError, get_spec, load_model, model_names
+from .dreaming.cache import dream, dream_frames, get_dreamer
+from .dreaming.devices import DeviceError
+from .dreaming.loop import Dreamer, DreamProgress, fit_image
+from .dreaming.objectives import Objective
+from .dreaming.settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient
+from .files.records import dream_record, read_record, save_png, save_video, settings_from_file
+from .jobs.costs import record_run
+from .jobs.estimate import Estimate, estimate_animation, estimate_dream, estimate_video, spaces_duration
+from .models.weights import BUNDLED_MODEL, WeightsUnavailableError
+from .models.zoo import ZOO, DreamLayer, ModelSpec, UnknownModelError, get_spec, load_model, model_names
+from .motion.animation import AnimationSettings, FrameProgress, animate
+from .motion.video import VideoSettings, dream_video, load_clip
 
 __all__ = [
     "BUNDLED_MODEL",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from deepdream_core.atlas import atlas_cache
-from deepdream_core.images import MAX_FILE_BYTES
-from deepdream_core.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
+from deepdream_core.dreaming.images import MAX_FILE_BYTES
+from deepdream_core.files.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
+from deepdream_core.jobs.atlas import atlas_cache
 
 from . import api, phone
 from .config import StudioConfig

@@ -13,8 +13,8 @@ from typing import Any
 import gradio as gr
 
 from deepdream_core import AnimationSettings, DreamSettings, VideoSettings
-from deepdream_core.presets import Preset, guide_path, settings_with_preset
-from deepdream_core.settings import SettingsError
+from deepdream_core.dreaming.settings import SettingsError
+from deepdream_core.files.presets import Preset, guide_path, settings_with_preset
 
 from .config import StudioConfig
 from .gpu import check_offered

@@ -18,8 +18,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from deepdream_core.atlas import ON_DEMAND_SIZE
-from deepdream_core.motion import MOTION_RANGES
+from deepdream_core.jobs.atlas import ON_DEMAND_SIZE
+from deepdream_core.motion.animation import MOTION_RANGES
 
 from .gpu import offered_models
 

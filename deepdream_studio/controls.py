@@ -2,7 +2,7 @@
 
 Handlers take the controls' values as keyword arguments named after the controls (Gradio's ``inputs_kwargs``)
 and fill them with a dict of updates, so no handler depends on the order of the controls. A numeric setting
-needs its field and range in ``deepdream_core.settings`` plus one entry in :data:`SLIDERS` (a setting of words
+needs its field and range in ``deepdream_core.dreaming.settings`` plus one entry in :data:`SLIDERS` (a setting of words
 or a switch, one in :data:`CHOICE_CONTROLS`); a few settings have richer controls (:data:`COMPOSITE`);
 where a dream runs (:data:`API_ONLY`) is not on the page.
 """
@@ -17,8 +17,8 @@ from typing import Any
 import gradio as gr
 
 from deepdream_core import BUNDLED_MODEL, ZOO, DreamSettings, LayerTarget, get_spec
-from deepdream_core.settings import CHOICES, MACHINE_FIELDS, RANGES, format_layer
-from deepdream_core.zoo import class_index
+from deepdream_core.dreaming.objectives import class_index
+from deepdream_core.dreaming.settings import CHOICES, MACHINE_FIELDS, RANGES, format_layer
 
 # Where a dream runs is the server's choice on the page; the API and CLI take them.
 API_ONLY = MACHINE_FIELDS

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from deepdream_core import DeviceError, SettingsError, UnknownModelError, WeightsUnavailableError
-from deepdream_core.images import ImageInputError
+from deepdream_core.dreaming.images import ImageInputError
 
 USER_ERRORS = (SettingsError, ImageInputError, WeightsUnavailableError, UnknownModelError, DeviceError)
 

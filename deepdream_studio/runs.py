@@ -31,18 +31,18 @@ from deepdream_core import (
     dream_video,
     load_clip,
 )
-from deepdream_core.clips import Clip
-from deepdream_core.estimate import (
+from deepdream_core.dreaming.settings import SettingsError
+from deepdream_core.files.clips import Clip
+from deepdream_core.files.records import dream_record, png_bytes, save_video
+from deepdream_core.jobs.costs import record_run
+from deepdream_core.jobs.estimate import (
     Estimate,
     about,
     estimate_animation,
     estimate_dream,
     estimate_video,
-    record_run,
     spaces_duration,
 )
-from deepdream_core.metadata import dream_record, png_bytes, save_video
-from deepdream_core.settings import SettingsError
 
 from .config import PREVIEW_SIZE, StudioConfig
 from .gpu import check_offered

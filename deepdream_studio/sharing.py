@@ -1,6 +1,6 @@
 """Share links on the page: the settings (never the photos) as a URL, and a URL's settings back in the controls.
 
-The link format itself (a preset plus what differs from it, read leniently) is ``deepdream_core.links``.
+The link format itself (a preset plus what differs from it, read leniently) is ``deepdream_core.files.links``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 import gradio as gr
 
 from deepdream_core import BUNDLED_MODEL, DreamSettings, LayerTarget, SettingsError, UnknownModelError, get_spec
-from deepdream_core.links import SharedLink, from_query, to_query
-from deepdream_core.metadata import settings_from_file
-from deepdream_core.presets import Preset, load_preset
-from deepdream_core.zoo import class_index
+from deepdream_core.dreaming.objectives import class_index
+from deepdream_core.files.links import SharedLink, from_query, to_query
+from deepdream_core.files.presets import Preset, load_preset
+from deepdream_core.files.records import settings_from_file
 
 from .controls import settings_from_values, values_from_settings
 from .handlers import user_errors

@@ -1,6 +1,6 @@
 """Comparison sheets: the run path shared by the Compare tab and the ``/sweep`` endpoint.
 
-The variants come from ``deepdream_core.sheets`` (every value through ``DreamSettings``); this dreams them under
+The variants come from ``deepdream_core.jobs.sheets`` (every value through ``DreamSettings``); this dreams them under
 ``@spaces.GPU``, lays out the sheet after each cell (cells not done yet are blank), and saves the finished sheet
 as one PNG in Gradio's cache.
 """
@@ -17,9 +17,9 @@ import spaces
 from gradio import processing_utils
 from PIL import Image
 
-from deepdream_core.presets import guide_path, settings_with_preset
-from deepdream_core.settings import SettingsError
-from deepdream_core.sheets import (
+from deepdream_core.dreaming.settings import SettingsError
+from deepdream_core.files.presets import guide_path, settings_with_preset
+from deepdream_core.jobs.sheets import (
     SweepCell,
     Variant,
     contact_sheet,

@@ -1,6 +1,6 @@
 """What users upload: file inputs that only take files uploaded to this server, and reading them safely.
 
-Every image goes to ``deepdream_core.images.load_image`` undecoded (it checks size, format and pixels and says
+Every image goes to ``deepdream_core.dreaming.images.load_image`` undecoded (it checks size, format and pixels and says
 what is wrong), and every clip to ``load_clip``; no input accepts a path on the server.
 """
 
@@ -14,7 +14,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from deepdream_core.images import ImageInputError, load_image
+from deepdream_core.dreaming.images import ImageInputError, load_image
 
 
 def upload_folder() -> str:
@@ -27,7 +27,7 @@ def photo_input(**options: Any) -> gr.Image:
 
     ``gr.Image`` opens uploads with Pillow itself (every decoder, no pixel limit) before our code
     sees them, so a text file, an EPS or a decompression bomb would fail there with Gradio's
-    generic error. Here the path goes straight to ``deepdream_core.images.load_image``, which
+    generic error. Here the path goes straight to ``deepdream_core.dreaming.images.load_image``, which
     checks size, format and pixels and says what is wrong. (Replacing the method on the instance
     rather than subclassing: Gradio writes a .pyi stub next to any module that subclasses a
     component, at import time.)

@@ -4,7 +4,7 @@
     python scripts/render_atlas.py blocks.3 blocks.4   # only these
 
 Each picture (the sample photo dreamed at a layer beside the layer dreamed from noise) goes to
-``presets/atlas/<model>/<layer>.jpg``, stamped with :func:`deepdream_core.atlas.picture_fingerprint`, so the
+``presets/atlas/<model>/<layer>.jpg``, stamped with :func:`deepdream_core.jobs.atlas.picture_fingerprint`, so the
 tests can tell a stale picture from a fresh one. Other models' atlases are rendered on request into the cache.
 """
 
@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # runs from a checkout without installing the package
 
 from deepdream_core import BUNDLED_MODEL, get_spec  # noqa: E402
-from deepdream_core.atlas import SHIPPED_DIR, SHIPPED_SIZE, model_folder, render_picture  # noqa: E402
+from deepdream_core.jobs.atlas import SHIPPED_DIR, SHIPPED_SIZE, model_folder, render_picture  # noqa: E402
 
 
 def main(layers: list[str]) -> None:

@@ -6,7 +6,7 @@
 Each preset dreams the shipped sample photo (or noise, for a preset whose ``start`` is noise) at a
 small working size (so the whole set renders in a few minutes on two CPU cores), is shrunk to a
 thumbnail and saved as ``presets/<name>.jpg``.
-The JPEG comment holds :func:`deepdream_core.presets.fingerprint` of what was rendered, so the
+The JPEG comment holds :func:`deepdream_core.files.presets.fingerprint` of what was rendered, so the
 tests can tell a stale thumbnail from a fresh one.
 """
 
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # runs from a checkout without installing the package
 
 from deepdream_core import DreamSettings, dream  # noqa: E402
-from deepdream_core.presets import (  # noqa: E402
+from deepdream_core.files.presets import (  # noqa: E402
     PRESETS_DIR,
     SAMPLES_DIR,
     Preset,

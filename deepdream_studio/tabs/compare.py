@@ -11,8 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from deepdream_core.presets import Preset
-from deepdream_core.sheets import preset_variants, setting_variants, split_values
+from deepdream_core.files.presets import Preset
+from deepdream_core.jobs.sheets import preset_variants, setting_variants, split_values
 
 from ..config import StudioConfig
 from ..controls import SLIDERS

@@ -15,7 +15,7 @@ import spaces
 from PIL import Image
 
 from deepdream_core import get_spec
-from deepdream_core.atlas import CHANNEL_COUNT, AtlasPicture, channel_pictures, layer_atlas, render_layer_atlas
+from deepdream_core.jobs.atlas import CHANNEL_COUNT, AtlasPicture, channel_pictures, layer_atlas, render_layer_atlas
 
 from ..config import StudioConfig
 from ..controls import SettingControls

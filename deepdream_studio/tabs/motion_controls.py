@@ -9,8 +9,8 @@ import gradio as gr
 from PIL import Image
 
 from deepdream_core import DreamSettings
-from deepdream_core.motion import MOTION_RANGES
-from deepdream_core.presets import Preset, guide_path, load_preset
+from deepdream_core.files.presets import Preset, guide_path, load_preset
+from deepdream_core.motion.animation import MOTION_RANGES
 
 from ..config import StudioConfig
 from ..controls import settings_from_values

@@ -11,9 +11,9 @@ from typing import Any
 
 import gradio as gr
 
-from deepdream_core.estimate import about, estimate_dream
-from deepdream_core.images import load_image
-from deepdream_core.presets import Preset, load_preset
+from deepdream_core.dreaming.images import load_image
+from deepdream_core.files.presets import Preset, load_preset
+from deepdream_core.jobs.estimate import about, estimate_dream
 
 from .. import phone, sharing
 from ..config import StudioConfig

@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from deepdream_core import DreamSettings
-from deepdream_core.settings import draw_seed, format_layer
+from deepdream_core.dreaming.settings import draw_seed, format_layer
 
 from ..controls import SLIDERS, settings_from_values, values_from_settings
 from ..handlers import by_component, user_errors

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from deepdream_core import VideoSettings
-from deepdream_core.presets import Preset
+from deepdream_core.files.presets import Preset
 
 from ..config import StudioConfig
 from ..handlers import bind, user_errors, warn

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from deepdream_core import DreamSettings, LayerTarget, SettingsError
-from deepdream_core.presets import load_preset
-from deepdream_core.settings import format_layer, parse_layer
+from deepdream_core.dreaming.settings import format_layer, parse_layer
+from deepdream_core.files.presets import load_preset
 from tests.support import REPO
 from tests.support.photos import skimage_photo
 

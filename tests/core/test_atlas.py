@@ -9,8 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
-from deepdream_core import BUNDLED_MODEL, SettingsError, atlas, get_dreamer, get_spec
-from deepdream_core.atlas import (
+from deepdream_core import BUNDLED_MODEL, SettingsError, get_dreamer, get_spec
+from deepdream_core.dreaming.loop import fit_image
+from deepdream_core.dreaming.objectives import channels
+from deepdream_core.dreaming.transforms import pil_to_tensor
+from deepdream_core.jobs import atlas
+from deepdream_core.jobs.atlas import (
     SHIPPED_DIR,
     SHIPPED_SIZE,
     cache_dir,
@@ -22,9 +26,6 @@ from deepdream_core.atlas import (
     stamped_fingerprint,
     top_channels,
 )
-from deepdream_core.dreamer import fit_image
-from deepdream_core.objectives import channels
-from deepdream_core.transforms import pil_to_tensor
 
 LAYERS = [layer.path for layer in get_spec(BUNDLED_MODEL).layers]
 TINY = 40  # pictures rendered in tests: one octave, enough to tell a render from none

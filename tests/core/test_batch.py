@@ -17,12 +17,12 @@ import pytest
 from PIL import Image
 
 from deepdream_core import DreamSettings, SettingsError
-from deepdream_core.batch import EXIT_SOME_FAILED, BatchItem, collect
 from deepdream_core.cli import main
-from deepdream_core.clips import read_clip
-from deepdream_core.metadata import read_record
-from deepdream_core.motion import VideoSettings
-from deepdream_core.segments import SegmentSettings, dream_in_segments, join
+from deepdream_core.files.clips import read_clip
+from deepdream_core.files.records import read_record
+from deepdream_core.jobs.batch import EXIT_SOME_FAILED, BatchItem, collect
+from deepdream_core.motion.segments import SegmentSettings, dream_in_segments, join
+from deepdream_core.motion.video import VideoSettings
 from tests.support import REPO
 from tests.support.clips import boundary_ratio, make_clip
 from tests.support.photos import skimage_photo

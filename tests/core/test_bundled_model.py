@@ -15,8 +15,8 @@ import torch
 from PIL import Image
 
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, get_dreamer
-from deepdream_core.transforms import pil_to_tensor
-from deepdream_core.zoo import class_index
+from deepdream_core.dreaming.objectives import class_index
+from deepdream_core.dreaming.transforms import pil_to_tensor
 from tests.support.photos import skimage_photo
 
 MEASURED = DreamSettings(max_size=96, steps=6, octaves=1, step_size=4.0, jitter=0, precision="fp32", device="cpu")

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from deepdream_core import BUNDLED_MODEL, get_spec
-from deepdream_core.atlas import model_folder
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from deepdream_core.presets import load_preset
-from deepdream_core.sheets import contact_sheet
+from deepdream_core.files.presets import load_preset
+from deepdream_core.jobs.atlas import model_folder
+from deepdream_core.jobs.sheets import contact_sheet
 from tests.support import REPO
 from tests.support.photos import skimage_photo
 

@@ -17,7 +17,7 @@ from PIL import Image
 from torch import nn
 
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, SettingsError
-from deepdream_core.transforms import pil_to_tensor
+from deepdream_core.dreaming.transforms import pil_to_tensor
 from tests.support.photos import make_tiny_cnn, skimage_photo
 
 # Few steps and small images keep each test well under a second or two on a shared 2-core machine.

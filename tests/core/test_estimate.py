@@ -13,12 +13,11 @@ import pytest
 from torch import nn
 
 from deepdream_core import ZOO, AnimationSettings, Dreamer, DreamSettings, LayerTarget, VideoSettings, get_dreamer
-from deepdream_core.estimate import (
-    DEFAULT_COSTS,
+from deepdream_core.dreaming.objectives import LOGITS
+from deepdream_core.jobs.costs import DEFAULT_COSTS, CostTable, DefaultCost
+from deepdream_core.jobs.estimate import (
     FLOW_SECONDS_PER_MEGAPIXEL,
     GPU_MIN_SECONDS,
-    CostTable,
-    DefaultCost,
     Estimate,
     about,
     estimate_animation,
@@ -28,7 +27,6 @@ from deepdream_core.estimate import (
     megapixel_steps,
     spaces_duration,
 )
-from deepdream_core.objectives import LOGITS
 from tests.support.photos import skimage_photo
 
 LITE0 = "efficientnet_lite0"

@@ -35,8 +35,8 @@ HUB_CHILD = textwrap.dedent("""
     from huggingface_hub import hf_hub_download
     from PIL import Image
     from deepdream_core import DreamSettings, WeightsUnavailableError, dream
-    from deepdream_core.weights import HubWeights, load_state_dict
-    from deepdream_core.zoo import load_model
+    from deepdream_core.models.weights import HubWeights, load_state_dict
+    from deepdream_core.models.zoo import load_model
     from tests.support.photos import make_tiny_cnn
 
     report = {}

@@ -19,7 +19,7 @@ from PIL import Image
 
 from deepdream_core import DreamSettings, dream, fit_image
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from deepdream_core.images import (
+from deepdream_core.dreaming.images import (
     MAX_PIXELS,
     MIN_SIDE,
     ImageInputError,

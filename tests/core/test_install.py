@@ -27,7 +27,9 @@ NOT_SHIPPED = (".git", "__pycache__", "*.egg-info", "build", "dist", ".pytest_ca
 # The issue's command, small and short.
 DREAM_EYES = ["-m", "deepdream_core", "dream", "photo.jpg", "--preset", "eyes", "-o", "out.png"]
 QUICK = ["--max-size", "64", "--steps", "1", "--octaves", "1"]
-SHOW_FOLDERS = "from deepdream_core import presets as p; print(p.__file__, p.PRESETS_DIR, p.SAMPLES_DIR, sep='\\n')"
+SHOW_FOLDERS = (
+    "from deepdream_core.files import presets as p; print(p.__file__, p.PRESETS_DIR, p.SAMPLES_DIR, sep='\\n')"
+)
 
 
 def pip(*args: str) -> None:

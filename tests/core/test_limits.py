@@ -9,8 +9,8 @@ import pytest
 
 from deepdream_core import DreamSettings, SettingsError, settings_from_dict_lenient
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from deepdream_core.presets import load_preset
-from deepdream_core.settings import RANGES
+from deepdream_core.dreaming.settings import RANGES
+from deepdream_core.files.presets import load_preset
 from tests.support.limits import OVER
 
 

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from deepdream_core import DreamSettings, LayerTarget, SettingsError
-from deepdream_core.links import from_query, to_query
-from deepdream_core.presets import all_presets, guide_path, load_preset, settings_with_preset
+from deepdream_core.files.links import from_query, to_query
+from deepdream_core.files.presets import all_presets, guide_path, load_preset, settings_with_preset
 
 
 @pytest.fixture

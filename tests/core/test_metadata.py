@@ -17,8 +17,9 @@ from PIL import Image, PngImagePlugin
 
 from deepdream_core import DreamSettings, LayerTarget
 from deepdream_core.cli import main
-from deepdream_core.images import ImageInputError
-from deepdream_core.metadata import (
+from deepdream_core.dreaming.images import ImageInputError
+from deepdream_core.files.presets import load_preset
+from deepdream_core.files.records import (
     CHUNK,
     MAX_FILE_BYTES,
     MAX_RECORD_BYTES,
@@ -32,7 +33,6 @@ from deepdream_core.metadata import (
     settings_from_file,
     weights_fingerprint,
 )
-from deepdream_core.presets import load_preset
 from tests.support import REPO
 from tests.support.photos import skimage_photo
 

@@ -16,9 +16,10 @@ from PIL import Image
 
 from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from deepdream_core.clips import VideoInputError, read_clip, write_gif, write_mp4
-from deepdream_core.flow import optical_flow, reliable
-from deepdream_core.motion import AnimationSettings, VideoSettings, animate, dream_video, transform_frame
+from deepdream_core.files.clips import VideoInputError, read_clip, write_gif, write_mp4
+from deepdream_core.motion.animation import AnimationSettings, animate, transform_frame
+from deepdream_core.motion.flow import optical_flow, reliable
+from deepdream_core.motion.video import VideoSettings, dream_video
 from tests.support.clips import FPS, FRAMES, SIZE, frame_changes, make_clip
 from tests.support.photos import skimage_photo
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from deepdream_core import SettingsError, objectives
-from deepdream_core.objectives import LOGITS
+from deepdream_core import SettingsError
+from deepdream_core.dreaming import objectives
+from deepdream_core.dreaming.objectives import LOGITS
 
 
 def features(*rows: list[float]) -> torch.Tensor:

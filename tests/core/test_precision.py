@@ -13,8 +13,8 @@ from PIL import Image
 from torch import nn
 
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, get_dreamer, get_spec
-from deepdream_core.devices import resolve_precision
-from deepdream_core.transforms import pil_to_tensor
+from deepdream_core.dreaming.devices import resolve_precision
+from deepdream_core.dreaming.transforms import pil_to_tensor
 from tests.support import REPO
 
 SMALL = DreamSettings(max_size=128, steps=4, octaves=2, seed=1, device="cpu")
@@ -98,7 +98,7 @@ def test_channels_last_changes_the_dream_by_float_noise_only(photo: Image.Image)
 def test_importing_the_engine_loads_no_model() -> None:
     """A cold start stays short: importing deepdream_core loads no weights and pulls in no UI or model library."""
     code = (
-        "import sys, deepdream_core; from deepdream_core.dreamers import loaded_models; "
+        "import sys, deepdream_core; from deepdream_core.dreaming.cache import loaded_models; "
         "print(loaded_models(), sorted(m for m in ('gradio', 'timm', 'torchvision') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
@@ -108,7 +108,7 @@ def test_importing_the_engine_loads_no_model() -> None:
 def test_fast_blur_equals_the_grouped_convolution_it_replaced() -> None:
     import torch.nn.functional as F
 
-    from deepdream_core.transforms import gaussian_blur
+    from deepdream_core.dreaming.transforms import gaussian_blur
 
     torch.manual_seed(0)
     for shape, sigma in [((1, 3, 40, 30), 1.5), ((1, 3, 5, 7), 2.3), ((1, 1, 64, 2), 0.5)]:

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from deepdream_core import get_dreamer, get_spec
-from deepdream_core.links import from_query, to_query
-from deepdream_core.presets import PRESETS_DIR, all_presets, fingerprint, load_preset, preset_names
-from deepdream_core.zoo import class_index
+from deepdream_core.dreaming.objectives import class_index
+from deepdream_core.files.links import from_query, to_query
+from deepdream_core.files.presets import PRESETS_DIR, all_presets, fingerprint, load_preset, preset_names
 from tests.support import REPO
 
 NAMES = preset_names()

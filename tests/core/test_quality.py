@@ -33,15 +33,17 @@ from deepdream_core import (
     get_dreamer,
     settings_from_dict_lenient,
 )
-from deepdream_core.cli import EXIT_BAD_INPUT, build_parser, main, settings_from_args
-from deepdream_core.color import color_stats, hold_saturation, match_colors, mean_saturation, ycbcr
-from deepdream_core.dreamer import fit_image
-from deepdream_core.links import from_query, to_query
-from deepdream_core.motion import transform_frame
-from deepdream_core.presets import load_preset
-from deepdream_core.transforms import laplacian_normalize, pil_to_tensor, random_view, scale_rotate
-from deepdream_core.wrap import wrapped_network
-from deepdream_core.zoo import class_index, get_spec
+from deepdream_core.cli import EXIT_BAD_INPUT, main
+from deepdream_core.cli.args import build_parser, settings_from_args
+from deepdream_core.dreaming.color import color_stats, hold_saturation, match_colors, mean_saturation, ycbcr
+from deepdream_core.dreaming.loop import fit_image
+from deepdream_core.dreaming.objectives import class_index
+from deepdream_core.dreaming.transforms import laplacian_normalize, pil_to_tensor, random_view, scale_rotate
+from deepdream_core.dreaming.wrap import wrapped_network
+from deepdream_core.files.links import from_query, to_query
+from deepdream_core.files.presets import load_preset
+from deepdream_core.models.zoo import get_spec
+from deepdream_core.motion.animation import transform_frame
 from tests.support.photos import make_tiny_cnn, skimage_photo
 
 MODEL = "efficientnet_lite0"

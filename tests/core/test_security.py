@@ -19,9 +19,9 @@ import torch
 
 from deepdream_core import SettingsError, UnknownModelError, get_dreamer, settings_from_dict_lenient
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from deepdream_core.images import MAX_FILE_BYTES, ImageInputError, load_image
-from deepdream_core.presets import load_preset
-from deepdream_core.weights import TorchvisionWeights, WeightsUnavailableError
+from deepdream_core.dreaming.images import MAX_FILE_BYTES, ImageInputError, load_image
+from deepdream_core.files.presets import load_preset
+from deepdream_core.models.weights import TorchvisionWeights, WeightsUnavailableError
 from tests.support import REPO
 from tests.support.hub_standin import HubStandIn
 
@@ -70,7 +70,7 @@ def test_tampered_torchvision_cache_is_refused_not_run(tmp_path: Path, monkeypat
 
 
 HUB_PICKLE_CHILD = textwrap.dedent("""
-    from deepdream_core.weights import HubWeights, WeightsUnavailableError
+    from deepdream_core.models.weights import HubWeights, WeightsUnavailableError
     try:
         HubWeights("evil/model").load("evil", ["conv1.weight"])
     except WeightsUnavailableError as err:
@@ -101,7 +101,7 @@ def test_pickle_served_as_safetensors_is_refused_not_run(tmp_path: Path) -> None
 def test_engine_loads_weights_only_safely() -> None:
     """Every torch.load / get_state_dict in the engine passes weights_only=True; nothing else unpickles."""
     checked = 0
-    for path in (REPO / "deepdream_core").glob("*.py"):
+    for path in (REPO / "deepdream_core").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue

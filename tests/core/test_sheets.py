@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from deepdream_core import DreamSettings, LayerTarget, SettingsError
-from deepdream_core.presets import load_preset
-from deepdream_core.sheets import (
+from deepdream_core.files.presets import load_preset
+from deepdream_core.jobs.sheets import (
     contact_sheet,
     dream_variants,
     parse_set,

@@ -25,7 +25,7 @@ from packaging.specifiers import SpecifierSet
 from safetensors.torch import save as save_safetensors
 
 from deepdream_core import ZOO, get_spec
-from deepdream_core.weights import HubWeights
+from deepdream_core.models.weights import HubWeights
 from tests.support import REPO
 from tests.support.checkpoints import random_checkpoint, state_dict_digest
 from tests.support.hub_standin import HubStandIn, closed_endpoint, write_hub_cache
@@ -134,7 +134,7 @@ DREAM_CHILD = textwrap.dedent("""
     import hashlib, json, sys
     from PIL import Image
     from deepdream_core import DreamSettings, dream
-    from deepdream_core.zoo import load_model
+    from deepdream_core.models.zoo import load_model
     report = {}
     for arg in sys.argv[1:]:
         name, side = arg.split("=")

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from deepdream_core.transforms import (
+from deepdream_core.dreaming.transforms import (
     gaussian_blur,
     octave_sizes,
     pil_to_tensor,

@@ -30,12 +30,13 @@ from deepdream_core import (
     UnknownModelError,
     get_dreamer,
     get_spec,
-    zoo,
 )
 from deepdream_core.cli import main
-from deepdream_core.dreamers import loaded_models
-from deepdream_core.transforms import pil_to_tensor
-from deepdream_core.weights import HubWeights, TorchvisionWeights
+from deepdream_core.dreaming import objectives
+from deepdream_core.dreaming.cache import loaded_models
+from deepdream_core.dreaming.transforms import pil_to_tensor
+from deepdream_core.models import zoo
+from deepdream_core.models.weights import HubWeights, TorchvisionWeights
 from tests.support import REPO
 from tests.support.checkpoints import random_checkpoint, state_dict_digest
 from tests.support.hub_standin import HubStandIn
@@ -119,8 +120,8 @@ def test_class_names_are_imagenets_in_logit_order(name: str) -> None:
     names = spec.class_names()
     assert len(names) == 1000
     # The same class target means the same class on every model (presets and share links switch models).
-    assert zoo.class_index(names, "tabby cat", name) == TABBY
-    assert zoo.class_index(names, "goldfish", name) == 1
+    assert objectives.class_index(names, "tabby cat", name) == TABBY
+    assert objectives.class_index(names, "goldfish", name) == 1
     with torch.no_grad():
         logits = built(name)(torch.zeros(1, 3, MIN_SIDE.get(name, 64), MIN_SIDE.get(name, 64)))
     assert logits.shape == (1, 1000)
@@ -128,10 +129,10 @@ def test_class_names_are_imagenets_in_logit_order(name: str) -> None:
 
 # -- weights through the real code paths ----------------------------------------------------------------
 
-# Loads each named model through deepdream_core.zoo.load_model and prints a digest of its weights.
+# Loads each named model through deepdream_core.models.zoo.load_model and prints a digest of its weights.
 LOAD_CHILD = textwrap.dedent("""
     import hashlib, json, sys
-    from deepdream_core.zoo import load_model
+    from deepdream_core.models.zoo import load_model
     report = {}
     for name in sys.argv[1:]:
         state = load_model(name).state_dict()

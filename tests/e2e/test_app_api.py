@@ -104,7 +104,7 @@ def test_the_app_starts_without_loading_a_model_or_the_network(tmp_path: Path) -
     script = (
         f"import app\n"
         f"app.demo.launch(server_name='127.0.0.1', server_port={free_port()}, prevent_thread_lock=True, quiet=True)\n"
-        f"from deepdream_core.dreamers import loaded_models\n"
+        f"from deepdream_core.dreaming.cache import loaded_models\n"
         f"print('loaded:', loaded_models())\n"
         f"app.demo.close()\n"
     )

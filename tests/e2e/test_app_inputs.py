@@ -16,8 +16,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from deepdream_core.images import load_image
-from deepdream_core.settings import RANGES
+from deepdream_core.dreaming.images import load_image
+from deepdream_core.dreaming.settings import RANGES
 from tests.support.app_server import config
 from tests.support.limits import OVER
 from tests.support.odd_images import BAD, UNUSUAL, colour_distance
@@ -118,7 +118,7 @@ def test_a_photo_over_max_size_is_downscaled_with_a_notice_in_the_status(
 def test_sliders_take_their_bounds_from_ranges(app_server) -> None:
     """The page's sliders (from the app's /config) offer exactly what DreamSettings accepts, and the
     motion tabs' sliders stay inside what the motion settings accept."""
-    from deepdream_core.motion import MOTION_RANGES
+    from deepdream_core.motion.animation import MOTION_RANGES
 
     components = config(app_server)["components"]
     sliders = {c["props"]["elem_id"].replace("-", "_"): c["props"] for c in components if c["type"] == "slider"}

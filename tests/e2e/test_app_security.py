@@ -14,7 +14,7 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from deepdream_core.images import MAX_FILE_BYTES
+from deepdream_core.dreaming.images import MAX_FILE_BYTES
 from tests.support import REPO
 from tests.support.app_server import api_call, page_inputs, queue_call
 from tests.support.photos import skimage_photo
@@ -45,7 +45,7 @@ def secret_photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"gradio_api/file={REPO}/app.py",
         "gradio_api/file=app.py",
         "gradio_api/file=./README.md",
-        "gradio_api/file=deepdream_core/images.py",
+        "gradio_api/file=deepdream_core/dreaming/images.py",
         "gradio_api/file=/proc/self/environ",
         "static/../app.py",
         "gradio_api/file={presets}/../app.py",

@@ -20,8 +20,8 @@ from PIL import Image
 
 pytest.importorskip("ray")
 
-from deepdream_core.metadata import read_record
-from deepdream_core.segments import SegmentSettings
+from deepdream_core.files.records import read_record
+from deepdream_core.motion.segments import SegmentSettings
 from tests.support import REPO
 from tests.support.clips import boundary_ratio, make_clip
 from tests.support.photos import skimage_photo

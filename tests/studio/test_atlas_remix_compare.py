@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from deepdream_core import BUNDLED_MODEL, DreamSettings, get_spec
-from deepdream_core import atlas as core_atlas
-from deepdream_core.links import from_query
+from deepdream_core.files.links import from_query
+from deepdream_core.jobs import atlas as core_atlas
 from deepdream_studio import api
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.controls import settings_from_values

@@ -8,7 +8,7 @@ import gradio as gr
 import pytest
 
 from deepdream_core import DreamSettings, LayerTarget, SettingsError, get_spec
-from deepdream_core.settings import RANGES
+from deepdream_core.dreaming.settings import RANGES
 from deepdream_studio import build_demo
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.controls import (

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from deepdream_core import AnimationSettings, DreamSettings, SettingsError, UnknownModelError, VideoSettings
-from deepdream_core.clips import read_clip
+from deepdream_core.files.clips import read_clip
 from deepdream_studio.gpu import check_offered, offered_models
 from deepdream_studio.runs import (
     animation_events,

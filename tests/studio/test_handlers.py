@@ -10,8 +10,8 @@ import gradio as gr
 import pytest
 
 from deepdream_core import DreamSettings, SettingsError
-from deepdream_core.metadata import read_record
-from deepdream_core.presets import load_preset
+from deepdream_core.files.presets import load_preset
+from deepdream_core.files.records import read_record
 from deepdream_studio import api
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.handlers import bind, user_errors

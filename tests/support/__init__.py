@@ -5,7 +5,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-# What deepdream_core.estimate.about says: "under a second", "about 6 s", "about 3 min".
+# What deepdream_core.jobs.estimate.about says: "under a second", "about 6 s", "about 3 min".
 ABOUT = r"(under a second|about \d+ (s|min))"
 
 

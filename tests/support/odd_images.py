@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from deepdream_core.images import MIN_SIDE
+from deepdream_core.dreaming.images import MIN_SIDE
 
 # file name -> the part of load_image's message that says what is wrong with it
 BAD = {

@@ -17,11 +17,19 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from .dreamer import Dreamer
-from .dreamers import get_dreamer
-from .images import MAX_FILE_BYTES, ImageInputError, load_image
-from .metadata import RecordError, dream_record, png_bytes, read_record, same_dream, weights_fingerprint, write_atomic
-from .settings import DreamSettings, SettingsError
+from ..dreaming.cache import get_dreamer
+from ..dreaming.images import MAX_FILE_BYTES, ImageInputError, load_image
+from ..dreaming.loop import Dreamer
+from ..dreaming.settings import DreamSettings, SettingsError
+from ..files.records import (
+    RecordError,
+    dream_record,
+    png_bytes,
+    read_record,
+    same_dream,
+    weights_fingerprint,
+    write_atomic,
+)
 
 # What a folder is searched for (a file named on the command line is always tried).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")

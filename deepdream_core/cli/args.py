@@ -1,36 +1,27 @@
-"""Command line: ``python -m deepdream_core dream|animate|video|batch|sweep|atlas|models|layers``.
+"""What the commands share: the parser with every command's flags, and settings, guides and images from them.
 
 Exit codes: 0 done, 2 bad input (settings, files, names), 3 weights unavailable, 4 a batch where some
 images failed (the others were dreamed), 130 stopped with Ctrl-C, 1 anything else.
-
-The batch, sweep and atlas commands live in :mod:`.cli_batch` and :mod:`.cli_sheets`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image
 
-from .batch import ClusterError
-from .devices import DeviceError
-from .images import ImageInputError, load_image
-from .links import SharedLink
-from .metadata import atomic_path, dream_record, save_png, save_video, settings_from_file
-from .motion import MOTION_RANGES, AnimationSettings, FrameProgress, VideoSettings
-from .presets import Preset, guide_path, load_preset, settings_with_preset
-from .segments import SEGMENT_RANGES, SegmentSettings
-from .settings import CHOICES, RANGES, DreamSettings, Range, SettingsError, parse_layer
-from .weights import WeightsUnavailableError
-from .zoo import UnknownModelError, get_spec, model_names
-
-if TYPE_CHECKING:
-    pass
+from ..dreaming.images import ImageInputError, load_image
+from ..dreaming.settings import CHOICES, RANGES, DreamSettings, Range, SettingsError, parse_layer
+from ..files.links import SharedLink
+from ..files.presets import Preset, guide_path, load_preset, settings_with_preset
+from ..files.records import settings_from_file
+from ..models.zoo import get_spec
+from ..motion.animation import MOTION_RANGES
+from ..motion.segments import SEGMENT_RANGES
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_WEIGHTS = 3
@@ -38,7 +29,7 @@ EXIT_STOPPED = 130
 
 # Settings fields with a flag of the same name. Values stay text until DreamSettings.from_dict
 # reads them, so a bad value gets the same message here as in presets, share links and the API.
-_FLAGS = (
+DREAM_FLAGS = (
     "model",
     "octaves",
     "octave_scale",
@@ -60,8 +51,8 @@ _FLAGS = (
     "wrap",
 )
 # The same for AnimationSettings and VideoSettings (--translate X,Y sets translate_x and translate_y).
-_ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
-_VIDEO_FLAGS = ("blend", "max_frames", "max_side")
+ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
+VIDEO_FLAGS = ("blend", "max_frames", "max_side")
 SEGMENT_FLAGS = ("segments", "overlap")
 
 
@@ -72,12 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     dream = commands.add_parser("dream", help="dream an image")
     dream.add_argument("input", help="photo to dream on, or 'noise' to start from noise")
     dream.add_argument("-o", "--output", required=True, help="where to write the result (PNG or JPEG)")
-    _add_dream_flags(dream)
+    add_dream_flags(dream)
 
     animate = commands.add_parser("animate", help="zoom-feedback animation: dream, move, dream again")
     animate.add_argument("input", help="photo to start from, or 'noise'")
     animate.add_argument("-o", "--output", required=True, help="where to write the animation (.mp4 or .gif)")
-    _add_flags(animate, _ANIMATION_FLAGS, MOTION_RANGES)
+    add_flags(animate, ANIMATION_FLAGS, MOTION_RANGES)
     animate.add_argument("--translate", metavar="X,Y", help="pixels per frame the picture moves (right, down)")
     animate.add_argument(
         "--loop",
@@ -85,24 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="fade the last frames into the first, so the clip loops with no jump",
     )
-    _add_color_lock_flag(animate)
-    _add_dream_flags(animate)
+    add_color_lock_flag(animate)
+    add_dream_flags(animate)
 
     video = commands.add_parser("video", help="dream a video clip, frame by frame, without flicker")
     video.add_argument("input", help="clip to dream on (MP4, MOV, WebM, MKV, AVI or GIF)")
     video.add_argument("-o", "--output", required=True, help="where to write the result (.mp4, with the clip's audio)")
-    _add_flags(video, _VIDEO_FLAGS, MOTION_RANGES)
-    _add_color_lock_flag(video)
-    _add_flags(video, SEGMENT_FLAGS, SEGMENT_RANGES)
-    _add_ray_flag(video, "dream the segments in parallel on a Ray cluster")
-    _add_dream_flags(video)
+    add_flags(video, VIDEO_FLAGS, MOTION_RANGES)
+    add_color_lock_flag(video)
+    add_flags(video, SEGMENT_FLAGS, SEGMENT_RANGES)
+    add_ray_flag(video, "dream the segments in parallel on a Ray cluster")
+    add_dream_flags(video)
 
     many = commands.add_parser("batch", help="dream many images with one look (files, folders, globs)")
     many.add_argument("inputs", nargs="+", help="image files, folders and glob patterns (quote them: 'photos/*.jpg')")
     many.add_argument("-o", "--output", required=True, help="folder for the dreams (PNG, named after the inputs)")
     many.add_argument("--recursive", action="store_true", help="also dream images in subfolders (mirrored)")
-    _add_ray_flag(many, "dream on a Ray cluster, one worker per CPU or GPU")
-    _add_dream_flags(many)
+    add_ray_flag(many, "dream on a Ray cluster, one worker per CPU or GPU")
+    add_dream_flags(many)
 
     sweep = commands.add_parser("sweep", help="a contact sheet of one photo dreamed several ways")
     sweep.add_argument("input", help="photo to dream on")
@@ -110,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     ways = sweep.add_mutually_exclusive_group(required=True)
     ways.add_argument("--set", metavar="NAME=V1,V2,...", help="one setting at 3 to 6 values, e.g. steps=5,10,20")
     ways.add_argument("--presets", metavar="A,B,...", help="2 to 6 presets (the other flags apply to each)")
-    _add_dream_flags(sweep)
+    add_dream_flags(sweep)
 
     atlas = commands.add_parser("atlas", help="a contact sheet of what each layer of a model draws")
     atlas.add_argument("model")
@@ -127,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: dict[str, Range]) -> None:
+def add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: dict[str, Range]) -> None:
     for name in names:
         rng = ranges.get(name)
         bounds = f" ({rng.low:g} to {rng.high:g})" if rng else ""
@@ -136,7 +127,7 @@ def _add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: di
         parser.add_argument("--" + name.replace("_", "-"), default=None, help=f"{name}{bounds}")
 
 
-def _add_color_lock_flag(parser: argparse.ArgumentParser) -> None:
+def add_color_lock_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-color-lock",
         action="store_false",
@@ -146,7 +137,7 @@ def _add_color_lock_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_ray_flag(parser: argparse.ArgumentParser, what: str) -> None:
+def add_ray_flag(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--ray",
         nargs="?",
@@ -157,7 +148,7 @@ def _add_ray_flag(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
+def add_dream_flags(parser: argparse.ArgumentParser) -> None:
     """The flags every dreaming command shares, read by :func:`settings_from_args`."""
     parser.add_argument("--preset", help="start from a preset (name of a file in presets/, without .json)")
     parser.add_argument(
@@ -173,7 +164,7 @@ def _add_dream_flags(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="dream with the settings stored in a dreamed PNG, GIF or MP4 (flags given too win)",
     )
-    _add_flags(parser, _FLAGS, RANGES)
+    add_flags(parser, DREAM_FLAGS, RANGES)
     parser.add_argument(
         "--keep-colors", action="store_true", default=None, help="change brightness only and keep the photo's colours"
     )
@@ -206,7 +197,7 @@ def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset 
 def flag_values(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given as flags (not the preset), by name."""
     data: dict[str, Any] = {
-        name: getattr(args, name) for name in (*_FLAGS, "keep_colors") if getattr(args, name) is not None
+        name: getattr(args, name) for name in (*DREAM_FLAGS, "keep_colors") if getattr(args, name) is not None
     }
     if args.layers:
         data["layers"] = tuple(parse_layer(text) for text in args.layers)
@@ -250,55 +241,6 @@ def open_image(path: str | Path, what: str, max_size: int) -> Image.Image:
     return loaded.image
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
-
-
-def _dream(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from .dreamers import dream_frames
-
-    settings, preset = settings_from_args(args)
-    settings = settings.with_seed()  # drawn now, so the file's record holds the seed that made it
-    output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
-    image = None if args.input == "noise" else open_image(args.input, "input", settings.max_size)
-    guide = guide_from_args(args, preset, settings.max_size)
-    bar = tqdm(total=None, unit="step", disable=args.quiet, file=sys.stderr)
-    result = None
-    for event in dream_frames(image, settings, guide=guide, preview_every=0):
-        bar.total = event.total
-        bar.set_description(f"octave {event.octave}/{event.octaves}")
-        bar.set_postfix(loss=f"{event.loss:.3g}")
-        bar.update(1 if not event.final else 0)
-        if event.final:
-            result = event.image
-    bar.close()
-    assert result is not None, "dream_frames ends with the final image"
-    _save_image(
-        result,
-        output,
-        dream_record(settings, preset.name if preset else None, source=_source_bytes(args.input), guide=guide),
-    )
-    print(f"wrote {output} ({result.width}x{result.height})")
-    return 0
-
-
-def _save_image(image: Image.Image, output: Path, record: dict) -> None:
-    """A PNG with its settings inside; other formats as they are. Atomic either way: no half-written file."""
-    if output.suffix.lower() == ".png":
-        save_png(image, output, record)
-    else:
-        with atomic_path(output) as partial:
-            image.save(partial)
-
-
-def _source_bytes(path: str) -> bytes | None:
-    """The input file's bytes, for the record's fingerprint of it (None for noise); it has been read already."""
-    return None if path == "noise" else Path(path).read_bytes()
-
-
 def output_path(text: str, suffixes: Sequence[str]) -> Path:
     """The output path, checked before any dreaming so a typo does not cost a whole run."""
     output = Path(text)
@@ -309,138 +251,11 @@ def output_path(text: str, suffixes: Sequence[str]) -> Path:
     return output
 
 
-def _animate(args: argparse.Namespace) -> int:
-    from .clips import VIDEO_SUFFIXES
-    from .motion import animate
-
-    settings, preset = settings_from_args(args)
-    settings = settings.with_seed()
-    changes = {
-        name: getattr(args, name)
-        for name in (*_ANIMATION_FLAGS, "loop", "color_lock")
-        if getattr(args, name) is not None
-    }
-    if args.translate is not None:
-        parts = args.translate.split(",")
-        if len(parts) != 2:
-            raise SettingsError("translate", f"write it as X,Y in pixels per frame, e.g. 2,-1; got {args.translate!r}")
-        changes["translate_x"], changes["translate_y"] = parts
-    motion = AnimationSettings.from_dict(changes)
-    output = output_path(args.output, VIDEO_SUFFIXES)
-    image = None if args.input == "noise" else open_image(args.input, "input", settings.max_size)
-    guide = guide_from_args(args, preset, settings.max_size)
-    frames = frames_with_bar(animate(image, settings, motion, guide), args.quiet)
-    record = dream_record(
-        settings,
-        preset.name if preset else None,
-        source=_source_bytes(args.input),
-        guide=guide,
-        motion=motion,
-        kind="animation",
-    )
-    save_video(frames, output, motion.fps, record)
-    print(f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {motion.fps} fps)")
-    return 0
+def source_bytes(path: str) -> bytes | None:
+    """The input file's bytes, for the record's fingerprint of it (None for noise); it has been read already."""
+    return None if path == "noise" else Path(path).read_bytes()
 
 
-def _video(args: argparse.Namespace) -> int:
-    from .motion import dream_video, load_clip
-
-    settings, preset = settings_from_args(args)
-    settings = settings.with_seed()
-    video = VideoSettings.from_dict(
-        {name: getattr(args, name) for name in (*_VIDEO_FLAGS, "color_lock") if getattr(args, name) is not None}
-    )
-    cut = SegmentSettings(
-        **{
-            name: SEGMENT_RANGES[name].parse(name, getattr(args, name))
-            for name in SEGMENT_FLAGS
-            if getattr(args, name) is not None
-        }
-    )
-    output = output_path(args.output, (".mp4",))
-    clip = load_clip(args.input, settings, video)
-    for notice in clip.notices:
-        print(f"note: input: {notice}", file=sys.stderr)
-    guide = guide_from_args(args, preset, settings.max_size)
-    if cut.segments > 1 or args.ray:
-        from .cli_batch import video_in_segments
-
-        frames = video_in_segments(clip, settings, video, cut, guide, args)
-    else:
-        frames = frames_with_bar(dream_video(clip, settings, video, guide), args.quiet)
-    motion = {**asdict(video), **(asdict(cut) if cut.segments > 1 else {})}
-    record = dream_record(
-        settings,
-        preset.name if preset else None,
-        source=_source_bytes(args.input),
-        guide=guide,
-        motion=motion,
-        kind="video",
-    )
-    save_video(frames, output, clip.fps, record, audio_from=clip)
-    audio = ", with the clip's audio" if clip.has_audio else ""
-    print(
-        f"wrote {output} ({len(frames)} frames, {frames[0].width}x{frames[0].height}, {float(clip.fps):g} fps{audio})"
-    )
-    return 0
-
-
-def frames_with_bar(progress: Iterator[FrameProgress], quiet: bool) -> list[Image.Image]:
-    from tqdm import tqdm
-
-    frames = []
-    with tqdm(total=None, unit="frame", disable=quiet, file=sys.stderr) as bar:
-        for event in progress:
-            bar.total = event.total
-            bar.update(1)
-            frames.append(event.image)
-    return frames
-
-
-def _models() -> int:
-    for name in model_names():
-        spec = get_spec(name)
-        where = "bundled, offline" if spec.weights.offline else f"downloads ~{spec.download_mb} MB on first use"
-        print(f"{name:20s} {spec.title} [{where}]")
-    print("Any timm model name with Hub weights works too, e.g. convnext_tiny.fb_in1k.")
-    return 0
-
-
-def _layers(model: str) -> int:
-    spec = get_spec(model)
-    for layer in spec.layers:
-        marker = "*" if layer.path == spec.default_layer else " "
-        print(f"{marker} {layer.path:16s} {layer.description}")
-    print("* default. Any module path of the network works too.")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        args.settings_file = read_settings_file(args)
-        if args.command == "models":
-            return _models()
-        if args.command == "layers":
-            return _layers(args.model)
-        if args.command == "animate":
-            return _animate(args)
-        if args.command == "video":
-            return _video(args)
-        if args.command in ("batch", "sweep", "atlas"):
-            from . import cli_batch, cli_sheets
-
-            command = {
-                "batch": cli_batch.batch_command,
-                "sweep": cli_sheets.sweep_command,
-                "atlas": cli_sheets.atlas_command,
-            }[args.command]
-            return command(args)
-        return _dream(args)
-    except (SettingsError, UnknownModelError, DeviceError, ImageInputError, ClusterError) as err:
-        return _fail(str(err), EXIT_BAD_INPUT)
-    except WeightsUnavailableError as err:
-        return _fail(str(err), EXIT_NO_WEIGHTS)
-    except KeyboardInterrupt:
-        return _fail("stopped", EXIT_STOPPED)
+def fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code

@@ -1,17 +1,13 @@
-"""Dreams that move: the settings and loops that dream many frames with the shared Dreamer.
+"""Zoom-feedback animations: dream, move the picture, dream again (:class:`AnimationSettings`, :func:`animate`).
 
-Zoom-feedback animations (:class:`AnimationSettings`, :func:`animate`, :func:`transform_frame`) and
-videos dreamed frame by frame with temporal coherence (:class:`VideoSettings`, :func:`load_clip`,
-:func:`dream_video`, :func:`carry_over`), with their bounds in :data:`MOTION_RANGES`. Both loops yield
-one :class:`FrameProgress` per finished frame, so a UI can show frames as they come and a CLI can draw
-a bar. Decoding and encoding clips is :mod:`deepdream_core.clips`' job (:func:`~deepdream_core.clips.write_video`
-saves the frames); optical flow is :mod:`deepdream_core.flow`'s.
+The bounds of every motion setting live here, in :data:`MOTION_RANGES`, with the frozen settings base
+that checks them, and :class:`FrameProgress`: both this loop and :mod:`.video`'s yield one per finished
+frame, so a UI can show frames as they come and a CLI can draw a bar.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,14 +16,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .color import color_stats, match_colors
-from .dreamer import fit_image
-from .dreamers import get_dreamer
-from .flow import optical_flow, reliable, warp
-from .settings import DreamSettings, Range, SettingsError, parse_switch, reject_unknown
+from ..dreaming.cache import get_dreamer
+from ..dreaming.color import color_stats, match_colors
+from ..dreaming.settings import DreamSettings, Range, SettingsError, parse_switch, reject_unknown
 
 if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads only when a clip is read
-    from .clips import Clip
+    pass
 
 # Bounds of every motion setting, as data (like settings.RANGES) so UIs can build sliders from them.
 # The frame caps keep a public demo's runs to minutes, not hours.
@@ -46,7 +40,7 @@ MOTION_RANGES: dict[str, Range] = {
 }
 
 
-class _RangedSettings:
+class RangedSettings:
     """Frozen settings whose fields are numbers checked against :data:`MOTION_RANGES`, or switches (bools)."""
 
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
@@ -71,7 +65,7 @@ class _RangedSettings:
 
 
 @dataclass(frozen=True)
-class AnimationSettings(_RangedSettings):
+class AnimationSettings(RangedSettings):
     """How a feedback animation moves: each dreamed frame is transformed and dreamed again."""
 
     frames: int = 24
@@ -92,23 +86,6 @@ class AnimationSettings(_RangedSettings):
     color_lock: bool = True
     # The last frames cross-fade into the first, so the clip plays in a loop with no jump.
     loop: bool = False
-
-
-@dataclass(frozen=True)
-class VideoSettings(_RangedSettings):
-    """How a clip is dreamed, and the caps a demo puts on it."""
-
-    # Share of the previous dream, moved along the optical flow, in each frame's starting point.
-    # 0 dreams every frame on its own (patterns flicker); higher keeps patterns on objects but
-    # lets them trail behind fast motion.
-    blend: float = 0.6
-    # Longer clips are cut to their first max_frames frames, with a notice.
-    max_frames: int = 120
-    # Larger clips are scaled down to this long side, with a notice (DreamSettings.max_size also applies).
-    max_side: int = 480
-    # Each frame's starting point (the previous dream carried over) is held to its source frame's colour
-    # statistics, so dream colours cannot pile up from frame to frame.
-    color_lock: bool = True
 
 
 @dataclass(frozen=True)
@@ -192,54 +169,3 @@ def transform_frame(image: Image.Image, motion: AnimationSettings) -> Image.Imag
         np.asarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
     )
     return Image.fromarray(moved)
-
-
-def load_clip(path: str | os.PathLike, settings: DreamSettings, video: VideoSettings) -> Clip:
-    """The clip within ``video``'s caps, at the size it will be dreamed at; its notices say what was cut.
-
-    Raises :class:`~deepdream_core.clips.VideoInputError` with a message for the user when the file cannot be used.
-    """
-    from .clips import read_clip
-
-    return read_clip(path, video.max_frames, min(video.max_side, settings.max_size))
-
-
-def dream_video(
-    clip: Clip, settings: DreamSettings, video: VideoSettings, guide: Image.Image | None = None
-) -> Iterator[FrameProgress]:
-    """Dream every frame of ``clip``, each starting from the previous dream carried along the motion.
-
-    Per frame: the optical flow between the previous and this SOURCE frame moves the previous
-    DREAMED frame onto this one; where the flow is reliable, ``video.blend`` of it is mixed into the
-    source frame, and the mix is dreamed. Where something was hidden or newly appears, the source
-    frame alone is dreamed, so no dream is smeared across an occlusion.
-    """
-    dreamer = get_dreamer(settings.model, settings.device)
-    later = carried_settings(settings, video)
-    previous_source = previous_dream = None
-    for index, frame in enumerate(clip.frames):
-        source = np.asarray(fit_image(frame, settings.max_size))
-        start, frame_settings = source, settings
-        if previous_source is not None and previous_dream is not None and video.blend > 0:
-            start, frame_settings = carry_over(previous_source, source, previous_dream, video.blend), later
-            if video.color_lock:
-                start = np.asarray(match_colors(start, color_stats(source)))
-        dreamed = dreamer.dream(Image.fromarray(start), frame_settings, guide)
-        yield FrameProgress(index + 1, len(clip.frames), dreamed)
-        previous_source, previous_dream = source, np.asarray(dreamed)
-
-
-def carried_settings(settings: DreamSettings, video: VideoSettings) -> DreamSettings:
-    """The settings of a video frame that starts from the previous dream carried along the motion."""
-    # A frame that starts with `blend` of the previous dream needs only the rest of a dream's steps to
-    # reach the same strength; more would pile a fresh, differently placed pattern on top (flicker).
-    return settings.replace(steps=max(1, round(settings.steps * (1 - video.blend))))
-
-
-def carry_over(previous_source: np.ndarray, source: np.ndarray, previous_dream: np.ndarray, blend: float) -> np.ndarray:
-    """The starting point for dreaming ``source``: the previous dream moved onto it, blended where reliable."""
-    backward = optical_flow(source, previous_source)
-    forward = optical_flow(previous_source, source)
-    moved = warp(previous_dream, backward).astype(np.float32)
-    weight = blend * reliable(backward, forward)[..., None]
-    return np.clip(weight * moved + (1 - weight) * source, 0, 255).round().astype(np.uint8)

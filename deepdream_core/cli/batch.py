@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from .batch import ClusterError, Outcome
-from .cli import EXIT_STOPPED, guide_from_args, settings_from_args
-from .motion import VideoSettings
-from .segments import SegmentSettings
-from .settings import DreamSettings, SettingsError
+from ..dreaming.settings import DreamSettings, SettingsError
+from ..jobs.batch import ClusterError, Outcome
+from ..motion.segments import SegmentSettings
+from ..motion.video import VideoSettings
+from .args import EXIT_STOPPED, guide_from_args, settings_from_args
 
 if TYPE_CHECKING:
-    from .clips import Clip
+    from ..files.clips import Clip
 
 
 def video_in_segments(
@@ -30,7 +30,7 @@ def video_in_segments(
     """The clip dreamed in overlapping segments, here one after another or on a Ray cluster at once."""
     from tqdm import tqdm
 
-    from .segments import dream_in_segments, join, segment_clips
+    from ..motion.segments import dream_in_segments, join, segment_clips
 
     with tqdm(total=cut.segments, unit="segment", disable=args.quiet, file=sys.stderr) as bar:
 
@@ -45,9 +45,9 @@ def video_in_segments(
 
 
 def cluster():
-    """:mod:`deepdream_core.cluster`, which needs Ray: imported only for ``--ray``."""
+    """:mod:`deepdream_core.jobs.cluster`, which needs Ray: imported only for ``--ray``."""
     try:
-        from . import cluster
+        from ..jobs import cluster
     except ImportError as err:
         raise ClusterError(
             f"--ray needs Ray, which is not installed ({err}); "
@@ -57,7 +57,7 @@ def cluster():
 
 
 def batch_command(args: argparse.Namespace) -> int:
-    from .batch import BatchJob, collect, run_local
+    from ..jobs.batch import BatchJob, collect, run_local
 
     settings, preset = settings_from_args(args)
     outdir = Path(args.output)

@@ -14,7 +14,6 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from .settings import SettingsError
 from .weights import BUNDLED_MODEL, BundledLite0Weights, HubWeights, TorchvisionWeights, WeightSource
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -268,7 +267,7 @@ def load_model(name: str, device: torch.device | str = "cpu") -> nn.Module:
     """A new instance of the model with its weights, on ``device``, in eval mode with gradients off.
 
     Builds and loads on every call, with no cache: requests get their model through
-    :func:`~deepdream_core.dreamers.get_dreamer`, which loads each model once per process and
+    :func:`~deepdream_core.dreaming.cache.get_dreamer`, which loads each model once per process and
     device and keeps it, so a module is never shared between a Dreamer and anything else.
     """
     from .weights import load_state_dict
@@ -277,28 +276,3 @@ def load_model(name: str, device: torch.device | str = "cpu") -> nn.Module:
     module = spec.build()
     load_state_dict(name, spec.weights, module)
     return module.eval().requires_grad_(False).to(device)
-
-
-def class_index(names: list[str] | None, target: str, model: str) -> int:
-    """An ImageNet class by index ("281") or by name ("tabby cat", "tabby"), from the model's own metadata."""
-    import difflib
-
-    if names is None:
-        raise SettingsError("class_target", f"model {model!r} has no ImageNet classifier; pick another model")
-    text = target.strip().lower()
-    if text.isdigit():
-        index = int(text)
-        if index >= len(names):
-            raise SettingsError("class_target", f"index must be from 0 to {len(names) - 1}, got {index}")
-        return index
-    synonyms = [[s.strip().lower() for s in name.split(",")] for name in names]
-    for i, words in enumerate(synonyms):
-        if text == names[i].lower() or text in words:
-            return i
-    partial = [i for i, words in enumerate(synonyms) if any(text in w for w in words)]
-    if len(partial) == 1:
-        return partial[0]
-    close = difflib.get_close_matches(text, [w for words in synonyms for w in words], n=3)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    many = f" matches {len(partial)} classes" if partial else " is not an ImageNet class"
-    raise SettingsError("class_target", f"{target!r}{many}{hint}")

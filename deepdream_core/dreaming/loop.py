@@ -17,12 +17,13 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ..models.zoo import ModelSpec, UnknownModelError, dream_layers, get_spec
 from . import objectives
 from .color import keep_chroma, luminance_only
 from .devices import DeviceError, autocast, resolve_precision
 from .hooks import StopForward, capture
 from .images import fit_long_side, fitted_size, to_rgb
-from .objectives import LOGITS, Activations, Objective
+from .objectives import LOGITS, Activations, Objective, class_index
 from .parameterization import fourier_noise, fourier_step
 from .settings import RANGES, DreamSettings, LayerTarget, SettingsError, draw_seed
 from .transforms import (
@@ -39,7 +40,6 @@ from .transforms import (
     tile_slices,
 )
 from .wrap import wrapped_network
-from .zoo import ModelSpec, UnknownModelError, class_index, dream_layers, get_spec
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class Dreamer:
         self.class_names = class_names
         self.name = name
         # Copies of the network whose padding wraps around (settings.wrap), built on first use and then
-        # only read, so the shared module itself is never changed; see deepdream_core.wrap.
+        # only read, so the shared module itself is never changed; see deepdream_core.dreaming.wrap.
         self._wrapped: dict[str, nn.Module] = {}
         self._wrapped_lock = threading.Lock()
 
@@ -284,7 +284,7 @@ class Dreamer:
             first = ", ".join(repr(name) for name in dream_layers(self.module)[:6])
             return (
                 f"its layers are its module names ({first}, ...); "
-                f"list them with `deepdream_core.zoo.dream_layers(module)`"
+                f"list them with `deepdream_core.models.zoo.dream_layers(module)`"
             )
         return f"list them with `python -m deepdream_core layers {self.name}`"
 
@@ -394,7 +394,7 @@ class Dreamer:
 
 
 def fit_image(image: Image.Image, max_size: int) -> Image.Image:
-    """Upright RGB (see :func:`~deepdream_core.images.to_rgb`) no larger than ``max_size`` on its long side."""
+    """Upright RGB (see :func:`~deepdream_core.dreaming.images.to_rgb`) no larger than ``max_size`` on its long side."""
     return fit_long_side(to_rgb(image), max_size)
 
 

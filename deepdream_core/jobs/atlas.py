@@ -20,9 +20,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from .presets import PRESETS_DIR, SAMPLES_DIR, fingerprint
-from .settings import DreamSettings, LayerTarget, SettingsError
-from .zoo import DreamLayer, get_spec
+from ..dreaming.settings import DreamSettings, LayerTarget, SettingsError
+from ..files.presets import PRESETS_DIR, SAMPLES_DIR, fingerprint
+from ..models.zoo import DreamLayer, get_spec
 
 SAMPLE = SAMPLES_DIR / "coffee.jpg"
 SHIPPED_DIR = PRESETS_DIR / "atlas"  # goes wherever the presets go
@@ -116,7 +116,7 @@ def render_layer_atlas(model: str, size: int = ON_DEMAND_SIZE) -> Iterator[Atlas
 
 def render_picture(model: str, layer: str, out: Path, size: int) -> Path:
     """Dream the sample photo and noise at ``layer``, side by side, into the JPEG ``out``, stamped."""
-    from .dreamers import dream
+    from ..dreaming.cache import dream
 
     with Image.open(SAMPLE) as sample:
         photo = ImageOps.fit(sample.convert("RGB"), (min(sample.size),) * 2, Image.Resampling.LANCZOS)
@@ -140,9 +140,9 @@ def top_channels(
     """The ``count`` channels of ``layer`` that respond most to ``image`` (mean squared activation)."""
     import torch
 
-    from .dreamer import fit_image
-    from .dreamers import get_dreamer
-    from .transforms import pil_to_tensor
+    from ..dreaming.cache import get_dreamer
+    from ..dreaming.loop import fit_image
+    from ..dreaming.transforms import pil_to_tensor
 
     dreamer = get_dreamer(model, device)
     dreamer.objective(DreamSettings(model=model, layers=(LayerTarget(layer),)))  # an unknown layer says so here
@@ -176,8 +176,8 @@ def channel_pictures(
     device: str = "auto",
 ) -> Iterator[tuple[int, Image.Image]]:
     """The channels that respond most to ``image``, each with ``image`` dreamed at it, as each finishes."""
-    from .dreamer import fit_image
-    from .dreamers import get_dreamer
+    from ..dreaming.cache import get_dreamer
+    from ..dreaming.loop import fit_image
 
     dreamer = get_dreamer(model, device)
     small = fit_image(image, size)

@@ -16,9 +16,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .images import load_image
-from .presets import load_preset
-from .settings import DreamSettings, SettingsError
+from ..dreaming.images import load_image
+from ..dreaming.settings import DreamSettings, SettingsError
+from ..files.presets import load_preset
 
 SWEEP_VALUES = (3, 6)  # how many values of one setting a sheet compares
 SWEEP_PRESETS = (2, 6)  # how many presets
@@ -92,7 +92,7 @@ def _check_count(field: str, count: int, bounds: tuple[int, int], what: str) -> 
 
 def dream_variants(image: Image.Image, variants: Sequence[Variant]) -> Iterator[SweepCell]:
     """Dream ``image`` with each variant in turn, yielding each cell as it finishes."""
-    from .dreamers import dream
+    from ..dreaming.cache import dream
 
     for index, variant in enumerate(variants):
         yield SweepCell(index, variant, dream(image, variant.settings, guide=variant.guide))

@@ -81,3 +81,28 @@ def guide(name: str, guide_features: torch.Tensor) -> Objective:
         return (x * target[:, best]).sum(0).mean()
 
     return Objective(fn, frozenset([name]), f"guide({name})")
+
+
+def class_index(names: list[str] | None, target: str, model: str) -> int:
+    """An ImageNet class by index ("281") or by name ("tabby cat", "tabby"), from the model's own metadata."""
+    import difflib
+
+    if names is None:
+        raise SettingsError("class_target", f"model {model!r} has no ImageNet classifier; pick another model")
+    text = target.strip().lower()
+    if text.isdigit():
+        index = int(text)
+        if index >= len(names):
+            raise SettingsError("class_target", f"index must be from 0 to {len(names) - 1}, got {index}")
+        return index
+    synonyms = [[s.strip().lower() for s in name.split(",")] for name in names]
+    for i, words in enumerate(synonyms):
+        if text == names[i].lower() or text in words:
+            return i
+    partial = [i for i, words in enumerate(synonyms) if any(text in w for w in words)]
+    if len(partial) == 1:
+        return partial[0]
+    close = difflib.get_close_matches(text, [w for words in synonyms for w in words], n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    many = f" matches {len(partial)} classes" if partial else " is not an ImageNet class"
+    raise SettingsError("class_target", f"{target!r}{many}{hint}")

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .settings import MACHINE_FIELDS, DreamSettings, SettingsError
+from ..dreaming.settings import MACHINE_FIELDS, DreamSettings, SettingsError
 
 
 def _shipped_folder(name: str) -> Path:
@@ -27,7 +27,7 @@ def _shipped_folder(name: str) -> Path:
     A checkout is told by its ``pyproject.toml`` beside the folder, so a stray ``presets/`` next to an
     installed package in site-packages is never taken for ours.
     """
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file() and (checkout / name).is_dir():
         return checkout / name
     return Path(str(resources.files("deepdream_core") / f"_{name}"))  # where setup.py puts it in the wheel

@@ -1,6 +1,6 @@
 """Long videos in overlapping segments: each dreamed on its own (in parallel on a Ray cluster), then cross-faded.
 
-A video dream carries each frame's dream over to the next (see :func:`motion.dream_video`), which makes
+A video dream carries each frame's dream over to the next (see :func:`.video.dream_video`), which makes
 it sequential. Cut into segments, the parts can run at once. Each segment starts ``overlap`` frames
 before its own share, so the frames around a cut are dreamed twice: by the segment ending there and
 by the one starting, which has settled into its pattern by then. Across those frames the picture fades
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from .motion import VideoSettings, dream_video
-from .settings import DreamSettings, Range, SettingsError
+from ..dreaming.settings import DreamSettings, Range, SettingsError
+from .video import VideoSettings, dream_video
 
 if TYPE_CHECKING:
-    from .clips import Clip
+    from ..files.clips import Clip
 
 SEGMENT_RANGES: dict[str, Range] = {
     "segments": Range(1, 256, integer=True),

@@ -8,15 +8,15 @@ from pathlib import Path
 
 from PIL import Image
 
-from .cli import flag_values, guide_from_args, open_image, output_path, settings_from_args
-from .settings import SettingsError
-from .zoo import get_spec
+from ..dreaming.settings import SettingsError
+from ..models.zoo import get_spec
+from .args import flag_values, guide_from_args, open_image, output_path, settings_from_args
 
 
 def sweep_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .sheets import contact_sheet, dream_variants, parse_set, preset_variants, setting_variants, split_values
+    from ..jobs.sheets import contact_sheet, dream_variants, parse_set, preset_variants, setting_variants, split_values
 
     if args.presets:
         if args.preset or args.guide:
@@ -44,8 +44,8 @@ def sweep_command(args: argparse.Namespace) -> int:
 def atlas_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .atlas import SAMPLE, channel_pictures, render_layer_atlas
-    from .sheets import contact_sheet
+    from ..jobs.atlas import SAMPLE, channel_pictures, render_layer_atlas
+    from ..jobs.sheets import contact_sheet
 
     spec = get_spec(args.model)
     output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))

@@ -16,7 +16,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from .images import MAX_PIXELS, MIN_SIDE, ImageInputError, fit_long_side
+from ..dreaming.images import MAX_PIXELS, MIN_SIDE, ImageInputError, fit_long_side
 
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
 VIDEO_SUFFIXES = (".mp4", ".gif")

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 from PIL import Image
 
+from ..models.zoo import get_spec, load_model
 from .devices import resolve_device
-from .dreamer import Dreamer, DreamProgress
+from .loop import Dreamer, DreamProgress
 from .settings import DreamSettings
-from .zoo import get_spec, load_model
 
 # The process's one model cache: each Dreamer owns its module (see load_model).
 _dreamers: dict[tuple[str, str], Dreamer] = {}

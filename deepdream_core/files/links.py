@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..dreaming.settings import MACHINE_FIELDS, DreamSettings, SettingsError, format_layer, settings_from_dict_lenient
 from .presets import PRESETS_DIR, load_preset
-from .settings import MACHINE_FIELDS, DreamSettings, SettingsError, format_layer, settings_from_dict_lenient
 
 # Query parameters that belong to Gradio itself (?__theme=dark, ?view=api), not to us.
 _FOREIGN_PREFIXES = ("__",)

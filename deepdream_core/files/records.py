@@ -27,9 +27,9 @@ from typing import Any
 
 from PIL import Image, PngImagePlugin
 
-from .images import ImageInputError
+from ..dreaming.images import ImageInputError
+from ..dreaming.settings import DreamSettings
 from .links import SharedLink, from_values
-from .settings import DreamSettings
 
 CHUNK = "deepdream"  # the PNG text chunk's keyword
 FORMAT = 1  # the record's layout; a file with a larger number was written by a newer version
@@ -176,7 +176,7 @@ class RecordError(ValueError):
 def read_record(path: str | os.PathLike) -> dict[str, Any]:
     """The record stored in a PNG, GIF or MP4 file, as parsed JSON (not yet checked).
 
-    Raises :class:`~deepdream_core.images.ImageInputError` when the file cannot be opened at all,
+    Raises :class:`~deepdream_core.dreaming.images.ImageInputError` when the file cannot be opened at all,
     and :class:`RecordError` when it holds no readable record.
     """
     path = Path(path)
@@ -216,7 +216,7 @@ def settings_from_file(path: str | os.PathLike) -> SharedLink:
 
     Every entry that cannot be used is skipped with a note in ``ignored``; a file with no usable record
     gives the default settings and a note saying why. Raises
-    :class:`~deepdream_core.images.ImageInputError` only when the file itself cannot be opened.
+    :class:`~deepdream_core.dreaming.images.ImageInputError` only when the file itself cannot be opened.
     """
     try:
         record = read_record(path)
@@ -286,7 +286,7 @@ def weights_fingerprint(model: str) -> str:
     Hashing the file (19 MB for the bundled model: about 50 ms) happens once per file and process.
     A Hub file's cache name is already its SHA-256, so it is not read at all.
     """
-    from .zoo import get_spec
+    from ..models.zoo import get_spec
 
     source = get_spec(model).weights
     local_file = getattr(source, "local_file", None)
@@ -326,7 +326,7 @@ def project_version() -> str:
     try:
         import tomllib
 
-        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
         return str(tomllib.loads(pyproject.read_text())["project"]["version"])
     except (ImportError, OSError, KeyError, ValueError):
         return "unknown"

@@ -21,11 +21,11 @@ from typing import Any
 import ray
 from PIL import Image
 
+from ..dreaming.settings import DreamSettings
+from ..motion.segments import dream_segment
+from ..motion.video import VideoSettings
 from . import batch
 from .batch import BatchItem, BatchJob, BatchReport, ClusterError, Outcome, Progress
-from .motion import VideoSettings
-from .segments import dream_segment
-from .settings import DreamSettings
 
 # A worker loads torch and the model when it starts: half a minute on a busy 2-core machine, more
 # when the weights are downloaded first. One that takes longer than this is given up.
@@ -46,8 +46,8 @@ class DreamWorker:
 
     def ready(self, job: BatchJob | None = None) -> str:
         """Load the model (once per process), check the job, and return the weights' fingerprint."""
-        from .dreamers import get_dreamer
-        from .metadata import weights_fingerprint
+        from ..dreaming.cache import get_dreamer
+        from ..files.records import weights_fingerprint
 
         dreamer = get_dreamer(self.model, self.device)
         if job is not None:
@@ -56,7 +56,7 @@ class DreamWorker:
 
     def dream_image(self, job: BatchJob, data: bytes, weights: str) -> tuple[bytes | None, tuple[str, ...], str | None]:
         """(PNG bytes, notices, None), or (None, (), message) when this image cannot be dreamed."""
-        from .dreamers import get_dreamer
+        from ..dreaming.cache import get_dreamer
 
         try:
             png, notices = batch.dream_bytes(get_dreamer(self.model, self.device), job, data, weights)
@@ -86,11 +86,10 @@ def connect(address: str, device: str = "auto") -> tuple[int, dict[str, float]]:
     Returns how many workers to start and the resources each takes: one per GPU when the cluster
     has GPUs (and ``device`` allows them), else one per CPU.
     """
-    import deepdream_core
-
     # Ship this engine's code to the workers, so they dream with exactly the driver's version even
     # where the cluster has another (or no) copy installed; the dependencies must be there already.
-    runtime_env = {"py_modules": [str(Path(deepdream_core.__file__).parent)], "excludes": ["__pycache__"]}
+    engine = Path(__file__).parents[1]  # deepdream_core/
+    runtime_env = {"py_modules": [str(engine)], "excludes": ["__pycache__"]}
     try:
         if address == "local":
             # Ray protects a cluster it starts with a token (~/.ray/auth_token); RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0

@@ -1,0 +1,55 @@
+"""Command line: ``python -m deepdream_core dream|animate|video|batch|sweep|atlas|models|layers``.
+
+:mod:`.args` holds what every command shares (the parser, settings from flags, exit codes); each command
+module imports it and nothing imports a command module but :func:`main`. ``photo`` has ``dream``,
+``models`` and ``layers``; ``motion`` ``animate`` and ``video``; ``batch`` the many-image work;
+``sheets`` ``sweep`` and ``atlas``.
+
+May import every other subpackage of the engine; nothing imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..dreaming.devices import DeviceError
+from ..dreaming.images import ImageInputError
+from ..dreaming.settings import SettingsError
+from ..jobs.batch import ClusterError
+from ..models.weights import WeightsUnavailableError
+from ..models.zoo import UnknownModelError
+from .args import EXIT_BAD_INPUT, EXIT_NO_WEIGHTS, EXIT_STOPPED, build_parser, fail, read_settings_file
+from .motion import animate_command, video_command
+from .photo import dream_command, layers_command, models_command
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_NO_WEIGHTS", "EXIT_STOPPED", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.settings_file = read_settings_file(args)
+        if args.command == "models":
+            return models_command()
+        if args.command == "layers":
+            return layers_command(args.model)
+        if args.command == "animate":
+            return animate_command(args)
+        if args.command == "video":
+            return video_command(args)
+        if args.command in ("batch", "sweep", "atlas"):
+            from . import batch, sheets
+
+            command = {
+                "batch": batch.batch_command,
+                "sweep": sheets.sweep_command,
+                "atlas": sheets.atlas_command,
+            }[args.command]
+            return command(args)
+        return dream_command(args)
+    except (SettingsError, UnknownModelError, DeviceError, ImageInputError, ClusterError) as err:
+        return fail(str(err), EXIT_BAD_INPUT)
+    except WeightsUnavailableError as err:
+        return fail(str(err), EXIT_NO_WEIGHTS)
+    except KeyboardInterrupt:
+        return fail("stopped", EXIT_STOPPED)

@@ -1,0 +1,10 @@
+"""What a dream is, and the loop that makes one.
+
+``settings`` (the one validated settings object and its ranges), ``images`` (a user's picture, checked
+and sized), ``objectives`` (scalars of activations), ``transforms`` (jitter, blur, octaves, tiles),
+``hooks``, ``wrap``, ``parameterization``, ``color``, ``devices`` (device and precision), ``loop`` (the
+:class:`Dreamer`: gradient ascent, octave by octave) and ``cache`` (the process's dreamers, one per
+model and device).
+
+May import: ``models``.
+"""

@@ -1,0 +1,7 @@
+"""The work built on dreams: many of them, sheets of them, and how long they take.
+
+``batch`` (many images, here) and ``cluster`` (on Ray), ``sheets`` (one photo dreamed several ways),
+``atlas`` (what each layer draws), ``estimate`` and ``costs`` (how long a dream will take).
+
+May import: ``motion``, ``files``, ``dreaming``, ``models``.
+"""
