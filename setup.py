@@ -2,7 +2,7 @@
 
 ``presets/`` and ``samples/`` stay at the top of the checkout, where people edit them and the docs point;
 the wheel carries them as ``deepdream_core/_presets`` and ``deepdream_core/_samples``, so an installed CLI,
-Python API and app find them from any folder (``deepdream_core.presets.PRESETS_DIR`` and ``SAMPLES_DIR``).
+Python API and app find them from any folder (``deepdream_core.files.presets.PRESETS_DIR`` and ``SAMPLES_DIR``).
 pyproject's ``packages.find`` names a package after its folder, so it cannot put a folder under another
 name: the list is made here, the code packages found plus the two data folders mapped onto their names.
 """
