@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import functools
-import itertools
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -33,12 +31,14 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
-from torch import nn  # noqa: E402
 
+from bench.quality import bench_drift, bench_noise_parameterization  # noqa: E402
+from bench.report import machine, print_table, value  # noqa: E402
+from bench.timing import Clock, bare_step, interleaved, photo, run_dream, summary  # noqa: E402
 from deepdream_core import Dreamer, DreamSettings, get_dreamer  # noqa: E402
-from deepdream_core.devices import resolve_precision  # noqa: E402
-from deepdream_core.transforms import pil_to_tensor  # noqa: E402
-from deepdream_core.zoo import get_spec  # noqa: E402
+from deepdream_core.dreaming.devices import resolve_precision  # noqa: E402
+from deepdream_core.dreaming.transforms import pil_to_tensor  # noqa: E402
+from deepdream_core.models.zoo import get_spec  # noqa: E402
 
 RESULTS = REPO / "bench" / "results.json"
 TARGETS = {  # figure: (limit, "max" means the figure must be at most the limit)
@@ -48,95 +48,6 @@ TARGETS = {  # figure: (limit, "max" means the figure must be at most the limit)
     "stream_overhead": 1.05,
     "estimate_error": 0.30,
 }
-
-
-# -- inputs ---------------------------------------------------------------------------------------
-
-
-def photo(size: tuple[int, int]) -> Image.Image:
-    """A real photo (scikit-image's astronaut, 512x512) resized to (width, height)."""
-    from skimage import data
-
-    return Image.fromarray(data.astronaut()).convert("RGB").resize(size, Image.Resampling.LANCZOS)
-
-
-# -- timing ---------------------------------------------------------------------------------------
-
-
-class Clock:
-    """Wall-clock seconds that wait for the device, so GPU work is counted where it happens."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.cuda = device.type == "cuda"
-
-    def now(self) -> float:
-        if self.cuda:
-            torch.cuda.synchronize()
-        return time.perf_counter()
-
-    def time(self, fn: Callable[[], object]) -> float:
-        start = self.now()
-        fn()
-        return self.now() - start
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
-
-
-def interleaved(
-    clock: Clock, a: Callable[[], object], b: Callable[[], object], repeats: int, warm_up: bool = True
-) -> dict:
-    """Times of ``a`` and ``b`` run alternately (after one warm-up each), and the median of a/b per pair."""
-    if warm_up:
-        a(), b()
-    times_a, times_b = [], []
-    for _ in range(repeats):
-        times_a.append(clock.time(a))
-        times_b.append(clock.time(b))
-    ratios = [x / y for x, y in zip(times_a, times_b, strict=False)]
-    return {"a": summary(times_a), "b": summary(times_b), "ratio": statistics.median(ratios)}
-
-
-def run_dream(dreamer: Dreamer, image: Image.Image | None, settings: DreamSettings, **kwargs: object) -> None:
-    for _ in dreamer.dream_frames(image, settings, **kwargs):
-        pass
-
-
-# -- the bare network: the physical floor of one step ----------------------------------------------
-
-
-def truncated(dreamer: Dreamer, layer: str) -> nn.Module:
-    """The same module objects as the Dreamer's network, up to and including ``layer``, as a plain Sequential.
-
-    Only the two architectures the benchmark uses are known here; both run their children in order.
-    """
-    module = dreamer.module
-    if dreamer.name == "efficientnet_lite0":  # timm EfficientNet: conv_stem, bn1, blocks.0 ... blocks.6
-        last = int(layer.split(".")[1])
-        return nn.Sequential(module.conv_stem, module.bn1, *module.blocks[: last + 1])
-    if dreamer.name == "vgg16":  # features.0 ... features.29
-        return module.features[: int(layer.split(".")[1]) + 1]
-    raise ValueError(f"no truncation known for {dreamer.name!r}")
-
-
-def bare_step(dreamer: Dreamer, layer: str, image: torch.Tensor, dtype: torch.dtype | None) -> Callable[[], None]:
-    """One forward+backward pass of the truncated network, the objective's loss, nothing else.
-
-    The input gets the memory format the Dreamer feeds its network, so the floor is the network
-    at its fastest, not a slower layout.
-    """
-    net = truncated(dreamer, layer)
-    memory_format = torch.channels_last if dreamer.channels_last else torch.contiguous_format
-    normalized = ((image - dreamer.mean) / dreamer.std).contiguous(memory_format=memory_format)
-
-    def step() -> None:
-        x = normalized.detach().requires_grad_(True)
-        with torch.autocast(dreamer.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            loss = net(x).float().pow(2).mean()
-        torch.autograd.grad(loss, x)
-
-    return step
 
 
 # -- the figures ----------------------------------------------------------------------------------
@@ -342,10 +253,10 @@ def bench_batch(ctx: dict) -> dict:
     """
     import tempfile
 
-    from deepdream_core.batch import BatchJob, collect, run_local
+    from deepdream_core.jobs.batch import BatchJob, collect, run_local
 
     try:
-        from deepdream_core.cluster import run_batch
+        from deepdream_core.jobs.cluster import run_batch
     except ImportError:
         print("batch: Ray is not installed (pip install 'deepdream-studio[ray]'); skipped", file=sys.stderr)
         return {}
@@ -378,8 +289,9 @@ def bench_estimate_error(ctx: dict) -> dict:
     user sees before a first dream), and one timed on this device on first use, never refined, as the
     Python API's is when given the dreamer (``_calibrated``).
     """
-    from deepdream_core.estimate import CostTable, estimate_dream
-    from deepdream_core.presets import all_presets
+    from deepdream_core.files.presets import all_presets
+    from deepdream_core.jobs.costs import CostTable
+    from deepdream_core.jobs.estimate import estimate_dream
 
     tables = {"": CostTable(), "_first_use": CostTable(), "_calibrated": CostTable()}
     errors: dict[str, dict[str, float]] = {f"estimate_errors{suffix}": {} for suffix in tables}
@@ -414,117 +326,6 @@ def bench_estimate_error(ctx: dict) -> dict:
     return {**figures, **errors}  # each run's error is signed: above 0 the estimate was too long
 
 
-# -- quality figures: what an option changes in the picture, not how long it takes ------------------
-
-DRIFT_LAYERS = ("blocks.2", "blocks.3", "blocks.4", "blocks.5.0")
-
-
-def bench_drift(ctx: dict) -> dict:
-    """A zoom animation (1.05 per frame) from the photo, default settings at 320 px, with and without the colour lock.
-
-    Drift: the largest departure from frame 1 of the mean brightness and of any channel's mean (grey
-    levels), and of the mean HSV saturation (a share of frame 1's). Gain: the mean squared activation
-    of each dreamed frame over that of the frame it was dreamed from, per layer, averaged over the
-    frames: the dream's strength, which the lock must not lower.
-    """
-    import cv2
-    import numpy as np
-
-    from deepdream_core import AnimationSettings, animate
-    from deepdream_core.color import color_stats, match_colors
-    from deepdream_core.motion import transform_frame
-
-    dreamer, frames_wanted = ctx["lite0"], 60 if ctx["repeats"] < 5 else 120
-    settings = ctx["base"].replace(max_size=320)
-
-    def energy(image: Image.Image) -> np.ndarray:
-        with torch.no_grad():
-            acts = dreamer.activations(pil_to_tensor(image, dreamer.device), frozenset(DRIFT_LAYERS))
-        return np.array([acts[layer].float().pow(2).mean().item() for layer in DRIFT_LAYERS])
-
-    figures: dict[str, dict] = {}
-    for name, lock in (("locked", True), ("free", False)):
-        motion = AnimationSettings(frames=frames_wanted, color_lock=lock)
-        start = time.perf_counter()
-        frames = [event.image for event in animate(photo((512, 512)), settings, motion)]
-        seconds = time.perf_counter() - start
-        arrays = [np.asarray(frame, np.float64) for frame in frames]
-        saturation = [cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2HSV)[..., 1].mean() for frame in frames]
-        first = color_stats(frames[0])
-        gains = [
-            energy(after)
-            / energy(match_colors(transform_frame(before, motion), first) if lock else transform_frame(before, motion))
-            for before, after in itertools.pairwise(frames)
-        ]
-        figures.setdefault("drift_brightness", {})[name] = max(abs(a.mean() - arrays[0].mean()) for a in arrays)
-        figures.setdefault("drift_channel", {})[name] = max(
-            float(np.abs(a.mean(axis=(0, 1)) - arrays[0].mean(axis=(0, 1))).max()) for a in arrays
-        )
-        figures.setdefault("drift_saturation", {})[name] = max(abs(s / saturation[0] - 1) for s in saturation)
-        figures.setdefault("drift_last_frame", {})[name] = {
-            "brightness": arrays[-1].mean(),
-            "saturation": saturation[-1],
-            "first_brightness": arrays[0].mean(),
-            "first_saturation": saturation[0],
-        }
-        figures.setdefault("drift_gain", {})[name] = dict(
-            zip(DRIFT_LAYERS, np.mean(gains, axis=0).tolist(), strict=False)
-        )
-        figures.setdefault("drift_seconds_per_frame", {})[name] = seconds / len(frames)
-    figures["drift_frames"] = frames_wanted
-    return figures
-
-
-NOISE_CLASSES = ("jellyfish", "tabby cat", "volcano", "goldfinch")
-
-
-def bench_noise_parameterization(ctx: dict) -> dict:
-    """A class dreamed from noise, pixels against the decorrelated Fourier parameterization, in the same steps.
-
-    224 px, 4 octaves x 20 steps, step size 3, the class's logit only (the layer's weight is 0), seed 0.
-    Per class: the class's softmax probability on the result, and the share of the result's energy
-    (mean removed) above a quarter cycle per pixel: grey speckle has much of it, a picture little.
-    """
-    import numpy as np
-
-    from deepdream_core import LayerTarget
-    from deepdream_core.zoo import class_index
-
-    dreamer, figures = ctx["lite0"], {}
-    names = dreamer.class_names()
-    for parameterization in ("pixels", "fourier"):
-        for target in NOISE_CLASSES:
-            settings = ctx["base"].replace(
-                max_size=224,
-                steps=20,
-                step_size=3,
-                class_target=target,
-                seed=0,
-                layers=(LayerTarget("blocks.4", 0.0),),
-                parameterization=parameterization,
-            )
-            image = dreamer.dream(None, settings)
-            with torch.no_grad():
-                logits = dreamer.module((pil_to_tensor(image, dreamer.device) - dreamer.mean) / dreamer.std)
-            pixels = np.asarray(image, np.float64)
-            pixels -= pixels.mean(axis=(0, 1))
-            power = np.abs(np.fft.fft2(pixels, axes=(0, 1))) ** 2
-            fy, fx = np.fft.fftfreq(pixels.shape[0])[:, None], np.fft.fftfreq(pixels.shape[1])[None]
-            key = target.replace(" ", "_")
-            figures.setdefault(f"noise_class_probability_{key}", {})[parameterization] = (
-                logits.float().softmax(-1)[0, class_index(names, target, dreamer.name)].item()
-            )
-            figures.setdefault(f"noise_high_frequency_share_{key}", {})[parameterization] = float(
-                power[np.hypot(fx, fy) > 0.25].sum() / power.sum()
-            )
-    for figure in ("noise_class_probability", "noise_high_frequency_share"):
-        figures[f"{figure}_mean"] = {
-            p: statistics.mean(figures[f"{figure}_{t.replace(' ', '_')}"][p] for t in NOISE_CLASSES)
-            for p in ("pixels", "fourier")
-        }
-    return figures
-
-
 BENCHES: dict[str, Callable[[dict], dict]] = {
     "overhead": bench_overhead,
     "default_512": lambda ctx: bench_default(ctx, 512),
@@ -540,65 +341,6 @@ BENCHES: dict[str, Callable[[dict], dict]] = {
     "drift": bench_drift,
     "noise_parameterization": bench_noise_parameterization,
 }
-
-
-# -- machine and report ---------------------------------------------------------------------------
-
-
-def machine(device: torch.device, threads: int) -> dict:
-    cpu = platform.processor() or platform.machine()
-    flags = ""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        cpu = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), cpu)
-        flags = next((line for line in info.splitlines() if line.startswith("flags")), "")
-    except OSError:
-        pass
-    description = {
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "affinity": len(os.sched_getaffinity(0)),
-        "bf16_instructions": [f for f in ("avx512_bf16", "amx_bf16") if f in flags.split()],
-        "torch": torch.__version__,
-        "device": str(device),
-        "threads": threads,
-        "python": platform.python_version(),
-        "load_average_at_start": os.getloadavg(),
-    }
-    if device.type == "cuda":
-        description["gpu"] = torch.cuda.get_device_name(device)
-    return description
-
-
-def value(figure: object) -> float | None:
-    if isinstance(figure, dict):
-        return figure.get("median")
-    return figure if isinstance(figure, (int, float)) else None
-
-
-def table_rows(name: str, figure: object) -> list[tuple[str, object]]:
-    """A figure as table rows: variants (fp32 / auto, locked / free, per layer) each on its own row."""
-    if isinstance(figure, dict) and "median" not in figure:
-        return [row for variant, inner in figure.items() for row in table_rows(f"{name} [{variant}]", inner)]
-    return [(name, figure)]
-
-
-def print_table(results: dict) -> None:
-    rows = [row for name, figure in results["figures"].items() for row in table_rows(name, figure)]
-    print(f"\n{'figure':38} {'median':>10} {'min':>10} {'max':>10}  target")
-    for name, figure in rows:
-        target = TARGETS.get(name)
-        verdict = (
-            ""
-            if target is None or value(figure) is None
-            else f"<= {target:g} {'met' if value(figure) <= target else 'NOT met'}"
-        )
-        if isinstance(figure, dict):
-            print(f"{name:38} {figure['median']:10.3f} {figure['min']:10.3f} {figure['max']:10.3f}  {verdict}")
-        elif isinstance(figure, (int, float)):
-            print(f"{name:38} {figure:10.3f} {'':>10} {'':>10}  {verdict}")
-        else:
-            print(f"{name:38} {figure!s:>10}")
 
 
 def main() -> None:
@@ -638,7 +380,7 @@ def main() -> None:
         for name, limit in TARGETS.items()
         if name in results["figures"]
     }
-    print_table(results)
+    print_table(results, TARGETS)
     if args.out.exists() and args.only:  # a partial run updates the figures it took and keeps the rest
         previous = json.loads(args.out.read_text())
         previous["figures"].update(results["figures"])
