@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..dreaming.settings import MACHINE_FIELDS, DreamSettings, SettingsError, format_layer, settings_from_dict_lenient
+from ..models.echo import echo
 from .presets import PRESETS_DIR, load_preset
 
 # Query parameters that belong to Gradio itself (?__theme=dark, ?view=api), not to us.
@@ -55,7 +56,7 @@ def from_values(values: Mapping[str, Any], folder=PRESETS_DIR) -> SharedLink:
     if preset is not None:
         try:
             if not isinstance(preset, str):
-                raise SettingsError("preset", f"must be a preset's name, got {preset!r}")
+                raise SettingsError("preset", f"must be a preset's name, got {echo(preset)}")
             base = load_preset(preset, folder).settings
         except SettingsError as err:
             ignored.append(str(err))
