@@ -90,7 +90,7 @@ def _fetch_said_plainly(fetch: Callable[[Any], Awaitable[str | None]], name: str
     address that is private, loopback, link-local or reserved (``127.0.0.1``, ``localhost``, ``127.1``,
     ``2130706433``, ``0x7f000001``, ``[::ffff:127.0.0.1]``, ``10.x``...) and for a name it cannot resolve, so the
     server never reaches itself or its network. Uncaught, the caller got Gradio's generic error; this says what
-    was refused and what to send instead. The URL is never fetched here, only Gradio's answer translated.
+    was refused and what to send instead. Nothing is fetched that Gradio would not fetch; only its refusal is reworded.
     """
     instead = (
         "Send a public https:// URL, or the file itself: an upload (gradio_client: handle_file(path)) "
