@@ -239,13 +239,12 @@ def settings_from_file(path: str | os.PathLike) -> SharedLink:
     values = {key: value for key, value in values.items() if key not in _MACHINE}
     if record.get("preset") is not None:
         values["preset"] = record["preset"]
-    link = from_values(values)
     if record.get("guide") is not None:
         notes.append(
             "guide: the dream used a guide image, which the file does not hold; give it again "
             "(--guide) to dream the same picture"
         )
-    return SharedLink(link.settings, link.preset, notes + link.ignored)
+    return from_values(values, notes=notes)
 
 
 def _png_text(path: Path) -> str | None:

@@ -244,3 +244,17 @@ def test_the_cli_echoes_a_long_value_short(
         code = main(["dream", str(photo_file), "-o", str(tmp_path / "o.png"), *flags])
         error = capsys.readouterr().err
         assert code == EXIT_BAD_INPUT and " characters)" in error and len(error) < 400, error
+
+
+def test_a_link_or_file_with_a_thousand_bad_entries_gets_ten_notes_and_a_count(tmp_path: Path) -> None:
+    link = from_query({f"bogus{i}": "1" for i in range(1000)})
+    assert len(link.ignored) == 11 and link.ignored[:2] == [
+        f"bogus{i}: unknown setting; known settings are {', '.join(sorted(DreamSettings().to_dict()))}" for i in (0, 1)
+    ]
+    assert link.ignored[-1] == "and 990 more entries that could not be used either"
+    unknown = {f"x{i}": 1 for i in range(5)}  # entries of the record itself, noted first
+    record = {"format": 1, "settings": {"steps": 3, **{f"s{i}": 1 for i in range(20)}}, **unknown}
+    link = settings_from_file(png_with_record(tmp_path / "many.png", json.dumps(record)))
+    assert link.settings.steps == 3 and len(link.ignored) == 11
+    assert link.ignored[0] == "x0: unknown entry in the file's settings, skipped"
+    assert link.ignored[-1] == "and 15 more entries that could not be used either"
