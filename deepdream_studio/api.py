@@ -6,13 +6,13 @@ the same ``DreamSettings`` as the page, and run on the same run paths (:mod:`dee
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
 
 from deepdream_core import AnimationSettings, DreamSettings, VideoSettings
+from deepdream_core.dreaming.json_input import load_json
 from deepdream_core.dreaming.settings import SettingsError
 from deepdream_core.files.presets import Preset, guide_path, settings_with_preset
 
@@ -26,12 +26,7 @@ from .uploads import clip_input, load_optional, load_upload, mask_from_upload, p
 
 def json_object(text: str | None, name: str, example: str) -> dict[str, Any]:
     """An API argument that holds a JSON object; anything else is a SettingsError showing ``example``."""
-    try:
-        data = json.loads(text or "{}")
-    except json.JSONDecodeError as err:
-        raise SettingsError(
-            name, f"not valid JSON ({err.msg} at character {err.pos}); send an object such as {example}"
-        ) from None
+    data = load_json(text or "{}", name, example)
     if not isinstance(data, dict):
         raise SettingsError(name, f"send a JSON object such as {example}")
     return data

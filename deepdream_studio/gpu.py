@@ -15,6 +15,7 @@ import spaces
 import spaces.config
 
 from deepdream_core import BUNDLED_MODEL, SettingsError, get_dreamer, get_spec
+from deepdream_core.models.echo import echo
 
 
 def on_zero_gpu() -> bool:
@@ -40,7 +41,7 @@ def offered_models(environ: Mapping[str, str] = os.environ, zero_gpu: bool | Non
 def check_offered(model: str, offered: tuple[str, ...] | None) -> None:
     """Refuse a model this app does not offer (a public Space preloads a few), naming the ones it does."""
     if offered is not None and model not in offered:
-        raise SettingsError("model", f"this app offers {', '.join(offered)}; {model!r} is not one of them")
+        raise SettingsError("model", f"this app offers {', '.join(offered)}; {echo(model)} is not one of them")
 
 
 def preload(models: tuple[str, ...] | None) -> None:

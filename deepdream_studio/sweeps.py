@@ -28,6 +28,7 @@ from deepdream_core.jobs.sheets import (
     setting_variants,
     split_values,
 )
+from deepdream_core.models.echo import echo
 
 from .uploads import load_optional, upload_folder
 
@@ -79,7 +80,7 @@ def variants_from_request(settings: Mapping[str, Any], sweep: Mapping[str, Any])
     or ``{"presets": [...]}`` with ``settings`` applied to each preset."""
     unknown = sorted(set(sweep) - {"setting", "values", "presets"})
     if unknown or ("presets" in sweep) == ("setting" in sweep):
-        problem = f"unknown key {unknown[0]!r}" if unknown else "name a setting or presets to compare"
+        problem = f"unknown key {echo(unknown[0])}" if unknown else "name a setting or presets to compare"
         raise SettingsError("sweep", f"{problem}; send {SWEEP_EXAMPLE}")
     if "presets" in sweep:
         if "preset" in settings:

@@ -6,7 +6,7 @@ what is wrong), and every clip to ``load_clip``; no input accepts a path on the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from gradio.utils import get_upload_folder
 from PIL import Image
 
 from deepdream_core.dreaming.images import ImageInputError, load_image
+from deepdream_core.models.echo import shorten
 
 
 def upload_folder() -> str:
@@ -76,7 +77,40 @@ def uploads_only(component: gr.components.Component) -> gr.components.Component:
         return preprocess(payload)
 
     component.preprocess = checked  # type: ignore[method-assign]
+    component.async_move_resource_to_block_cache = _fetch_said_plainly(  # type: ignore[method-assign]
+        component.async_move_resource_to_block_cache, name
+    )
     return component
+
+
+def _fetch_said_plainly(fetch: Callable[[Any], Awaitable[str | None]], name: str) -> Callable[..., Any]:
+    """Gradio's download of a file given as a URL (the API's and MCP's ``{"path": "https://..."}``), with our message.
+
+    Gradio fetches such a URL before ``preprocess``, through ``safehttpx``, which raises ``ValueError`` for an
+    address that is private, loopback, link-local or reserved (``127.0.0.1``, ``localhost``, ``127.1``,
+    ``2130706433``, ``0x7f000001``, ``[::ffff:127.0.0.1]``, ``10.x``...) and for a name it cannot resolve, so the
+    server never reaches itself or its network. Uncaught, the caller got Gradio's generic error; this says what
+    was refused and what to send instead. Nothing is fetched that Gradio would not fetch; only its refusal is reworded.
+    """
+    instead = (
+        "Send a public https:// URL, or the file itself: an upload (gradio_client: handle_file(path)) "
+        "or, over MCP, inline as data:image/png;base64,..."
+    )
+
+    async def fetched(url_or_path: Any) -> str | None:
+        if not (isinstance(url_or_path, str) and url_or_path.startswith(("http://", "https://"))):
+            return await fetch(url_or_path)  # an upload, already in Gradio's folder
+        try:
+            return await fetch(url_or_path)
+        except ValueError:
+            raise gr.Error(
+                f"{name}: {shorten(str(url_or_path))} was not fetched: this server refuses private and local "
+                f"addresses (such as 127.0.0.1, localhost or 10.0.0.1) and names it cannot look up. {instead}"
+            ) from None
+        except Exception as err:  # httpx's errors, or Gradio's bare Exception for an answer other than 200
+            raise gr.Error(f"{name}: could not download {shorten(str(url_or_path))} ({err}). {instead}") from None
+
+    return fetched
 
 
 def _paths_in(data: Any) -> Iterator[str]:

@@ -19,6 +19,7 @@ from ..dreaming.settings import CHOICES, RANGES, DreamSettings, Range, SettingsE
 from ..files.links import SharedLink
 from ..files.presets import Preset, guide_path, load_preset, settings_with_preset
 from ..files.records import settings_from_file
+from ..models.echo import echo
 from ..models.zoo import get_spec
 from ..motion.animation import MOTION_RANGES
 from ..motion.segments import SEGMENT_RANGES
@@ -210,7 +211,7 @@ def parse_channel_pick(text: str) -> dict[str, str]:
     """``strongest:8``, ``weakest:4`` or ``all`` as the ``channel_pick`` and ``channel_count`` settings."""
     pick, _, count = text.partition(":")
     if pick not in CHOICES["channel_pick"] or (pick == "all") != (count == ""):
-        raise SettingsError("channels", f"write strongest:N, weakest:N or all, got {text!r}")
+        raise SettingsError("channels", f"write strongest:N, weakest:N or all, got {echo(text)}")
     return {"channel_pick": pick, "channel_count": count} if count else {"channel_pick": pick}
 
 

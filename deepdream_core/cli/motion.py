@@ -11,6 +11,7 @@ from PIL import Image
 
 from ..dreaming.settings import SettingsError
 from ..files.records import dream_record, save_video
+from ..models.echo import echo
 from ..motion.animation import AnimationSettings, FrameProgress
 from ..motion.segments import SEGMENT_RANGES, SegmentSettings
 from ..motion.video import VideoSettings
@@ -40,7 +41,9 @@ def animate_command(args: argparse.Namespace) -> int:
     if args.translate is not None:
         parts = args.translate.split(",")
         if len(parts) != 2:
-            raise SettingsError("translate", f"write it as X,Y in pixels per frame, e.g. 2,-1; got {args.translate!r}")
+            raise SettingsError(
+                "translate", f"write it as X,Y in pixels per frame, e.g. 2,-1; got {echo(args.translate)}"
+            )
         changes["translate_x"], changes["translate_y"] = parts
     motion = AnimationSettings.from_dict(changes)
     output = output_path(args.output, VIDEO_SUFFIXES)

@@ -1,6 +1,7 @@
 """What a dream is, and the loop that makes one.
 
-``settings`` (the one validated settings object and its ranges), ``images`` (a user's picture, checked
+``settings`` (the one validated settings object and its ranges), ``json_input`` (JSON from users, its
+nesting checked before it is parsed), ``images`` (a user's picture, checked
 and sized), ``objectives`` (scalars of activations), ``transforms`` (jitter, blur, octaves, tiles),
 ``hooks``, ``wrap``, ``parameterization``, ``color``, ``devices`` (device and precision), ``loop`` (the
 :class:`Dreamer`: gradient ascent, octave by octave) and ``cache`` (the process's dreamers, one per

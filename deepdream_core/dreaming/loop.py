@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ..models.echo import echo
 from ..models.zoo import ModelSpec, UnknownModelError, dream_layers, get_spec
 from . import objectives
 from .color import keep_chroma, luminance_only
@@ -209,7 +210,7 @@ class Dreamer:
                 height, width = image.shape[-2:]
                 raise SettingsError(
                     "max_size",
-                    f"model {self.name!r} cannot dream on an image this small ({width}x{height} pixels "
+                    f"model {echo(self.name)} cannot dream on an image this small ({width}x{height} pixels "
                     f"at this octave); use a larger image or max_size, or fewer octaves",
                 ) from err
             # Retried outside the except block, so the failed attempt's tensors are already freed.
@@ -230,7 +231,7 @@ class Dreamer:
         for target in targets:
             if target.layer not in self.layer_names:
                 raise SettingsError(
-                    "layers", f"model {self.name!r} has no layer {target.layer!r}; {self._how_to_list_layers()}"
+                    "layers", f"model {echo(self.name)} has no layer {echo(target.layer)}; {self._how_to_list_layers()}"
                 )
         guide_acts = self._guide_activations(guide, settings, frozenset(t.layer for t in targets)) if guide else {}
         picked = self.pick_channels(image, settings, targets) if image is not None else {}
@@ -290,7 +291,7 @@ class Dreamer:
 
     def _default_layer(self) -> str:
         if self.default_layer is None:
-            raise SettingsError("layers", f"choose a layer; model {self.name!r} has no default layer")
+            raise SettingsError("layers", f"choose a layer; model {echo(self.name)} has no default layer")
         return self.default_layer
 
     def _guide_activations(self, guide: Image.Image, settings: DreamSettings, layers: frozenset[str]) -> Activations:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import torch
 
+from ..models.echo import echo, shorten
 from .settings import SettingsError
 
 Activations = dict[str, torch.Tensor]
@@ -55,7 +56,7 @@ def channels(name: str, indices: tuple[int, ...]) -> Objective:
         if max(index) >= act.shape[1]:
             # A SettingsError, so the CLI and the app report it as bad input, not as a crash.
             raise SettingsError(
-                "layers", f"layer {name!r} has {act.shape[1]} channels (0 to {act.shape[1] - 1}), got {max(index)}"
+                "layers", f"layer {echo(name)} has {act.shape[1]} channels (0 to {act.shape[1] - 1}), got {max(index)}"
             )
         return act[:, index].float().pow(2).mean()
 
@@ -88,13 +89,12 @@ def class_index(names: list[str] | None, target: str, model: str) -> int:
     import difflib
 
     if names is None:
-        raise SettingsError("class_target", f"model {model!r} has no ImageNet classifier; pick another model")
+        raise SettingsError("class_target", f"model {echo(model)} has no ImageNet classifier; pick another model")
     text = target.strip().lower()
-    if text.isdigit():
-        index = int(text)
-        if index >= len(names):
-            raise SettingsError("class_target", f"index must be from 0 to {len(names) - 1}, got {index}")
-        return index
+    if text.isascii() and text.isdigit():  # "²" is a digit to isdigit() but not to int()
+        if len(text) > 6 or int(text) >= len(names):  # int() of over 4300 digits fails; no model has a million classes
+            raise SettingsError("class_target", f"index must be from 0 to {len(names) - 1}, got {shorten(text)}")
+        return int(text)
     synonyms = [[s.strip().lower() for s in name.split(",")] for name in names]
     for i, words in enumerate(synonyms):
         if text == names[i].lower() or text in words:
@@ -105,4 +105,4 @@ def class_index(names: list[str] | None, target: str, model: str) -> int:
     close = difflib.get_close_matches(text, [w for words in synonyms for w in words], n=3)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     many = f" matches {len(partial)} classes" if partial else " is not an ImageNet class"
-    raise SettingsError("class_target", f"{target!r}{many}{hint}")
+    raise SettingsError("class_target", f"{echo(target)}{many}{hint}")

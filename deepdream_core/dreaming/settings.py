@@ -8,10 +8,13 @@ everywhere: a :class:`SettingsError` naming the field and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ..models.echo import echo, shorten
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -49,11 +52,15 @@ class Range:
     def check(self, name: str, value: Any) -> None:
         kind = "a whole number" if self.integer else "a number"
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SettingsError(name, f"must be {kind} from {self.low:g} to {self.high:g}, got {value!r}")
+            raise SettingsError(name, f"must be {kind} from {self.low:g} to {self.high:g}, got {echo(value)}")
+        # NaN and the infinities (JSON's NaN, Infinity, 1e309; "nan" or "inf" as text) are no number at all;
+        # refused first, since int() of one raises ValueError or OverflowError.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SettingsError(name, f"must be a number from {self.low:g} to {self.high:g}, got {echo(value)}")
         if self.integer and int(value) != value:
-            raise SettingsError(name, f"must be a whole number from {self.low:g} to {self.high:g}, got {value!r}")
-        if not (self.low <= value <= self.high):  # also rejects NaN
-            raise SettingsError(name, f"must be from {self.low:g} to {self.high:g}, got {value!r}")
+            raise SettingsError(name, f"must be a whole number from {self.low:g} to {self.high:g}, got {echo(value)}")
+        if not (self.low <= value <= self.high):
+            raise SettingsError(name, f"must be from {self.low:g} to {self.high:g}, got {echo(value)}")
 
     def parse(self, name: str, value: Any) -> Any:
         """Text (query parameters, CLI flags) as a number; other values pass through to :meth:`check`."""
@@ -63,7 +70,7 @@ class Range:
             number = float(value)
         except ValueError:
             kind = "a whole number" if self.integer else "a number"
-            raise SettingsError(name, f"must be {kind} from {self.low:g} to {self.high:g}, got {value!r}") from None
+            raise SettingsError(name, f"must be {kind} from {self.low:g} to {self.high:g}, got {echo(value)}") from None
         # "3" -> 3 for whole-number fields; "1.5" stays 1.5 so the range check names the problem.
         return int(number) if self.integer and number.is_integer() else number
 
@@ -183,19 +190,19 @@ class DreamSettings:
             raise SettingsError("model", "must be a model name; list them with `python -m deepdream_core models`")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
-                raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+                raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {echo(getattr(self, name))}")
         if not isinstance(self.keep_colors, bool):
-            raise SettingsError("keep_colors", f"must be true or false, got {self.keep_colors!r}")
+            raise SettingsError("keep_colors", f"must be true or false, got {echo(self.keep_colors)}")
         if not isinstance(self.layers, tuple):
             raise SettingsError("layers", "must be a tuple of LayerTarget")
         if len(self.layers) > MAX_LAYERS:
             raise SettingsError("layers", f"at most {MAX_LAYERS} layers, got {len(self.layers)}")
         for target in self.layers:
             if not isinstance(target, LayerTarget) or not isinstance(target.layer, str) or not target.layer:
-                raise SettingsError("layers", f"each layer needs a module path, got {target!r}")
-            RANGES["layer_weight"].check(f"layers[{target.layer}].weight", target.weight)
+                raise SettingsError("layers", f"each layer needs a module path, got {echo(target)}")
+            RANGES["layer_weight"].check(f"layers[{shorten(target.layer)}].weight", target.weight)
             for channel in target.channels:
-                RANGES["channel"].check(f"layers[{target.layer}].channels", channel)
+                RANGES["channel"].check(f"layers[{shorten(target.layer)}].channels", channel)
         if self.class_target is not None and (not isinstance(self.class_target, str) or not self.class_target.strip()):
             raise SettingsError("class_target", "must be an ImageNet class name or index, e.g. 'tabby cat' or '281'")
 
@@ -234,7 +241,7 @@ def reject_unknown(data: Mapping[str, Any], settings_class: type) -> None:
     known = {f.name for f in dataclasses.fields(settings_class)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise SettingsError(unknown[0], f"unknown setting; known settings are {', '.join(sorted(known))}")
+        raise SettingsError(shorten(unknown[0]), f"unknown setting; known settings are {', '.join(sorted(known))}")
 
 
 def settings_from_dict_lenient(
@@ -259,12 +266,12 @@ def parse_layer(text: str) -> LayerTarget:
     """``"blocks.4"``, ``"blocks.4:0.5"`` or ``"blocks.4:1:3,7"`` (layer[:weight[:channels]]), as on the CLI."""
     parts = text.split(":")
     if len(parts) > 3 or not parts[0]:
-        raise SettingsError("layers", f"write a layer as NAME[:WEIGHT[:CH,CH...]], got {text!r}")
+        raise SettingsError("layers", f"write a layer as NAME[:WEIGHT[:CH,CH...]], got {echo(text)}")
     try:
         weight = float(parts[1]) if len(parts) > 1 and parts[1] else 1.0
         channels = tuple(int(c) for c in parts[2].split(",") if c) if len(parts) > 2 else ()
     except ValueError:
-        raise SettingsError("layers", f"weight must be a number and channels whole numbers, got {text!r}") from None
+        raise SettingsError("layers", f"weight must be a number and channels whole numbers, got {echo(text)}") from None
     return LayerTarget(parts[0], weight, channels)
 
 
@@ -285,7 +292,7 @@ def parse_switch(name: str, value: Any) -> Any:
         return value
     words = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
     if value.strip().lower() not in words:
-        raise SettingsError(name, f"must be true or false, got {value!r}")
+        raise SettingsError(name, f"must be true or false, got {echo(value)}")
     return words[value.strip().lower()]
 
 
@@ -295,7 +302,7 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(parse_layer(part) for part in value.split(";") if part)
         if not isinstance(value, (list, tuple)):
-            raise SettingsError("layers", f"must be a list of layers, got {value!r}")
+            raise SettingsError("layers", f"must be a list of layers, got {echo(value)}")
         targets = []
         for item in value:
             if isinstance(item, LayerTarget):
@@ -305,10 +312,10 @@ def _coerce(name: str, value: Any) -> Any:
             elif isinstance(item, Mapping) and set(item) <= {"layer", "weight", "channels"} and "layer" in item:
                 channels = item.get("channels", ())
                 if not isinstance(channels, (list, tuple)):
-                    raise SettingsError("layers", f"channels must be a list of whole numbers, got {channels!r}")
+                    raise SettingsError("layers", f"channels must be a list of whole numbers, got {echo(channels)}")
                 targets.append(LayerTarget(str(item["layer"]), item.get("weight", 1.0), tuple(channels)))
             else:
-                raise SettingsError("layers", f"each layer is {{'layer', 'weight', 'channels'}}, got {item!r}")
+                raise SettingsError("layers", f"each layer is {{'layer', 'weight', 'channels'}}, got {echo(item)}")
         return tuple(targets)
     if name in ("class_target",):
         if value is None or value == "":

@@ -8,13 +8,17 @@ skipped with a message saying which and why, so a link always opens.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..dreaming.settings import MACHINE_FIELDS, DreamSettings, SettingsError, format_layer, settings_from_dict_lenient
+from ..models.echo import echo
 from .presets import PRESETS_DIR, load_preset
 
+# Notes a link or file gets at most, then one line counting the rest: a link of a thousand bad entries
+# would otherwise be answered with a thousand lines.
+MAX_NOTES = 10
 # Query parameters that belong to Gradio itself (?__theme=dark, ?view=api), not to us.
 _FOREIGN_PREFIXES = ("__",)
 _FOREIGN = ("view",)
@@ -45,24 +49,28 @@ def from_query(params: Mapping[str, str], folder=PRESETS_DIR) -> SharedLink:
     return from_values({k: v for k, v in params.items() if not _foreign(k)}, folder)
 
 
-def from_values(values: Mapping[str, Any], folder=PRESETS_DIR) -> SharedLink:
+def from_values(values: Mapping[str, Any], folder=PRESETS_DIR, notes: Sequence[str] = ()) -> SharedLink:
     """Settings from untrusted values (a link's, a file's record): an optional ``preset``, then the rest on top.
 
-    Never raises for what ``values`` hold: what cannot be used is skipped with a message in ``ignored``.
+    Never raises for what ``values`` hold: what cannot be used is skipped with a message in ``ignored``, after
+    the caller's own ``notes`` (about the file), at most :data:`MAX_NOTES` of them and a line counting the rest.
     """
-    ignored: list[str] = []
+    ignored: list[str] = list(notes)
     base, preset = DreamSettings(), values.get("preset") or None
     if preset is not None:
         try:
             if not isinstance(preset, str):
-                raise SettingsError("preset", f"must be a preset's name, got {preset!r}")
+                raise SettingsError("preset", f"must be a preset's name, got {echo(preset)}")
             base = load_preset(preset, folder).settings
         except SettingsError as err:
             ignored.append(str(err))
             preset = None
     ours = {k: v for k, v in values.items() if k != "preset"}
     settings, skipped = settings_from_dict_lenient(ours, base)
-    return SharedLink(settings, preset, ignored + skipped)
+    ignored += skipped
+    if len(ignored) > MAX_NOTES:
+        ignored[MAX_NOTES:] = [f"and {len(ignored) - MAX_NOTES} more entries that could not be used either"]
+    return SharedLink(settings, preset, ignored)
 
 
 def _foreign(key: str) -> bool:

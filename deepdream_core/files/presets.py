@@ -18,7 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..dreaming.json_input import load_json
 from ..dreaming.settings import MACHINE_FIELDS, DreamSettings, SettingsError
+from ..models.echo import echo
 
 
 def _shipped_folder(name: str) -> Path:
@@ -61,12 +63,13 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
     """A preset by name; unknown names and bad values fail like any other setting."""
     known = preset_names(folder)
     if name not in known:  # also keeps names like "../x" from reaching the file system
-        raise SettingsError("preset", f"unknown preset {name!r}; choose one of {', '.join(known)}")
-    data = json.loads((folder / f"{name}.json").read_text())
+        raise SettingsError("preset", f"unknown preset {echo(name)}; choose one of {', '.join(known)}")
+    data = load_json((folder / f"{name}.json").read_text(), f"preset {name}")
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
         raise SettingsError(
-            "preset", f"preset {name!r} has unknown key {unknown[0]!r}; known keys are {', '.join(sorted(_KNOWN_KEYS))}"
+            "preset",
+            f"preset {name!r} has unknown key {echo(unknown[0])}; known keys are {', '.join(sorted(_KNOWN_KEYS))}",
         )
     try:
         settings = DreamSettings.from_dict(data.get("settings", {}))
@@ -74,7 +77,7 @@ def load_preset(name: str, folder: Path = PRESETS_DIR) -> Preset:
         raise SettingsError(err.field, f"in preset {name!r}: {err}") from None
     start = data.get("start", "photo")
     if start not in STARTS:
-        raise SettingsError("preset", f"preset {name!r}: start must be one of {', '.join(STARTS)}, got {start!r}")
+        raise SettingsError("preset", f"preset {name!r}: start must be one of {', '.join(STARTS)}, got {echo(start)}")
     return Preset(
         name=name,
         title=data.get("title", name),
@@ -120,7 +123,7 @@ def _file_in(folder: Path, relative: str | None, preset: str, key: str, missing_
     path = (folder / relative).resolve()
     if path.is_relative_to(folder.resolve()) and (path.is_file() or (missing_ok and not path.exists())):
         return path if path.is_file() else None
-    raise SettingsError("preset", f"preset {preset!r}: {key} {relative!r} is not a file in {folder.name}/")
+    raise SettingsError("preset", f"preset {preset!r}: {key} {echo(relative)} is not a file in {folder.name}/")
 
 
 # The settings there were when thumbnails were first stamped. A setting added since counts only when it

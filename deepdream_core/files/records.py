@@ -28,7 +28,9 @@ from typing import Any
 from PIL import Image, PngImagePlugin
 
 from ..dreaming.images import ImageInputError
-from ..dreaming.settings import DreamSettings
+from ..dreaming.json_input import load_json
+from ..dreaming.settings import DreamSettings, SettingsError
+from ..models.echo import echo, shorten
 from .links import SharedLink, from_values
 
 CHUNK = "deepdream"  # the PNG text chunk's keyword
@@ -203,9 +205,9 @@ def read_record(path: str | os.PathLike) -> dict[str, Any]:
     if len(text) > MAX_RECORD_BYTES:
         raise RecordError(f"the file's settings are {len(text)} bytes, far more than a real record; they were not read")
     try:
-        record = json.loads(text)
-    except (ValueError, RecursionError):
-        raise RecordError("the file's settings are damaged (not valid JSON)") from None
+        record = load_json(text, "settings")
+    except SettingsError as err:
+        raise RecordError(f"the file's settings are damaged: {str(err).removeprefix('settings: ')}") from None
     if not isinstance(record, dict):
         raise RecordError("the file's settings are damaged (not a JSON object)")
     return record
@@ -226,10 +228,10 @@ def settings_from_file(path: str | os.PathLike) -> SharedLink:
     newer = record.get("format")
     if not isinstance(newer, int) or isinstance(newer, bool) or newer > FORMAT:
         notes.append(
-            f"the settings were written by a newer or unknown version (format {newer!r}; this one reads "
+            f"the settings were written by a newer or unknown version (format {echo(newer)}; this one reads "
             f"{FORMAT}); what it cannot read is skipped"
         )
-    notes += [f"{key}: unknown entry in the file's settings, skipped" for key in sorted(set(record) - _KNOWN)]
+    notes += [f"{shorten(key)}: unknown entry in the file's settings, skipped" for key in sorted(set(record) - _KNOWN)]
     values = record.get("settings")
     if not isinstance(values, dict):
         notes.append("settings: missing or not an object in the file; the defaults are used")
@@ -237,13 +239,12 @@ def settings_from_file(path: str | os.PathLike) -> SharedLink:
     values = {key: value for key, value in values.items() if key not in _MACHINE}
     if record.get("preset") is not None:
         values["preset"] = record["preset"]
-    link = from_values(values)
     if record.get("guide") is not None:
         notes.append(
             "guide: the dream used a guide image, which the file does not hold; give it again "
             "(--guide) to dream the same picture"
         )
-    return SharedLink(link.settings, link.preset, notes + link.ignored)
+    return from_values(values, notes=notes)
 
 
 def _png_text(path: Path) -> str | None:

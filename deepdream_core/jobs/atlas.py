@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 
 from ..dreaming.settings import DreamSettings, LayerTarget, SettingsError
 from ..files.presets import PRESETS_DIR, SAMPLES_DIR, fingerprint
+from ..models.echo import echo
 from ..models.zoo import DreamLayer, get_spec
 
 SAMPLE = SAMPLES_DIR / "coffee.jpg"
@@ -85,7 +86,7 @@ def stamped_fingerprint(path: Path) -> str:
 def model_folder(root: Path, model: str) -> Path:
     """``root/<model>``; model names come from the zoo or timm, and must stay a single folder name."""
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", model):
-        raise SettingsError("model", f"{model!r} cannot name an atlas folder")
+        raise SettingsError("model", f"{echo(model)} cannot name an atlas folder")
     return root / model
 
 

@@ -22,6 +22,7 @@ import ray
 from PIL import Image
 
 from ..dreaming.settings import DreamSettings
+from ..models.echo import echo
 from ..motion.segments import dream_segment
 from ..motion.video import VideoSettings
 from . import batch
@@ -105,7 +106,7 @@ def connect(address: str, device: str = "auto") -> tuple[int, dict[str, float]]:
             ray.init(address=address, runtime_env=runtime_env, log_to_driver=False, logging_level=logging.WARNING)
     except (ConnectionError, ValueError, RuntimeError) as err:
         raise ClusterError(
-            f"could not join the Ray cluster at {address!r} ({err}); start one with "
+            f"could not join the Ray cluster at {echo(address)} ({err}); start one with "
             f"`ray start --head`, give its address (HOST:6379), or use --ray local"
         ) from None
     resources = ray.cluster_resources()
@@ -114,7 +115,7 @@ def connect(address: str, device: str = "auto") -> tuple[int, dict[str, float]]:
         return gpus, {"num_gpus": 1, "num_cpus": 0}
     if cpus < 1:
         ray.shutdown()
-        raise ClusterError(f"the Ray cluster at {address!r} has no CPU or GPU to run a worker on")
+        raise ClusterError(f"the Ray cluster at {echo(address)} has no CPU or GPU to run a worker on")
     return cpus, {"num_cpus": 1}
 
 

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..dreaming.images import load_image
 from ..dreaming.settings import DreamSettings, SettingsError
 from ..files.presets import load_preset
+from ..models.echo import echo
 
 SWEEP_VALUES = (3, 6)  # how many values of one setting a sheet compares
 SWEEP_PRESETS = (2, 6)  # how many presets
@@ -51,7 +52,7 @@ def parse_set(text: str) -> tuple[str, list[str]]:
     """``"steps=5,10,20"`` as the setting's name and its values as text (the CLI's ``--set``)."""
     name, sep, values = text.partition("=")
     if not sep or not name.strip():
-        raise SettingsError("set", f"write it as NAME=VALUE,VALUE,VALUE, e.g. steps=5,10,20; got {text!r}")
+        raise SettingsError("set", f"write it as NAME=VALUE,VALUE,VALUE, e.g. steps=5,10,20; got {echo(text)}")
     return name.strip(), split_values(values)
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+from .echo import echo
 from .weights import BUNDLED_MODEL, BundledLite0Weights, HubWeights, TorchvisionWeights, WeightSource
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -226,7 +227,7 @@ def _timm_spec(name: str) -> ModelSpec:
         tags = timm.list_pretrained(f"{arch}.*") if timm.is_model(arch) else []
         known = f" ({arch} has {', '.join(tags[:3])}{', ...' if len(tags) > 3 else ''})" if tags else ""
         raise UnknownModelError(
-            f"Unknown model {name!r}: not in the zoo and not a timm model with Hub weights{known}. "
+            f"Unknown model {echo(name)}: not in the zoo and not a timm model with Hub weights{known}. "
             f"List the zoo with `python -m deepdream_core models`; any name from timm.list_pretrained() works too."
         )
     layers = tuple(_layers_from_modules(arch))

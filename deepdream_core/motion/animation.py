@@ -19,6 +19,7 @@ from PIL import Image
 from ..dreaming.cache import get_dreamer
 from ..dreaming.color import color_stats, match_colors
 from ..dreaming.settings import DreamSettings, Range, SettingsError, parse_switch, reject_unknown
+from ..models.echo import echo
 
 if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads only when a clip is read
     pass
@@ -51,7 +52,7 @@ class RangedSettings:
             if field.name in MOTION_RANGES:
                 MOTION_RANGES[field.name].check(field.name, value)
             elif not isinstance(value, bool):
-                raise SettingsError(field.name, f"must be true or false, got {value!r}")
+                raise SettingsError(field.name, f"must be true or false, got {echo(value)}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: Any = None) -> Any:

@@ -15,7 +15,7 @@ from deepdream_core.files.presets import Preset
 from deepdream_core.jobs.sheets import preset_variants, setting_variants, split_values
 
 from ..config import StudioConfig
-from ..controls import SLIDERS
+from ..controls import SLIDERS, whole
 from ..handlers import user_errors, warn
 from ..sweeps import dream_sheet
 from ..uploads import load_upload, photo_input
@@ -73,7 +73,7 @@ def compare_ui(
 ) -> Iterator[tuple]:
     """Compare: the sheet as each cell finishes, then the PNG and its download."""
     if mode == LOOKS:
-        variants = preset_variants(looks or [], {"max_size": int(size)})
+        variants = preset_variants(looks or [], {"max_size": whole(size)})
     else:
         base, guide_image = chosen_settings(preset, size, guide, controls)
         variants = setting_variants(base, setting, split_values(values or ""), guide_image)

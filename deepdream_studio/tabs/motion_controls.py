@@ -13,7 +13,7 @@ from deepdream_core.files.presets import Preset, guide_path, load_preset
 from deepdream_core.motion.animation import MOTION_RANGES
 
 from ..config import StudioConfig
-from ..controls import settings_from_values
+from ..controls import settings_from_values, whole
 from ..uploads import load_optional
 
 SAME_AS_PHOTO_TAB = ""  # the preset dropdown's first choice: the Photo tab's look and settings
@@ -83,5 +83,5 @@ def chosen_settings(
         settings, path = chosen.settings, guide_path(chosen)
     else:
         settings, path = settings_from_values(controls), guide
-    settings = settings.replace(max_size=int(size))
+    settings = settings.replace(max_size=whole(size))
     return settings, load_optional(path, settings.max_size, "guide image")

@@ -128,7 +128,10 @@ THREE = DreamSettings(octaves=3)
         ),
         (
             lambda p: with_chunk(p, '{"format": 1, "settings": {"steps": 3'),
-            ["the file's settings are damaged (not valid JSON); the default settings are used"],
+            [
+                "the file's settings are damaged: not valid JSON (Expecting ',' delimiter at character 37); "
+                "the default settings are used"
+            ],
             DEFAULT,
         ),
         (
@@ -137,8 +140,12 @@ THREE = DreamSettings(octaves=3)
             DEFAULT,
         ),
         (
+            # Refused before it is parsed: Python's parser would recurse once per level.
             lambda p: with_chunk(p, "[" * 5000 + "]" * 5000),
-            ["the file's settings are damaged (not valid JSON); the default settings are used"],
+            [
+                "the file's settings are damaged: the JSON nests deeper than 20 levels, so it was not read "
+                "(settings need 5 at most); the default settings are used"
+            ],
             DEFAULT,
         ),
         (

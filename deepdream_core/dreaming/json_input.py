@@ -1,0 +1,60 @@
+"""JSON that users send (the API's settings, motion and sweep JSON, a file's record, a preset), read safely.
+
+Python's parser recurses once per level of nesting: 10^5 levels end in a ``RecursionError`` deep inside
+it. :func:`load_json` counts the levels first, in one pass over the text, and refuses more than
+:data:`MAX_JSON_DEPTH` with a message before anything is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .settings import SettingsError
+
+# The deepest JSON the project reads is a file's record: record > settings > layers > a layer > its
+# channels, 5 levels (a sweep of layers is as deep). Four times that is room for any honest input and
+# far from the parser's recursion limit (about 1000 levels).
+MAX_JSON_DEPTH = 20
+
+# A JSON string (escapes included); the brackets inside strings do not nest anything.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str, stop_past: int = MAX_JSON_DEPTH) -> int:
+    """How deeply ``text``'s arrays and objects nest (0 for a bare value); counting stops past ``stop_past``."""
+    depth = deepest = 0
+    for bracket in _BRACKET.finditer(_STRING.sub("", text)):
+        if bracket.group() in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > stop_past:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def load_json(text: str | bytes, what: str, example: str = "") -> Any:
+    """``text`` parsed as JSON; anything unreadable is a :class:`SettingsError` for ``what``, saying why.
+
+    ``example`` (a JSON object as text) ends the message, so the sender sees what to send instead.
+    Python's parser takes ``NaN``, ``Infinity`` and ``1e309`` (as infinity) too; the settings refuse them.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    hint = f"; send an object such as {example}" if example else ""
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise SettingsError(
+            what,
+            f"the JSON nests deeper than {MAX_JSON_DEPTH} levels, so it was not read (settings need 5 at most){hint}",
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SettingsError(what, f"not valid JSON ({err.msg} at character {err.pos}){hint}") from None
+    except ValueError:  # Python refuses whole numbers of over 4300 digits
+        raise SettingsError(what, f"the JSON holds a number too long to read{hint}") from None
