@@ -9,6 +9,7 @@ No user image is kept at module level: each request's images live in its own han
 from __future__ import annotations
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from deepdream_core.dreaming.images import MAX_FILE_BYTES
 from deepdream_core.files.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
@@ -17,6 +18,7 @@ from deepdream_core.jobs.atlas import atlas_cache
 from . import api, phone
 from .config import StudioConfig
 from .gpu import preload
+from .json_guard import DeepJsonGuard
 from .tabs import compare, layers, photo, video, zoom
 
 __all__ = ["StudioConfig", "build_demo", "launch", "main"]
@@ -64,9 +66,11 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, config: StudioConfig, **options: object) -> None:
     """Serve ``demo`` with the studio's limits (the upload cap; presets, samples and the atlas cache the only
-    folders served), its theme and its MCP server."""
+    folders served; JSON request bodies within the JSON depth limit), its theme and its MCP server."""
     demo.launch(
         max_file_size=MAX_FILE_BYTES,
+        # Gradio adds its own middleware (CORS, compression) around the ones given here, so refusals get them too.
+        app_kwargs={"middleware": [Middleware(DeepJsonGuard)]},
         allowed_paths=[str(PRESETS_DIR), str(SAMPLES_DIR), str(atlas_cache())],
         theme=THEME,
         css=CSS,

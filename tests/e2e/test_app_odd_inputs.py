@@ -1,7 +1,8 @@
 """The running app meets NaN, JSON nested too deep, long values and file URLs on private addresses.
 
-Through gradio_client, raw API calls, the page's share-link handler and MCP: every one gets a specific
-message (never Gradio's generic "upstream Gradio app has raised an exception"), and the app keeps serving.
+Through gradio_client, raw API calls (a whole request body nested too deep too), the page's share-link handler
+and MCP: every one gets a specific message (never Gradio's generic "upstream Gradio app has raised an
+exception"), and the app keeps serving.
 """
 
 from __future__ import annotations
@@ -77,6 +78,33 @@ def test_deep_json_is_refused_with_a_message(client: Client, cat_png: Path) -> N
     ):
         message = app_error(client, *args, api_name=api_name)
         assert message.startswith(f"{argument}: the JSON nests deeper than {MAX_JSON_DEPTH} levels"), message
+
+
+def test_a_request_body_nested_too_deep_is_refused_and_the_app_keeps_serving(
+    client: Client, app_server, cat_png: Path
+) -> None:
+    # The whole body nested 10^5 deep, not one argument: Gradio's API and the MCP server parse it themselves.
+    too_deep = f"request body: the JSON nests deeper than {MAX_JSON_DEPTH} levels, so it was not read; send "
+    logged_before = app_server.log.stat().st_size
+    json_body = {"content-type": "application/json"}
+    for route in ("call/dream", "queue/join"):
+        answer = httpx.post(f"{app_server.url}gradio_api/{route}", content=DEEP, headers=json_body, timeout=60)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["detail"].startswith(too_deep + "the settings as a JSON string"), answer.text
+    mcp_headers = {**json_body, "accept": "application/json, text/event-stream"}
+    answer = httpx.post(f"{app_server.url}gradio_api/mcp/", content=DEEP, headers=mcp_headers, timeout=60)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()
+    assert error["jsonrpc"] == "2.0" and error["id"] is None and error["error"]["code"] == -32700, error
+    assert error["error"]["message"].startswith(too_deep + "each tool argument as its schema says"), error
+    # Then a normal request on each transport is served, and the log holds no traceback.
+    png, status = client.predict(handle_file(str(cat_png)), json.dumps(TINY), None, None, api_name="/dream")
+    assert Path(png).exists() and status.startswith("Done"), status
+    tools = asyncio.run(session_run(app_server.url, lambda session: session.list_tools())).tools
+    assert "dream" in {tool.name for tool in tools}
+    with app_server.log.open("rb") as log:
+        log.seek(logged_before)
+        assert b"Traceback" not in log.read()
 
 
 def test_a_share_link_with_nan_and_an_8_kb_model_opens_with_short_notes(app_server) -> None:
