@@ -85,12 +85,34 @@ def photo_events(
 
 
 @dataclass(frozen=True)
+class DreamSoFar:
+    """A run's picture at full size as of its latest preview, and what made it: what Stop keeps."""
+
+    image: Image.Image
+    settings: DreamSettings  # with the seed drawn
+    preset: str | None
+    guide: Image.Image | None
+    octave: int
+    step: int
+    where: str  # "Octave 2 of 4 · step 3 of 10", as the status said
+
+    def save(self) -> str:
+        """The picture as a full-size PNG whose record says where the run was stopped."""
+        stopped = {"octave": self.octave, "step": self.step}
+        return save_png(self.image, dream_record(self.settings, self.preset, guide=self.guide, stopped=stopped))
+
+
+@dataclass(frozen=True)
 class PhotoFrame:
-    """A preview on the way (``png`` None), or the finished dream saved as a full-size PNG."""
+    """A preview on the way (``png`` None), or the finished dream saved as a full-size PNG.
+
+    A preview carries the same picture at full size (``so_far``), so a Stop keeps what was on screen.
+    """
 
     image: Image.Image
     status: str
     png: str | None = None
+    so_far: DreamSoFar | None = None
 
 
 def dream_photo(
@@ -128,7 +150,10 @@ def dream_photo(
             )
         elif event.image is not None and time.monotonic() - last_preview >= config.preview_interval_s:
             last_preview = time.monotonic()
-            yield PhotoFrame(event.image, f"Dreaming… {where}")
+            so_far = None
+            if event.snapshot is not None:  # taken now: the engine's picture moves on with the next step
+                so_far = DreamSoFar(event.snapshot(), settings, preset, guide, event.octave, event.step, where)
+            yield PhotoFrame(event.image, f"Dreaming… {where}", so_far=so_far)
 
 
 def check_estimate(estimate: Estimate, config: StudioConfig) -> Estimate:

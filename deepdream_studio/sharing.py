@@ -19,6 +19,13 @@ from deepdream_core.files.records import settings_from_file
 from .controls import settings_from_values, values_from_settings
 from .handlers import user_errors
 
+NEXT = "Add a photo (or try a sample), then press **Dream**."
+
+
+def look_about(preset: Preset) -> str:
+    """A look's name and what it does, shown under the gallery."""
+    return f"**{preset.title}** — {preset.description}" if preset.description else f"**{preset.title}**"
+
 
 def in_preset_terms(settings: DreamSettings, preset: Preset) -> DreamSettings:
     """Spell equal choices the way the preset does, so a link to an unchanged preset is just its name."""
@@ -63,7 +70,11 @@ def file_updates(path: str | None) -> dict[str, Any]:
 
     Only the record is read (never a pickle, never the pixels); what it holds that cannot be used is noted.
     """
-    return restored(settings_from_file(path), "This file") if path else {}
+    if not path:
+        return {}
+    updates = restored(settings_from_file(path), "This file")
+    gr.Info(updates["status"].removesuffix(f" {NEXT}"))  # seen at the foot of the page, where it was dropped
+    return updates
 
 
 def restored(link: SharedLink, what: str) -> dict[str, Any]:
@@ -73,14 +84,27 @@ def restored(link: SharedLink, what: str) -> dict[str, Any]:
         values = values_from_settings(settings)
     except (UnknownModelError, SettingsError) as err:
         ignored.append(str(err))
-        values = values_from_settings(settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None))
+        settings = settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None)
+        values = values_from_settings(settings)
     preset_guide = load_preset(link.preset).guide if link.preset else None
     note = ""
     if ignored:
         note = f"**{what} had values that were ignored:**\n" + "\n".join(f"- {message}" for message in ignored)
+    look = load_preset(link.preset) if link.preset else None
     return {
         **values,
         "preset": link.preset,
         "guide": str(preset_guide) if preset_guide else None,
         "link_note": gr.update(value=note, visible=bool(note)),
+        **({"preset_about": look_about(look)} if look else {}),
+        "status": f"{what} set every control: {what_was_set(settings, look)}. {NEXT}",
     }
+
+
+def what_was_set(settings: DreamSettings, look: Preset | None) -> str:
+    """A short account of restored settings: the look (if any), network, layer, steps and seed."""
+    layer = ", ".join(target.layer for target in settings.layers) or get_spec(settings.model).default_layer
+    seed = f" · seed {settings.seed}" if settings.seed is not None else ""
+    start = f"**{look.title}** · " if look else ""
+    network = get_spec(settings.model).title.split(" (")[0]  # "EfficientNet-Lite0", without "(bundled, ...)"
+    return f"{start}{network} · {layer} · {settings.octaves} octaves of {settings.steps} steps{seed}"

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from PIL import Image
 
-from deepdream_core.dreaming.images import load_image
+from deepdream_core.dreaming.images import ImageInputError, load_image
 from deepdream_core.files.presets import Preset, load_preset
 from deepdream_core.jobs.estimate import about, estimate_dream
 
@@ -25,25 +26,32 @@ from ..controls import (
     settings_from_values,
     values_from_settings,
 )
-from ..handlers import USER_ERRORS, bind, by_component, user_errors, warn
-from ..runs import dream_photo
+from ..handlers import PROBLEM, USER_ERRORS, bind, by_component, in_status, problem, quietly
+from ..runs import DreamSoFar, PhotoFrame, dream_photo
+from ..sharing import look_about
 from ..uploads import load_optional, load_upload, mask_from_editor, photo_input, uploads_only
 from . import layers, remix
 
 READY = "Ready: pick a look, then press **Dream**."
-START = "Upload a photo, pick a look, then press **Dream**."
+START = "Add a photo (or try a sample), pick a look, then press **Dream**."
 COPY_LINK_JS = """
 (url) => {
   if (url && navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
   return url;
 }
 """
+# The controls that act on a result, shown once there is one (and hidden while a new one is dreamed).
+RESULT_ACTIONS = ("deeper_btn", "download", "remix_row", "compare")
 
 
 # -- handlers ---------------------------------------------------------------------------------------------
 
 
-@user_errors
+def _shown(names: Sequence[str], visible: bool) -> dict[str, Any]:
+    return {name: gr.update(visible=visible) for name in names}
+
+
+@in_status
 def dream_ui(
     config: StudioConfig,
     photo: str | None,
@@ -52,26 +60,86 @@ def dream_ui(
     progress: gr.Progress = gr.Progress(),
     preset: str | None = None,
     **controls: Any,
-) -> Iterator[tuple]:
-    """The Dream button: stream previews into the result, then the PNG, the comparison and the download.
+) -> Iterator[dict[str, Any]]:
+    """Dream: stream previews into the result, then the PNG, the comparison and the download.
 
-    ``preset`` is the look last picked; the PNG's record names it as where the settings started.
+    ``preset`` is the look last picked; the PNG's record names it as where the settings started. Each preview
+    comes with the same picture at full size (``so_far``), which a Stop keeps. The controls for a result hide
+    while a new one grows, so none of them ever acts on a picture other than the one shown.
     """
     settings = settings_from_values(controls)
     image, notices = load_upload(photo, settings.max_size)
     guide_image = load_optional(guide, settings.max_size, "guide image")
-    warn(notices)
     mask = mask_from_editor(editor, image.size)
-    for frame in dream_photo(image, settings, guide_image, mask, config, progress, preset=preset or None):
+    note = quietly(notices)
+    frames = dream_photo(image, settings, guide_image, mask, config, progress, preset=preset or None)
+    first = next(frames)  # the settings are checked by now: only a dream that starts changes the page
+    yield {
+        "result": first.image,
+        "status": first.status + note,
+        "stop_btn": gr.update(visible=True),
+        "so_far": None,
+        **_shown(RESULT_ACTIONS, False),
+    }
+    try:
+        yield from _finished_or_previews(frames, image, note)
+    except USER_ERRORS as err:  # after the start (a model that fails to load): the run ends here, Stop with it
+        yield {"status": problem(err), "stop_btn": gr.update(visible=False)}
+
+
+def _finished_or_previews(frames: Iterator[PhotoFrame], image: Image.Image, note: str) -> Iterator[dict[str, Any]]:
+    """The page's updates for each preview, then for the finished dream."""
+    for frame in frames:
         if frame.png is not None:
-            yield (
-                frame.png,
-                gr.update(value=(image, frame.png), visible=True),
-                gr.update(value=frame.png, visible=True),
-                frame.status,
-            )
+            yield {
+                "result": frame.png,
+                "compare": gr.update(value=(image, frame.png), visible=True),
+                "download": gr.update(value=frame.png, visible=True),
+                "status": frame.status + note,
+                "stop_btn": gr.update(visible=False),
+                "so_far": None,
+                **_shown(("deeper_btn", "remix_row"), True),
+            }
         else:
-            yield frame.image, gr.skip(), gr.skip(), frame.status
+            yield {"result": frame.image, "status": frame.status + note, "so_far": frame.so_far}
+
+
+def deeper_ui(
+    config: StudioConfig,
+    result: str | None,
+    editor: dict | None,
+    guide: str | None,
+    progress: gr.Progress = gr.Progress(),
+    preset: str | None = None,
+    **controls: Any,
+) -> Iterator[dict[str, Any]]:
+    """Go deeper: dream the picture shown (the finished dream, or the full-size one a Stop kept) once more."""
+    if not result:
+        yield {"status": problem(ImageInputError("there is no dream to go deeper into yet: press **Dream** first"))}
+        return
+    yield from dream_ui(config, result, editor, guide, progress, preset, **controls)
+
+
+def stop_ui(so_far: DreamSoFar | None, photo: str | None) -> dict[str, Any]:
+    """Stop: the picture on screen, at full size, becomes the result that Download saves and Go deeper dreams."""
+    if so_far is None:
+        return {
+            "status": "Stopped before the first preview: nothing to keep. Press **Dream** to start again.",
+            "stop_btn": gr.update(visible=False),
+        }
+    png = so_far.save()
+    before = load_upload(photo, so_far.settings.max_size)[0] if photo else so_far.image
+    width, height = so_far.image.size
+    return {
+        "result": png,
+        "compare": gr.update(value=(before, png), visible=True),
+        "download": gr.update(value=png, visible=True),
+        "status": f"Stopped at {so_far.where.lower()}: this is the dream so far, at full size ({width}×{height} px). "
+        "**Go deeper** dreams on from it.",
+        "stop_btn": gr.update(visible=False),
+        "so_far": None,
+        **_shown(("deeper_btn", "remix_row"), True),
+    }
 
 
 def estimate_ui(photo: str | None, **controls: Any) -> str:
@@ -86,38 +154,43 @@ def estimate_ui(photo: str | None, **controls: Any) -> str:
     return f"{about(estimate.seconds).capitalize()} on this machine{rough}."
 
 
-def stop_ui() -> str:
-    return "Stopped. The last frame stays; press **Dream** to start again or **Go deeper** to dream this frame."
+@in_status
+def photo_changed(photo: str | None, status: str) -> dict[str, Any]:
+    """A new photo: check it, show it under the mask brush, and clear the last result.
 
-
-@user_errors
-def photo_changed(photo: str | None) -> tuple:
-    """A new photo: check it, show it under the mask brush, and clear the last result."""
+    A file that is not a picture we read is taken out again (no broken image stays), and the status says why.
+    """
+    cleared = {"mask_editor": None, "result": None, "so_far": None, **_shown(RESULT_ACTIONS, False)}
     if not photo:
-        return None, None, gr.update(visible=False), gr.update(visible=False), START
-    loaded = load_image(photo, max_size=1024)
+        # Taking out a refused file must not wipe the message that says why it was refused.
+        return {**cleared, "status": status if status.startswith(PROBLEM) else START}
+    try:
+        loaded = load_image(photo, max_size=1024)
+    except USER_ERRORS as err:
+        return {**cleared, "photo": None, "status": problem(err)}
     editor = {"background": loaded.image, "layers": [], "composite": loaded.image}
-    return editor, None, gr.update(value=None, visible=False), gr.update(visible=False), READY
+    return {**cleared, "mask_editor": editor, "status": READY}
 
 
-@user_errors
-def preset_chosen(name: str | None) -> dict[str, Any]:
+@in_status
+def preset_chosen(name: str | None, photo: str | None = None) -> dict[str, Any]:
     """A preset's values in every control (nothing hidden), its guide image and its description, by name."""
     if not name:
         return {}
     preset = load_preset(name)
-    about = f"**{preset.title}** — {preset.description}" if preset.description else f"**{preset.title}**"
+    next_step = "press **Dream**" if photo else "add a photo (or try a sample), then press **Dream**"
     return {
         **values_from_settings(preset.settings),
         "guide": str(preset.guide) if preset.guide else None,
-        "preset_about": about,
+        "preset_about": look_about(preset),
+        "status": f"**{preset.title}** is set: {next_step}.",
     }
 
 
-def gallery_selected(presets: Sequence[Preset], evt: gr.SelectData) -> dict[str, Any]:
+def gallery_selected(presets: Sequence[Preset], photo: str | None, evt: gr.SelectData) -> dict[str, Any]:
     """A thumbnail click: that preset's name in the preset dropdown, and its values everywhere."""
     name = presets[evt.index].name
-    return {"preset": name, **preset_chosen(name)}
+    return {"preset": name, **preset_chosen(name, photo)}
 
 
 # -- layout and wiring -------------------------------------------------------------------------------------
@@ -137,10 +210,10 @@ def build(
 ) -> PhotoTab:
     """The tab's layout and events (a share link is read when the page loads); called inside ``gr.Tab``."""
     controls = SettingControls(models=config.models)
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=5):
+    with gr.Row(equal_height=False, elem_id="photo-tab"):
+        with gr.Column(scale=5, elem_id="photo-column"):
             parts = _photo_and_preset(config, controls, presets, samples)
-        with gr.Column(scale=6):
+        with gr.Column(scale=6, elem_id="result-column"):
             parts |= _result()
     with gr.Accordion("Advanced: every setting", open=False, elem_id="advanced"):
         parts |= _advanced(controls)
@@ -155,16 +228,23 @@ def build(
             elem_id="link",
             buttons=["copy"],
         )
+    # The explanation above the box, not in its label: a long label covered the box's icon and text.
+    gr.Markdown(
+        "**Use the settings of a dream:** drop a PNG, GIF or MP4 made here, and every control is set as it was.",
+        elem_id="settings-from-about",
+    )
     parts["settings_file"] = uploads_only(
         gr.File(
-            label="Use the settings of a dream: drop a PNG, GIF or MP4 made here to set every control as it was",
+            label="Settings from a dream",
+            show_label=False,
             file_types=[".png", ".gif", ".mp4"],
             type="filepath",
-            height=80,
+            height=130,
             elem_id="settings-from",
         )
     )
     parts["page_url"] = gr.Textbox(visible=False)
+    parts["so_far"] = gr.State(None)  # the running dream's picture at full size, for Stop
     # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
     # "meta" on the files inside an editor's value, so a bare path there fails validation.)
     uploads_only(parts["result"])
@@ -175,10 +255,10 @@ def build(
 def _photo_and_preset(
     config: StudioConfig, controls: SettingControls, presets: Sequence[Preset], samples: Sequence[str]
 ) -> dict:
-    """Steps 1 and 2: the photo (or a sample), the preset gallery, the network and layer (and its picker), Dream."""
+    """Steps 1 and 2: the photo (or a sample), the preset gallery, the network and layer (and its picker)."""
     photo = photo_input(label="1 · Your photo", height=300, sources=["upload", "clipboard", "webcam"], elem_id="photo")
     if samples:
-        gr.Examples(list(samples), inputs=photo, label="…or try a sample", cache_examples=False)
+        gr.Examples(list(samples), inputs=photo, label="…or try a sample", cache_examples=False, elem_id="samples")
     gallery = gr.Gallery(
         [(str(p.thumbnail), p.title) for p in presets if p.thumbnail],
         label="2 · Pick a look",
@@ -191,35 +271,19 @@ def _photo_and_preset(
         visible=bool(presets),
     )
     preset_about = gr.Markdown("Each look sets everything below; fine-tune it if you like.", elem_id="preset-about")
-    with gr.Row():
-        preset = gr.Dropdown(
-            [(p.title, p.name) for p in presets],
-            value=None,
-            label="Look",
-            info="The looks above, by name.",
-            elem_id="preset",
-        )
-        controls.model()
+    # One to a line: the network's and the layer's names are long, and must be read whole.
+    preset = gr.Dropdown(
+        [(p.title, p.name) for p in presets], value=None, label="Look", info="The looks above, by name.", elem_id="preset"
+    )
+    controls.model()
     controls.layer()
     picker = layers.layout(config, controls.defaults.model)
-    with gr.Row(elem_id="dream-row"):
-        dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
-        stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="stop")
-    estimate = gr.Markdown("", elem_id="estimate")
-    return {
-        "photo": photo,
-        "gallery": gallery,
-        "preset_about": preset_about,
-        "preset": preset,
-        "dream_btn": dream_btn,
-        "stop_btn": stop_btn,
-        "picker": picker,
-        "estimate": estimate,
-    }
+    return {"photo": photo, "gallery": gallery, "preset_about": preset_about, "preset": preset, "picker": picker}
 
 
 def _result() -> dict:
-    """Step 3: the dream as it grows, the status, Go deeper, the download and the before/after slider."""
+    """Step 3: the dream as it grows with Dream and Stop under it, the status, then what acts on a result:
+    Go deeper, the download, Remix and the before/after slider (shown once there is a result)."""
     result = gr.Image(
         label="3 · Your dream",
         type="filepath",
@@ -227,16 +291,20 @@ def _result() -> dict:
         format="webp",
         interactive=False,
         height=420,
-        buttons=["download", "fullscreen"],
+        buttons=["fullscreen"],  # no download of a preview: Download PNG saves the full-size picture shown
         elem_id="dream-result",
     )
+    with gr.Row(elem_id="dream-row"):
+        dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
+        stop_btn = gr.Button("Stop", variant="stop", size="lg", visible=False, elem_id="stop")
+    estimate = gr.Markdown("", elem_id="estimate")
     status = gr.Markdown(START, elem_id="status")
     with gr.Row():
-        deeper_btn = gr.Button("🌀 Go deeper", elem_id="deeper")
+        deeper_btn = gr.Button("🌀 Go deeper", visible=False, elem_id="deeper")
         download = gr.DownloadButton("⬇ Download PNG", visible=False, elem_id="download")
     remix_parts = remix.layout()
     compare = gr.ImageSlider(
-        label="Before / after: drag to compare",
+        label="Before / after",
         type="pil",
         interactive=False,
         max_height=420,
@@ -245,6 +313,9 @@ def _result() -> dict:
     )
     return {
         "result": result,
+        "dream_btn": dream_btn,
+        "stop_btn": stop_btn,
+        "estimate": estimate,
         "status": status,
         "deeper_btn": deeper_btn,
         "download": download,
@@ -258,36 +329,43 @@ def _wire(
 ) -> None:
     """The tab's events: dreaming and stopping, a new photo; then :func:`_wire_settings`."""
     status, result = parts["status"], parts["result"]
-    dream_outputs = [result, parts["compare"], parts["download"], status]
+    shown = {name: parts[name] for name in ("result", "status", "stop_btn", "so_far", *RESULT_ACTIONS)}
     dream_options: dict[str, Any] = dict(
         inputs_kwargs={**controls.by_name, "preset": parts["preset"]},
         concurrency_id="dream",
-        show_progress="minimal",
-        show_progress_on=[status],
+        # The status line under the result is the one progress display (Gradio's overlay would be a second).
+        show_progress="hidden",
         api_visibility="private",
     )
+    dreams = by_component(bind(dream_ui, config), shown)
     dream_events = [
-        button.click(
-            bind(dream_ui, config), [source, parts["mask_editor"], parts["guide"]], dream_outputs, **dream_options
-        )
-        for button, source in ((parts["dream_btn"], parts["photo"]), (parts["deeper_btn"], result))
+        parts["dream_btn"].click(
+            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(shown.values()), **dream_options
+        ),
+        parts["deeper_btn"].click(
+            by_component(bind(deeper_ui, config), shown),
+            [result, parts["mask_editor"], parts["guide"]],
+            list(shown.values()),
+            **dream_options,
+        ),
     ]
     # Remix dreams the photo (not the result): the settings it shows, with the photo, make the same dream again.
     remixed = remix.wire(parts, controls.by_name, status)
     dream_events.append(
         remixed.success(
-            bind(dream_ui, config),
-            [parts["photo"], parts["mask_editor"], parts["guide"]],
-            dream_outputs,
-            **dream_options,
+            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(shown.values()), **dream_options
         )
     )
     for button in (parts["dream_btn"], parts["deeper_btn"], parts["remix_btn"]):
         button.click(None, js=phone.SHOW_RESULT_JS, api_visibility="private")
     layers.wire(config, parts["picker"], controls, parts["photo"])
-    # The note comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
+    # Stop's own step comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
     parts["stop_btn"].click(None, None, None, cancels=dream_events, api_visibility="private").then(
-        stop_ui, None, status, concurrency_limit=None, api_visibility="private"
+        by_component(stop_ui, shown),
+        [parts["so_far"], parts["photo"]],
+        list(shown.values()),
+        concurrency_limit=None,
+        api_visibility="private",
     )
     gr.on(
         [parts["photo"].change, *[control.change for control in controls.by_name.values()]],
@@ -299,11 +377,13 @@ def _wire(
         show_progress="hidden",
         api_visibility="private",
     )
+    cleared = {**shown, "photo": parts["photo"], "mask_editor": parts["mask_editor"]}
     parts["photo"].change(
-        photo_changed,
-        parts["photo"],
-        [parts["mask_editor"], *dream_outputs],
+        by_component(photo_changed, cleared),
+        [parts["photo"], status],
+        list(cleared.values()),
         concurrency_limit=None,
+        show_progress="hidden",
         api_visibility="private",
     )
     _wire_settings(demo, presets, controls, parts)
@@ -312,25 +392,26 @@ def _wire(
 def _wire_settings(demo: gr.Blocks, presets: Sequence[Preset], controls: SettingControls, parts: dict) -> None:
     """The events that set the controls: presets, another model, share links and dreamed files, and the estimate."""
     status, model = parts["status"], controls.by_name["model"]
-    named = {**controls.by_name, **{name: parts[name] for name in ("preset", "guide", "preset_about", "link_note")}}
+    names = ("preset", "guide", "preset_about", "link_note", "status")
+    named = {**controls.by_name, **{name: parts[name] for name in names}}
     restorable = list(named.values())
     # .input, not .change: a share link sets the preset and its own values, which must not be overwritten.
     parts["gallery"].select(
         by_component(bind(gallery_selected, presets), named),
-        None,
+        parts["photo"],
         restorable,
         concurrency_limit=None,
         api_visibility="private",
     )
     parts["preset"].input(
         by_component(preset_chosen, named),
-        parts["preset"],
+        [parts["preset"], parts["photo"]],
         restorable,
         concurrency_limit=None,
         api_visibility="private",
     )
     model.input(
-        by_component(user_errors(model_changed), named),
+        by_component(in_status(model_changed), named),
         model,
         restorable,
         concurrency_limit=None,

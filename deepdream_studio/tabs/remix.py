@@ -58,14 +58,14 @@ def remix_hint(change: str, **controls: Any) -> dict[str, Any]:
 
 
 def layout() -> dict[str, Any]:
-    """Remix and what to change, in one row under the result."""
-    with gr.Row(equal_height=True, elem_id="remix-row"):
+    """Remix and what to change, in one row under the result (shown once there is a result to remix)."""
+    with gr.Row(equal_height=True, visible=False, elem_id="remix-row") as row:
         button = gr.Button("🎲 Remix", scale=1, min_width=100, elem_id="remix")
         change = gr.Dropdown(CHOICES, value=NEW_SEED, label="Change", scale=2, min_width=120, elem_id="remix-what")
         value = gr.Textbox(
             label="To", placeholder="a new random seed (or type one)", scale=2, min_width=100, elem_id="remix-value"
         )
-    return {"remix_btn": button, "remix_what": change, "remix_value": value}
+    return {"remix_row": row, "remix_btn": button, "remix_what": change, "remix_value": value}
 
 
 def wire(parts: dict[str, Any], controls: dict[str, Any], status: gr.Markdown) -> Any:
