@@ -54,18 +54,26 @@ def in_status(handler: Handler) -> Handler:
     The status sits under the result, where the eye is after pressing a button; only it changes, so the page stays
     as it was before the failed action, and no toast or error badge is left to pile up over later ones.
     """
+    return _saying(handler, lambda said: {"status": said})
 
+
+def in_status_at(count: int, at: int) -> Callable[[Handler], Handler]:
+    """:func:`in_status` for a handler with ``count`` outputs in order, the status line at index ``at``."""
+    return lambda handler: _saying(handler, lambda said: tuple(said if i == at else gr.skip() for i in range(count)))
+
+
+def _saying(handler: Handler, updates: Callable[[str], Any]) -> Handler:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
         except USER_ERRORS as err:
-            return {"status": problem(err)}
+            return updates(problem(err))
 
     def guarded_stream(*args: Any, **kwargs: Any) -> Any:
         try:
             yield from handler(*args, **kwargs)
         except USER_ERRORS as err:
-            yield {"status": problem(err)}
+            yield updates(problem(err))
 
     return _like(handler, guarded_stream if inspect.isgeneratorfunction(handler) else guarded)
 
@@ -131,9 +139,3 @@ def quietly(notices: Iterable[str]) -> str:
     """Notices about the input (a photo scaled to the working size is normal use) as a line under the status."""
     said = " ".join(sentence(notice) for notice in notices)
     return f"  \n<small>{said}</small>" if said else ""
-
-
-def warn(notices: Iterable[str]) -> None:
-    """Show each notice about the user's input as a warning toast (the run goes on)."""
-    for notice in notices:
-        gr.Warning(sentence(notice))

@@ -273,7 +273,11 @@ def _photo_and_preset(
     preset_about = gr.Markdown("Each look sets everything below; fine-tune it if you like.", elem_id="preset-about")
     # One to a line: the network's and the layer's names are long, and must be read whole.
     preset = gr.Dropdown(
-        [(p.title, p.name) for p in presets], value=None, label="Look", info="The looks above, by name.", elem_id="preset"
+        [(p.title, p.name) for p in presets],
+        value=None,
+        label="Look",
+        info="The looks above, by name.",
+        elem_id="preset",
     )
     controls.model()
     controls.layer()

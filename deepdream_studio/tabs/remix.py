@@ -14,7 +14,7 @@ from deepdream_core import DreamSettings
 from deepdream_core.dreaming.settings import draw_seed, format_layer
 
 from ..controls import SLIDERS, settings_from_values, values_from_settings
-from ..handlers import by_component, user_errors
+from ..handlers import by_component, in_status
 
 NEW_SEED = "seed"
 # What a remix may change: a new seed, or one of the settings a person tunes by hand.
@@ -34,7 +34,7 @@ def shown(settings: DreamSettings, name: str) -> str:
     return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
-@user_errors
+@in_status
 def remix_settings(change: str, value: str | None, **controls: Any) -> dict[str, Any]:
     """The controls' settings with ``change`` set to ``value`` (a new random seed when that is empty), by name.
 
