@@ -16,7 +16,7 @@ from deepdream_core.files.links import SharedLink, from_query, to_query
 from deepdream_core.files.presets import Preset, load_preset
 from deepdream_core.files.records import settings_from_file
 
-from .controls import settings_from_values, values_from_settings
+from .controls import model_choices, settings_from_values, values_from_settings
 from .handlers import user_errors
 
 NEXT = "Add a photo (or try a sample), then press **Dream**."
@@ -51,38 +51,47 @@ def make_link(page_url: str, preset: str | None, **controls: Any) -> tuple[str, 
     return f"{base}?{query}" if query else base, "Link ready (it holds the settings, not your photos)."
 
 
-def restore_link(request: gr.Request) -> dict[str, Any]:
+def restore_link(offered: tuple[str, ...] | None, request: gr.Request) -> dict[str, Any]:
     """Open ?preset=...&steps=...: fill every control, by name; skipped values are listed in a visible note."""
-    return link_updates(dict(request.query_params) if request else {})
+    return link_updates(dict(request.query_params) if request else {}, offered)
 
 
-def link_updates(params: Mapping[str, str]) -> dict[str, Any]:
-    """What a link's query parameters restore: every control, the preset, its guide and a note, by name."""
+def link_updates(params: Mapping[str, str], offered: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """What a link's query parameters restore: every control, the preset, its guide and a note, by name.
+
+    ``offered`` are the networks this page offers (None: all), named in the note if the link asks for another.
+    """
     link = from_query(params)
     if not link.preset and link.settings == DreamSettings() and not link.ignored:
         return {}
-    return restored(link, "This link")
+    return restored(link, "This link", offered)
 
 
 @user_errors
-def file_updates(path: str | None) -> dict[str, Any]:
+def file_updates(offered: tuple[str, ...] | None, path: str | None) -> dict[str, Any]:
     """A dreamed PNG, GIF or MP4 dropped in: its settings record restores the controls, as a share link does.
 
     Only the record is read (never a pickle, never the pixels); what it holds that cannot be used is noted.
     """
     if not path:
         return {}
-    updates = restored(settings_from_file(path), "This file")
+    updates = restored(settings_from_file(path), "This file", offered)
     gr.Info(updates["status"].removesuffix(f" {NEXT}"))  # seen at the foot of the page, where it was dropped
     return updates
 
 
-def restored(link: SharedLink, what: str) -> dict[str, Any]:
+def restored(link: SharedLink, what: str, offered: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Every control showing ``link``'s settings, its preset and guide, and a note of what was skipped, by name."""
     ignored, settings = list(link.ignored), link.settings
     try:
         values = values_from_settings(settings)
-    except (UnknownModelError, SettingsError) as err:
+    except UnknownModelError:
+        # The engine's message tells a programmer how to list models; a visitor needs the networks on this page.
+        networks = ", ".join(label.split(" · ")[0] for label, _ in model_choices(offered))
+        ignored.append(f"model: there is no network called {settings.model!r} here; this page offers {networks}")
+        settings = settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None)
+        values = values_from_settings(settings)
+    except SettingsError as err:
         ignored.append(str(err))
         settings = settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None)
         values = values_from_settings(settings)
