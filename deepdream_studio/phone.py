@@ -22,6 +22,7 @@ CSS = f"""
     overflow-x: auto; scroll-snap-type: x proximity;
   }}
   #preset-gallery .gallery-item {{ scroll-snap-align: start; }}
+  #preset-gallery .caption-label {{ font-size: 0.7rem; padding-inline: 3px; }}  /* "everywhere" fits a third */
   #atlas-gallery .grid-container {{ grid-template-columns: 1fr !important; }}  /* room for the descriptions */
   #photo-tab {{ flex-direction: column; flex-wrap: nowrap; }}
   #photo-column, #result-column {{ display: contents; }}

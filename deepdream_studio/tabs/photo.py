@@ -312,6 +312,7 @@ def _result() -> dict:
         type="pil",
         interactive=False,
         max_height=420,
+        buttons=["fullscreen"],  # its download would save a picture other than the one Download PNG names
         visible=False,
         elem_id="compare",
     )
