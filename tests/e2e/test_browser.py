@@ -188,14 +188,16 @@ def test_stop_keeps_the_picture_on_screen_at_full_size_for_download_and_go_deepe
 
 @pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 1920, "height": 1080}])
 def test_dream_and_stop_sit_under_the_result_in_view_with_one_progress_display(
-    browser: Browser, app_server, cat_png: Path, viewport: dict[str, int]
+    browser: Browser, app_server, tmp_path: Path, viewport: dict[str, int]
 ) -> None:
+    astronaut = tmp_path / "astronaut.png"
+    skimage_photo("astronaut", 512).save(astronaut)  # 4 octaves of 100 steps: a run long enough to look at
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        open_app(page, app_server.url + "?steps=100&octaves=4")
-        upload(page, cat_png)
+        open_app(page, app_server.url + "?steps=100&octaves=4&max_size=512")
+        upload(page, astronaut)
         page.locator("#dream").click()
         expect(page.locator("#stop")).to_be_visible(timeout=DREAM_WAIT_MS)
         expect(page.locator("#status")).to_contain_text("Octave", timeout=DREAM_WAIT_MS)
