@@ -5,6 +5,7 @@ The link format itself (a preset plus what differs from it, read leniently) is `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -76,7 +77,8 @@ def file_updates(offered: tuple[str, ...] | None, path: str | None) -> dict[str,
     if not path:
         return {}
     updates = restored(settings_from_file(path), "This file", offered)
-    gr.Info(updates["status"].removesuffix(f" {NEXT}"))  # seen at the foot of the page, where it was dropped
+    said = updates["status"].removesuffix(f" {NEXT}")
+    gr.Info(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", said))  # seen at the foot of the page, where it was dropped
     return updates
 
 

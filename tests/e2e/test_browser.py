@@ -290,6 +290,9 @@ def test_a_network_without_its_atlas_yet_keeps_its_layer_list(page: Page, app_se
 def test_remix_dreams_again_with_one_change_and_the_link_shows_it(page: Page, app_server, cat_png: Path) -> None:
     open_app(page, app_server.url + "?steps=2&octaves=1")
     upload(page, cat_png)
+    expect(page.locator("#remix-row")).to_be_hidden()  # nothing to remix before the first dream
+    page.locator("#dream").click()
+    expect(page.locator("#status")).to_contain_text("Done", timeout=DREAM_WAIT_MS)
     page.locator("#remix-what input").click()
     page.get_by_role("option", name="Steps per octave").click()
     page.locator("#remix-value textarea, #remix-value input").first.fill("3")
@@ -311,7 +314,7 @@ def test_the_time_estimate_shows_next_to_dream_and_follows_the_settings(page: Pa
     estimate = page.locator("#estimate")
     expect(estimate).to_contain_text(re.compile(rf"{ABOUT} on this machine", re.IGNORECASE))
     quick = said_seconds(estimate.inner_text())
-    screenshot_between(page, "#layer", "#estimate", "estimate")
+    screenshot_between(page, "#dream-row", "#estimate", "estimate")
 
     open_advanced(page)
     page.locator("#steps input[type=number]").fill("60")
