@@ -1,20 +1,18 @@
-"""The Photo tab: a photo, a preset from the gallery, Dream with live previews, Stop, Go deeper, share links.
+"""The Photo tab: a photo, a preset from the gallery, the result with Dream and Stop (:mod:`.dreaming`), share links.
 
 Also holds every setting control (the motion tabs use them too), built by :class:`SettingControls`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
-from PIL import Image
 
-from deepdream_core.dreaming.images import ImageInputError, load_image
+from deepdream_core.dreaming.images import load_image
 from deepdream_core.files.presets import Preset, load_preset
-from deepdream_core.jobs.estimate import about, estimate_dream
 
 from .. import phone, sharing
 from ..config import StudioConfig
@@ -23,135 +21,21 @@ from ..controls import (
     SLIDERS,
     SettingControls,
     model_changed,
-    settings_from_values,
     values_from_settings,
 )
-from ..handlers import PROBLEM, USER_ERRORS, bind, by_component, in_status, problem, quietly
-from ..runs import DreamSoFar, PhotoFrame, dream_photo
+from ..handlers import PROBLEM, USER_ERRORS, bind, by_component, in_status, problem
 from ..sharing import look_about
-from ..uploads import load_optional, load_upload, mask_from_editor, photo_input, uploads_only
-from . import layers, remix
+from ..uploads import photo_input, uploads_only
+from . import dreaming, layers, remix
+from .dreaming import RESULT_ACTIONS, START, shown
 
 READY = "Ready: pick a look, then press **Dream**."
-START = "Add a photo (or try a sample), pick a look, then press **Dream**."
 COPY_LINK_JS = """
 (url) => {
   if (url && navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
   return url;
 }
 """
-# The controls that act on a result, shown once there is one (and hidden while a new one is dreamed).
-RESULT_ACTIONS = ("deeper_btn", "download", "remix_row", "compare")
-
-
-# -- handlers ---------------------------------------------------------------------------------------------
-
-
-def _shown(names: Sequence[str], visible: bool) -> dict[str, Any]:
-    return {name: gr.update(visible=visible) for name in names}
-
-
-@in_status
-def dream_ui(
-    config: StudioConfig,
-    photo: str | None,
-    editor: dict | None,
-    guide: str | None,
-    progress: gr.Progress = gr.Progress(),
-    preset: str | None = None,
-    **controls: Any,
-) -> Iterator[dict[str, Any]]:
-    """Dream: stream previews into the result, then the PNG, the comparison and the download.
-
-    ``preset`` is the look last picked; the PNG's record names it as where the settings started. Each preview
-    comes with the same picture at full size (``so_far``), which a Stop keeps. The controls for a result hide
-    while a new one grows, so none of them ever acts on a picture other than the one shown.
-    """
-    settings = settings_from_values(controls)
-    image, notices = load_upload(photo, settings.max_size)
-    guide_image = load_optional(guide, settings.max_size, "guide image")
-    mask = mask_from_editor(editor, image.size)
-    note = quietly(notices)
-    frames = dream_photo(image, settings, guide_image, mask, config, progress, preset=preset or None)
-    first = next(frames)  # the settings are checked by now: only a dream that starts changes the page
-    yield {
-        "result": first.image,
-        "status": first.status + note,
-        "stop_btn": gr.update(visible=True),
-        "so_far": None,
-        **_shown(RESULT_ACTIONS, False),
-    }
-    try:
-        yield from _finished_or_previews(frames, image, note)
-    except USER_ERRORS as err:  # after the start (a model that fails to load): the run ends here, Stop with it
-        yield {"status": problem(err), "stop_btn": gr.update(visible=False)}
-
-
-def _finished_or_previews(frames: Iterator[PhotoFrame], image: Image.Image, note: str) -> Iterator[dict[str, Any]]:
-    """The page's updates for each preview, then for the finished dream."""
-    for frame in frames:
-        if frame.png is not None:
-            yield {
-                "result": frame.png,
-                "compare": gr.update(value=(image, frame.png), visible=True),
-                "download": gr.update(value=frame.png, visible=True),
-                "status": frame.status + note,
-                "stop_btn": gr.update(visible=False),
-                "so_far": None,
-                **_shown(("deeper_btn", "remix_row"), True),
-            }
-        else:
-            yield {"result": frame.image, "status": frame.status + note, "so_far": frame.so_far}
-
-
-def deeper_ui(
-    config: StudioConfig,
-    result: str | None,
-    editor: dict | None,
-    guide: str | None,
-    progress: gr.Progress = gr.Progress(),
-    preset: str | None = None,
-    **controls: Any,
-) -> Iterator[dict[str, Any]]:
-    """Go deeper: dream the picture shown (the finished dream, or the full-size one a Stop kept) once more."""
-    if not result:
-        yield {"status": problem(ImageInputError("there is no dream to go deeper into yet: press **Dream** first"))}
-        return
-    yield from dream_ui(config, result, editor, guide, progress, preset, **controls)
-
-
-def stop_ui(so_far: DreamSoFar | None, photo: str | None) -> dict[str, Any]:
-    """Stop: the picture on screen, at full size, becomes the result that Download saves and Go deeper dreams."""
-    if so_far is None:
-        return {
-            "status": "Stopped before the first preview: nothing to keep. Press **Dream** to start again.",
-            "stop_btn": gr.update(visible=False),
-        }
-    png = so_far.save()
-    before = load_upload(photo, so_far.settings.max_size)[0] if photo else so_far.image
-    width, height = so_far.image.size
-    return {
-        "result": png,
-        "compare": gr.update(value=(before, png), visible=True),
-        "download": gr.update(value=png, visible=True),
-        "status": f"Stopped at {so_far.where.lower()}: this is the dream so far, at full size ({width}×{height} px). "
-        "**Go deeper** dreams on from it.",
-        "stop_btn": gr.update(visible=False),
-        "so_far": None,
-        **_shown(("deeper_btn", "remix_row"), True),
-    }
-
-
-def estimate_ui(photo: str | None, **controls: Any) -> str:
-    """About how long a dream with these settings takes on this machine, shown next to Dream."""
-    try:
-        settings = settings_from_values(controls)
-        size = load_upload(photo, None)[0].size if photo else None
-        estimate = estimate_dream(settings, size)
-    except USER_ERRORS:
-        return ""  # the Dream button says what is wrong
-    rough = "" if estimate.measured else " (a first guess until this machine is timed)"
-    return f"{about(estimate.seconds).capitalize()} on this machine{rough}."
 
 
 @in_status
@@ -160,7 +44,7 @@ def photo_changed(photo: str | None, status: str) -> dict[str, Any]:
 
     A file that is not a picture we read is taken out again (no broken image stays), and the status says why.
     """
-    cleared = {"mask_editor": None, "result": None, "so_far": None, **_shown(RESULT_ACTIONS, False)}
+    cleared = {"mask_editor": None, "result": None, "so_far": None, **shown(RESULT_ACTIONS, False)}
     if not photo:
         # Taking out a refused file must not wipe the message that says why it was refused.
         return {**cleared, "status": status if status.startswith(PROBLEM) else START}
@@ -214,7 +98,7 @@ def build(
         with gr.Column(scale=5, elem_id="photo-column"):
             parts = _photo_and_preset(config, controls, presets, samples)
         with gr.Column(scale=6, elem_id="result-column"):
-            parts |= _result()
+            parts |= dreaming.layout()
     with gr.Accordion("Advanced: every setting", open=False, elem_id="advanced"):
         parts |= _advanced(controls)
     with gr.Row(equal_height=True):
@@ -285,56 +169,12 @@ def _photo_and_preset(
     return {"photo": photo, "gallery": gallery, "preset_about": preset_about, "preset": preset, "picker": picker}
 
 
-def _result() -> dict:
-    """Step 3: the dream as it grows with Dream and Stop under it, the status, then what acts on a result:
-    Go deeper, the download, Remix and the before/after slider (shown once there is a result)."""
-    result = gr.Image(
-        label="3 · Your dream",
-        type="filepath",
-        image_mode=None,
-        format="webp",
-        interactive=False,
-        height=420,
-        buttons=["fullscreen"],  # no download of a preview: Download PNG saves the full-size picture shown
-        elem_id="dream-result",
-    )
-    with gr.Row(elem_id="dream-row"):
-        dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
-        stop_btn = gr.Button("Stop", variant="stop", size="lg", visible=False, elem_id="stop")
-    estimate = gr.Markdown("", elem_id="estimate")
-    status = gr.Markdown(START, elem_id="status")
-    with gr.Row():
-        deeper_btn = gr.Button("🌀 Go deeper", visible=False, elem_id="deeper")
-        download = gr.DownloadButton("⬇ Download PNG", visible=False, elem_id="download")
-    remix_parts = remix.layout()
-    compare = gr.ImageSlider(
-        label="Before / after",
-        type="pil",
-        interactive=False,
-        max_height=420,
-        buttons=["fullscreen"],  # its download would save a picture other than the one Download PNG names
-        visible=False,
-        elem_id="compare",
-    )
-    return {
-        "result": result,
-        "dream_btn": dream_btn,
-        "stop_btn": stop_btn,
-        "estimate": estimate,
-        "status": status,
-        "deeper_btn": deeper_btn,
-        "download": download,
-        "compare": compare,
-        **remix_parts,
-    }
-
-
 def _wire(
     demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], controls: SettingControls, parts: dict
 ) -> None:
     """The tab's events: dreaming and stopping, a new photo; then :func:`_wire_settings`."""
     status, result = parts["status"], parts["result"]
-    shown = {name: parts[name] for name in ("result", "status", "stop_btn", "so_far", *RESULT_ACTIONS)}
+    outputs = {name: parts[name] for name in ("result", "status", "stop_btn", "so_far", *RESULT_ACTIONS)}
     dream_options: dict[str, Any] = dict(
         inputs_kwargs={**controls.by_name, "preset": parts["preset"]},
         concurrency_id="dream",
@@ -342,15 +182,15 @@ def _wire(
         show_progress="hidden",
         api_visibility="private",
     )
-    dreams = by_component(bind(dream_ui, config), shown)
+    dreams = by_component(bind(dreaming.dream_ui, config), outputs)
     dream_events = [
         parts["dream_btn"].click(
-            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(shown.values()), **dream_options
+            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(outputs.values()), **dream_options
         ),
         parts["deeper_btn"].click(
-            by_component(bind(deeper_ui, config), shown),
+            by_component(bind(dreaming.deeper_ui, config), outputs),
             [result, parts["mask_editor"], parts["guide"]],
-            list(shown.values()),
+            list(outputs.values()),
             **dream_options,
         ),
     ]
@@ -358,7 +198,7 @@ def _wire(
     remixed = remix.wire(parts, controls.by_name, status)
     dream_events.append(
         remixed.success(
-            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(shown.values()), **dream_options
+            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(outputs.values()), **dream_options
         )
     )
     for button in (parts["dream_btn"], parts["deeper_btn"], parts["remix_btn"]):
@@ -366,15 +206,15 @@ def _wire(
     layers.wire(config, parts["picker"], controls, parts["photo"])
     # Stop's own step comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
     parts["stop_btn"].click(None, None, None, cancels=dream_events, api_visibility="private").then(
-        by_component(stop_ui, shown),
+        by_component(dreaming.stop_ui, outputs),
         [parts["so_far"], parts["photo"]],
-        list(shown.values()),
+        list(outputs.values()),
         concurrency_limit=None,
         api_visibility="private",
     )
     gr.on(
         [parts["photo"].change, *[control.change for control in controls.by_name.values()]],
-        estimate_ui,
+        dreaming.estimate_ui,
         parts["photo"],
         parts["estimate"],
         inputs_kwargs=controls.by_name,
@@ -382,7 +222,7 @@ def _wire(
         show_progress="hidden",
         api_visibility="private",
     )
-    cleared = {**shown, "photo": parts["photo"], "mask_editor": parts["mask_editor"]}
+    cleared = {**outputs, "photo": parts["photo"], "mask_editor": parts["mask_editor"]}
     parts["photo"].change(
         by_component(photo_changed, cleared),
         [parts["photo"], status],

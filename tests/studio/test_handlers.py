@@ -17,7 +17,7 @@ from deepdream_studio import api
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.handlers import bind, user_errors
 from deepdream_studio.sharing import file_updates, link_updates, look_about, make_link
-from deepdream_studio.tabs import photo, video, zoom
+from deepdream_studio.tabs import dreaming, photo, video, zoom
 from tests.studio.test_controls import control_values
 from tests.support import ABOUT, said_seconds
 from tests.support.photos import skimage_photo
@@ -106,7 +106,7 @@ def test_a_link_with_bad_values_keeps_the_good_ones_and_names_the_bad() -> None:
 
 def test_dream_button_streams_previews_then_the_png(cat_png: str, uploads: Path) -> None:
     values = control_values(TINY.replace(steps=3))
-    first, *steps, done = list(photo.dream_ui(CONFIG, cat_png, None, None, None, **values))
+    first, *steps, done = list(dreaming.dream_ui(CONFIG, cat_png, None, None, None, **values))
     # The estimate comes first, with Stop shown and what acts on the last result hidden while this one grows.
     assert re.fullmatch(rf"Dreaming… {ABOUT}  \n<small>The image is 96x64 pixels; .*</small>", first["status"])
     assert first["stop_btn"]["visible"] is True
@@ -123,42 +123,42 @@ def test_stop_keeps_the_picture_on_screen_at_full_size_for_download_and_go_deepe
     astronaut = uploads / "astronaut.png"
     skimage_photo("astronaut", 512).save(astronaut)
     values = control_values(TINY.replace(max_size=512, octaves=2, steps=2))
-    stream = photo.dream_ui(CONFIG, str(astronaut), None, None, None, **values)
+    stream = dreaming.dream_ui(CONFIG, str(astronaut), None, None, None, **values)
     next(stream)  # started
     preview = next(stream)  # octave 1, step 1 on screen; then the visitor presses Stop
     stream.close()
     so_far = preview["so_far"]
     assert max(preview["result"].size) < 512  # the first octave, shrunk
-    stopped = photo.stop_ui(so_far, str(astronaut))
+    stopped = dreaming.stop_ui(so_far, str(astronaut))
     png = stopped["result"]
     assert Image.open(png).size == (512, 512) and stopped["download"]["value"] == png
     assert read_record(png)["stopped"] == {"octave": 1, "step": 1}  # the file says it is a dream cut short
     assert stopped["status"].startswith("Stopped at octave 1 of 2 · step 1 of 2: this is the dream so far, at full")
     assert stopped["deeper_btn"]["visible"] is True and stopped["stop_btn"]["visible"] is False
     # Go deeper dreams exactly that picture, at its full size.
-    *_, deeper = photo.deeper_ui(CONFIG, png, None, None, None, **values)
+    *_, deeper = dreaming.deeper_ui(CONFIG, png, None, None, None, **values)
     assert Image.open(deeper["result"]).size == (512, 512)
-    assert photo.stop_ui(None, str(astronaut))["status"].startswith("Stopped before the first preview")
+    assert dreaming.stop_ui(None, str(astronaut))["status"].startswith("Stopped before the first preview")
 
 
 def test_go_deeper_before_any_dream_says_there_is_none_yet(cat_png: str) -> None:
-    said = list(photo.deeper_ui(CONFIG, None, None, None, None, **control_values(TINY)))
+    said = list(dreaming.deeper_ui(CONFIG, None, None, None, None, **control_values(TINY)))
     assert said == [{"status": "⚠️ There is no dream to go deeper into yet: press **Dream** first."}]
 
 
 def test_a_file_that_is_not_a_picture_is_taken_out_and_the_status_says_why(uploads: Path) -> None:
     bad = uploads / "notes.png"
     bad.write_text("not a picture")
-    updates = photo.photo_changed(str(bad), photo.START)
+    updates = photo.photo_changed(str(bad), dreaming.START)
     assert updates["photo"] is None and updates["result"] is None  # no broken image stays
     assert updates["status"].startswith("⚠️ ") and updates["status"][3].isupper() and updates["status"].endswith(".")
     # Taking the file out fires the change again: the message stays, and is not replaced by the welcome.
     assert photo.photo_changed(None, updates["status"])["status"] == updates["status"]
-    assert photo.photo_changed(None, "Done in 2.0 s")["status"] == photo.START
+    assert photo.photo_changed(None, "Done in 2.0 s")["status"] == dreaming.START
 
 
 def test_dream_button_without_a_photo_says_what_to_do() -> None:
-    said = list(photo.dream_ui(CONFIG, None, None, None, None, **control_values(TINY)))
+    said = list(dreaming.dream_ui(CONFIG, None, None, None, None, **control_values(TINY)))
     assert said == [{"status": "⚠️ Add a photo first: upload one, paste it, or take one with the webcam."}]
 
 
@@ -210,7 +210,7 @@ def test_video_tab_without_a_clip_says_what_to_do() -> None:
 def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: str) -> None:
     """The app's PNG holds its record; dropped back in, it sets the controls as a share link does."""
     settings = TINY.replace(steps=2, octave_scale=1.6, keep_colors=True)
-    *_, done = photo.dream_ui(CONFIG, cat_png, None, None, None, preset="eyes", **control_values(settings))
+    *_, done = dreaming.dream_ui(CONFIG, cat_png, None, None, None, preset="eyes", **control_values(settings))
     png = done["result"]
     record = read_record(png)
     assert record["preset"] == "eyes" and record["settings"]["steps"] == 2 and record["settings"]["seed"] == 3
@@ -238,7 +238,7 @@ def test_animation_files_carry_their_settings(cat_png: str) -> None:
 def test_a_dream_over_the_apps_time_limit_is_refused_saying_what_to_lower(cat_png: str) -> None:
     strict = StudioConfig(max_seconds=1)
     big = control_values(DreamSettings(max_size=2048, steps=100, octaves=8))
-    [said] = photo.dream_ui(strict, cat_png, None, None, None, **big)
+    [said] = dreaming.dream_ui(strict, cat_png, None, None, None, **big)
     assert re.fullmatch(
         rf"⚠️ Max_size: this dream would take {ABOUT} here, over this app's limit of 1 s; lower max_size, steps or "
         r"octaves\.",
@@ -249,8 +249,8 @@ def test_a_dream_over_the_apps_time_limit_is_refused_saying_what_to_lower(cat_pn
 def test_the_page_says_about_how_long_a_dream_takes(cat_png: str, uploads: Path) -> None:
     big = uploads / "astronaut.png"
     skimage_photo("astronaut").save(big)
-    quick = photo.estimate_ui(cat_png, **control_values(TINY))
-    slow = photo.estimate_ui(str(big), **control_values(TINY.replace(max_size=1024, steps=50, octaves=4)))
+    quick = dreaming.estimate_ui(cat_png, **control_values(TINY))
+    slow = dreaming.estimate_ui(str(big), **control_values(TINY.replace(max_size=1024, steps=50, octaves=4)))
     assert re.fullmatch(rf"{ABOUT} on this machine.*\.", quick.lower())
     assert said_seconds(slow) > said_seconds(quick)
-    assert photo.estimate_ui(cat_png, **{**control_values(TINY), "steps": 1000}) == ""  # Dream says what is wrong
+    assert dreaming.estimate_ui(cat_png, **{**control_values(TINY), "steps": 1000}) == ""  # Dream says what is wrong
