@@ -133,6 +133,7 @@ def test_stop_keeps_the_picture_on_screen_at_full_size_for_download_and_go_deepe
     png = stopped["result"]
     assert Image.open(png).size == (512, 512) and stopped["download"]["value"] == png
     assert read_record(png)["stopped"] == {"octave": 1, "step": 1}  # the file says it is a dream cut short
+    assert file_updates(None, png)["link_note"]["visible"] is False  # and reads back without a note
     assert stopped["status"].startswith("Stopped at octave 1 of 2 · step 1 of 2: this is the dream so far, at full")
     assert stopped["deeper_btn"]["visible"] is True and stopped["stop_btn"]["visible"] is False
     # Go deeper dreams exactly that picture, at its full size.
