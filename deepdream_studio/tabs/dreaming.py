@@ -105,6 +105,23 @@ def deeper_ui(
     yield from dream_ui(config, result, editor, guide, progress, preset, **controls)
 
 
+def remixed_ui(
+    config: StudioConfig,
+    status: str,
+    photo: str | None,
+    editor: dict | None,
+    guide: str | None,
+    progress: gr.Progress = gr.Progress(),
+    preset: str | None = None,
+    **controls: Any,
+) -> Iterator[dict[str, Any]]:
+    """Remix's dream: the photo with the remixed controls, unless the remix was refused (its status says why)."""
+    if status.startswith(PROBLEM):
+        yield {}  # nothing changes: the refused value's message stays in the status line
+        return
+    yield from dream_ui(config, photo, editor, guide, progress, preset, **controls)
+
+
 def stop_ui(so_far: DreamSoFar | None, photo: str | None) -> dict[str, Any]:
     """Stop: the picture on screen, at full size, becomes the result that Download saves and Go deeper dreams."""
     if so_far is None:

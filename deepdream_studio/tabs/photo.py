@@ -198,7 +198,10 @@ def _wire(
     remixed = remix.wire(parts, controls.by_name, status)
     dream_events.append(
         remixed.success(
-            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(outputs.values()), **dream_options
+            by_component(bind(dreaming.remixed_ui, config), outputs),
+            [status, parts["photo"], parts["mask_editor"], parts["guide"]],
+            list(outputs.values()),
+            **dream_options,
         )
     )
     for button in (parts["dream_btn"], parts["deeper_btn"], parts["remix_btn"]):
@@ -212,6 +215,12 @@ def _wire(
         concurrency_limit=None,
         api_visibility="private",
     )
+    _wire_photo(controls, parts, outputs)
+    _wire_settings(demo, presets, controls, parts, config.models)
+
+
+def _wire_photo(controls: SettingControls, parts: dict, outputs: dict) -> None:
+    """A new photo (or settings) changes the estimate; a new photo clears the last result, or is refused."""
     gr.on(
         [parts["photo"].change, *[control.change for control in controls.by_name.values()]],
         dreaming.estimate_ui,
@@ -225,13 +234,12 @@ def _wire(
     cleared = {**outputs, "photo": parts["photo"], "mask_editor": parts["mask_editor"]}
     parts["photo"].change(
         by_component(photo_changed, cleared),
-        [parts["photo"], status],
+        [parts["photo"], parts["status"]],
         list(cleared.values()),
         concurrency_limit=None,
         show_progress="hidden",
         api_visibility="private",
     )
-    _wire_settings(demo, presets, controls, parts, config.models)
 
 
 def _wire_settings(
@@ -239,7 +247,7 @@ def _wire_settings(
 ) -> None:
     """The events that set the controls: presets, another model, share links and dreamed files, and the estimate."""
     status, model = parts["status"], controls.by_name["model"]
-    names = ("preset", "guide", "preset_about", "link_note", "status")
+    names = ("preset", "guide", "preset_about", "status", "link_note")  # the note last, as the page reads it
     named = {**controls.by_name, **{name: parts[name] for name in names}}
     restorable = list(named.values())
     # .input, not .change: a share link sets the preset and its own values, which must not be overwritten.

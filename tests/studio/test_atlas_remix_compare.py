@@ -18,7 +18,7 @@ from deepdream_studio.config import StudioConfig
 from deepdream_studio.controls import settings_from_values
 from deepdream_studio.sharing import make_link
 from deepdream_studio.sweeps import variants_from_request
-from deepdream_studio.tabs import compare, layers, remix
+from deepdream_studio.tabs import compare, dreaming, layers, remix
 from tests.studio.test_controls import control_values
 from tests.support.photos import skimage_photo
 
@@ -133,6 +133,8 @@ def test_remix_with_a_new_seed_fixes_that_seed_so_the_link_reproduces_it() -> No
 def test_a_bad_remix_value_names_the_setting() -> None:
     said = remix.remix_settings("steps", "1000", **control_values(TINY))
     assert said == {"status": "⚠️ Steps: must be from 1 to 100, got 1000."}  # in the status line; nothing else changes
+    # and the dream that follows a remix does not run: the page stays as it was.
+    assert list(dreaming.remixed_ui(CONFIG, said["status"], None, None, None, None, **control_values(TINY))) == [{}]
     assert remix.remix_hint("steps", **control_values(TINY))["placeholder"] == "now 1"
 
 
