@@ -69,7 +69,7 @@ def link_updates(params: Mapping[str, str], offered: tuple[str, ...] | None = No
 
 
 @user_errors
-def file_updates(offered: tuple[str, ...] | None, path: str | None) -> dict[str, Any]:
+def file_updates(path: str | None, offered: tuple[str, ...] | None = None) -> dict[str, Any]:
     """A dreamed PNG, GIF or MP4 dropped in: its settings record restores the controls, as a share link does.
 
     Only the record is read (never a pickle, never the pixels); what it holds that cannot be used is noted.

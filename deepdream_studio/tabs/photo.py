@@ -250,6 +250,11 @@ def _wire_settings(
     names = ("preset", "guide", "preset_about", "status", "link_note")  # the note last, as the page reads it
     named = {**controls.by_name, **{name: parts[name] for name in names}}
     restorable = list(named.values())
+
+    def file_updates(path: str | None) -> dict[str, Any]:
+        """A dreamed file dropped in; a network it names that this page does not offer is noted with those it does."""
+        return sharing.file_updates(path, offered)
+
     # .input, not .change: a share link sets the preset and its own values, which must not be overwritten.
     parts["gallery"].select(
         by_component(bind(gallery_selected, presets), named),
@@ -289,7 +294,7 @@ def _wire_settings(
         api_visibility="private",
     )
     parts["settings_file"].upload(
-        by_component(bind(sharing.file_updates, offered), named),
+        by_component(file_updates, named),
         parts["settings_file"],
         restorable,
         concurrency_limit=None,

@@ -133,7 +133,7 @@ def test_stop_keeps_the_picture_on_screen_at_full_size_for_download_and_go_deepe
     png = stopped["result"]
     assert Image.open(png).size == (512, 512) and stopped["download"]["value"] == png
     assert read_record(png)["stopped"] == {"octave": 1, "step": 1}  # the file says it is a dream cut short
-    assert file_updates(None, png)["link_note"]["visible"] is False  # and reads back without a note
+    assert file_updates(png)["link_note"]["visible"] is False  # and reads back without a note
     assert stopped["status"].startswith("Stopped at octave 1 of 2 · step 1 of 2: this is the dream so far, at full")
     assert stopped["deeper_btn"]["visible"] is True and stopped["stop_btn"]["visible"] is False
     # Go deeper dreams exactly that picture, at its full size.
@@ -215,13 +215,13 @@ def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: 
     png = done["result"]
     record = read_record(png)
     assert record["preset"] == "eyes" and record["settings"]["steps"] == 2 and record["settings"]["seed"] == 3
-    restored = file_updates(None, png)
+    restored = file_updates(png)
     assert (restored["steps"], restored["octave_scale"], restored["keep_colors"]) == (2, 1.6, True)
     assert restored["preset"] == "eyes" and restored["link_note"]["visible"] is False
 
 
 def test_a_file_without_settings_opens_with_a_note(cat_png: str) -> None:
-    restored = file_updates(None, cat_png)  # a plain photo: no record inside
+    restored = file_updates(cat_png)  # a plain photo: no record inside
     assert (
         restored["link_note"]["visible"] is True
         and "This file had values that were ignored" in restored["link_note"]["value"]
