@@ -26,9 +26,13 @@ __all__ = ["StudioConfig", "build_demo", "launch", "main"]
 CSS = (
     """
 #dream-result img { object-fit: contain; }
-#preset-gallery .caption-label { font-size: 0.8rem; }
+#preset-gallery .caption-label {  /* look names whole, on two lines if need be */
+  font-size: 0.8rem; white-space: normal; text-overflow: clip; overflow: visible; line-height: 1.15;
+  max-width: calc(100% - 8px); text-align: center;
+}
 #preset-gallery .grid-wrap { min-height: 0 !important; max-height: none !important; }  /* no empty rows */
 #title { margin-bottom: 0; }
+.secondary-wrap > input { padding-right: var(--size-6); }  /* a dropdown's text stops before its arrow */
 """
     + layers.CSS
     + phone.CSS
@@ -50,7 +54,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
             elem_id="title",
         )
         link_note = gr.Markdown(visible=False, elem_id="link-note")
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # on a phone, every tab in view: none behind "•••"
             with gr.Tab("Photo", id="photo"):
                 photo_tab = photo.build(demo, config, presets, samples, link_note)
             with gr.Tab("Zoom animation", id="zoom"):

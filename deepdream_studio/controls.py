@@ -103,24 +103,31 @@ COMPOSITE: dict[str, tuple[str, ...]] = {
 
 
 def model_choices(offered: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
-    """The zoo (or the models this app offers), bundled default first; models that download say how much."""
+    """The zoo (or the models this app offers) by short name, bundled default first; models that download say so.
+
+    Short, so a name is read whole in the dropdown on a phone; the rest of a model's title is its info line.
+    """
     choices = []
     for spec in [get_spec(name) for name in offered] if offered else ZOO.values():
-        label = spec.title
-        if not spec.weights.offline:
-            label += (
-                f" · downloads ~{spec.download_mb} MB on first use" if spec.download_mb else " · downloads on first use"
-            )
+        label = _title(spec.name)[0] + ("" if spec.weights.offline else " · downloads on first use")
         choices.append((label, spec.name))
     return sorted(choices, key=lambda choice: choice[1] != BUNDLED_MODEL)
 
 
 def model_info(model: str) -> str:
-    spec = get_spec(model)
+    """Under the Network dropdown: what the model is, and whether its weights download."""
+    spec, aside = get_spec(model), _title(model)[1]
+    about = f"{aside[0].upper()}{aside[1:]}. " if aside else ""
     if spec.weights.offline:
-        return "Works offline, fast on a CPU."
+        return f"{about}Fast on a CPU."
     size = f" (~{spec.download_mb} MB)" if spec.download_mb else ""
-    return f"Weights download on the first dream{size}, then stay cached."
+    return f"{about}Weights download on the first dream{size}, then stay cached."
+
+
+def _title(model: str) -> tuple[str, str]:
+    """A model's title as its name and the aside in brackets: ("GoogLeNet", "the original 2015 DeepDream network")."""
+    name, _, aside = get_spec(model).title.partition(" (")
+    return name, aside.removesuffix(")")
 
 
 def layer_choices(model: str) -> list[tuple[str, str]]:

@@ -40,6 +40,44 @@ def user_errors(handler: Handler) -> Handler:
     return _like(handler, guarded_stream if inspect.isgeneratorfunction(handler) else guarded)
 
 
+PROBLEM = "⚠️"  # starts a status line that says what went wrong
+
+
+def problem(err: Exception) -> str:
+    """A user error as the page's status line says it: one sentence, starting with a capital letter."""
+    return f"{PROBLEM} {sentence(str(err))}"
+
+
+def in_status(handler: Handler) -> Handler:
+    """Wrap a page handler that returns (or yields) updates by name, so a user error is said in its status line.
+
+    The status sits under the result, where the eye is after pressing a button; only it changes, so the page stays
+    as it was before the failed action, and no toast or error badge is left to pile up over later ones.
+    """
+    return _saying(handler, lambda said: {"status": said})
+
+
+def in_status_at(count: int, at: int) -> Callable[[Handler], Handler]:
+    """:func:`in_status` for a handler with ``count`` outputs in order, the status line at index ``at``."""
+    return lambda handler: _saying(handler, lambda said: tuple(said if i == at else gr.skip() for i in range(count)))
+
+
+def _saying(handler: Handler, updates: Callable[[str], Any]) -> Handler:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except USER_ERRORS as err:
+            return updates(problem(err))
+
+    def guarded_stream(*args: Any, **kwargs: Any) -> Any:
+        try:
+            yield from handler(*args, **kwargs)
+        except USER_ERRORS as err:
+            yield updates(problem(err))
+
+    return _like(handler, guarded_stream if inspect.isgeneratorfunction(handler) else guarded)
+
+
 def bind(handler: Callable[..., Any], *args: Any) -> Callable[..., Any]:
     """``handler`` with its first arguments fixed (the config, the presets), for wiring an event."""
 
@@ -90,11 +128,14 @@ def _like(handler: Callable[..., Any], wrapper: Any, skip: int = 0) -> Any:
 
 
 def sentence(notice: str) -> str:
-    """An engine notice ("the file holds several frames ...") as a sentence for a toast."""
-    return notice[0].upper() + notice[1:] + "."
+    """An engine notice or message ("the file holds several frames ...") as a sentence: capital, full stop."""
+    notice = notice.strip()
+    if not notice:
+        return notice
+    return notice[0].upper() + notice[1:] + ("" if notice[-1] in ".!?" else ".")
 
 
-def warn(notices: Iterable[str]) -> None:
-    """Show each notice about the user's input as a warning toast (the run goes on)."""
-    for notice in notices:
-        gr.Warning(sentence(notice))
+def quietly(notices: Iterable[str]) -> str:
+    """Notices about the input (a photo scaled to the working size is normal use) as a line under the status."""
+    said = " ".join(sentence(notice) for notice in notices)
+    return f"  \n<small>{said}</small>" if said else ""

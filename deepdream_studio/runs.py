@@ -52,7 +52,11 @@ from .uploads import load_upload, upload_folder
 
 
 def photo_seconds(
-    image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None, preview_every: int
+    image: Image.Image,
+    settings: DreamSettings,
+    guide: Image.Image | None,
+    mask: Image.Image | None,
+    preview_interval_s: float | None,
 ) -> int:
     """The GPU seconds to ask ZeroGPU for a photo dream (same arguments as :func:`photo_events`).
 
@@ -74,23 +78,76 @@ def video_seconds(clip: Clip, settings: DreamSettings, video: VideoSettings, gui
     return spaces_duration(estimate_video(settings, video, len(clip.frames), clip.frames[0].size))
 
 
+@dataclass(frozen=True)
+class _Taken:
+    """A snapshot already taken, as plain data: on ZeroGPU events cross into another process, tensors cannot."""
+
+    image: Image.Image
+
+    def __call__(self) -> Image.Image:
+        return self.image
+
+
 @spaces.GPU(duration=photo_seconds)
 def photo_events(
-    image: Image.Image, settings: DreamSettings, guide: Image.Image | None, mask: Image.Image | None, preview_every: int
+    image: Image.Image,
+    settings: DreamSettings,
+    guide: Image.Image | None,
+    mask: Image.Image | None,
+    preview_interval_s: float | None,
 ) -> Iterator[DreamProgress]:
-    """The GPU work of a photo dream."""
-    yield from dream_frames(
-        image, settings, guide=guide, mask=mask, preview_every=preview_every, preview_size=PREVIEW_SIZE
+    """The GPU work of a photo dream: every step's progress, and at most every ``preview_interval_s`` (None: never)
+    a preview with the same picture at full size, taken here (what a Stop keeps), then the result."""
+    last_preview = time.monotonic()
+    frames = dream_frames(
+        image,
+        settings,
+        guide=guide,
+        mask=mask,
+        preview_every=0 if preview_interval_s is None else 1,
+        preview_size=PREVIEW_SIZE,
     )
+    for event in frames:
+        if event.final:
+            yield dataclasses.replace(event, snapshot=None)
+        elif event.image is not None and event.snapshot and time.monotonic() - last_preview >= preview_interval_s:
+            last_preview = time.monotonic()
+            # Taken now: the engine's picture moves on with the next step. Measured 40-200 ms at 512-1024 px on
+            # this shared 2-core CPU against 2-4 s a step, and it is taken only for a preview that is shown.
+            yield dataclasses.replace(event, snapshot=_Taken(event.snapshot()))
+        else:
+            yield dataclasses.replace(event, image=None, snapshot=None)
+
+
+@dataclass(frozen=True)
+class DreamSoFar:
+    """A run's picture at full size as of its latest preview, and what made it: what Stop keeps."""
+
+    image: Image.Image
+    settings: DreamSettings  # with the seed drawn
+    preset: str | None
+    guide: Image.Image | None
+    octave: int
+    step: int
+    where: str  # "Octave 2 of 4 · step 3 of 10", as the status said
+
+    def save(self) -> str:
+        """The picture as a full-size PNG whose record says where the run was stopped."""
+        stopped = {"octave": self.octave, "step": self.step}
+        return save_png(self.image, dream_record(self.settings, self.preset, guide=self.guide, stopped=stopped))
 
 
 @dataclass(frozen=True)
 class PhotoFrame:
-    """A preview on the way (``png`` None), or the finished dream saved as a full-size PNG."""
+    """A preview on the way (``png`` None), or the finished dream saved as a full-size PNG.
+
+    A preview carries the same picture at full size (``so_far``), so a Stop keeps what was on screen.
+    """
 
     image: Image.Image
     status: str
     png: str | None = None
+    so_far: DreamSoFar | None = None
 
 
 def dream_photo(
@@ -111,10 +168,10 @@ def dream_photo(
     check_offered(settings.model, config.models)
     settings = settings.with_seed()  # drawn here, so the status can say which seed made this dream
     estimate = check_estimate(estimate_dream(settings, image.size), config)
-    started = last_preview = time.monotonic()
+    started = time.monotonic()
     if previews:
         yield PhotoFrame(image, f"Dreaming… {about(estimate.seconds)}")
-    for event in photo_events(image, settings, guide, mask, 1 if previews else 0):
+    for event in photo_events(image, settings, guide, mask, config.preview_interval_s if previews else None):
         where = f"Octave {event.octave} of {event.octaves} · step {event.step} of {event.steps}"
         if progress is not None:
             progress((event.done, event.total), desc=where)
@@ -126,9 +183,11 @@ def dream_photo(
                 f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · seed {settings.seed}",
                 save_png(event.image, dream_record(settings, preset, guide=guide)),
             )
-        elif event.image is not None and time.monotonic() - last_preview >= config.preview_interval_s:
-            last_preview = time.monotonic()
-            yield PhotoFrame(event.image, f"Dreaming… {where}")
+        elif event.image is not None:  # a preview, at most every config.preview_interval_s
+            so_far = None
+            if event.snapshot is not None:
+                so_far = DreamSoFar(event.snapshot(), settings, preset, guide, event.octave, event.step, where)
+            yield PhotoFrame(event.image, f"Dreaming… {where}", so_far=so_far)
 
 
 def check_estimate(estimate: Estimate, config: StudioConfig) -> Estimate:

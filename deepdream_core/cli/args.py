@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("input", help="photo to dream on")
     sweep.add_argument("-o", "--output", required=True, help="where to write the sheet (PNG or JPEG)")
     ways = sweep.add_mutually_exclusive_group(required=True)
-    ways.add_argument("--set", metavar="NAME=V1,V2,...", help="one setting at 3 to 6 values, e.g. steps=5,10,20")
+    ways.add_argument("--set", metavar="NAME=V1,V2,...", help="one setting at 2 to 6 values, e.g. steps=5,10,20")
     ways.add_argument("--presets", metavar="A,B,...", help="2 to 6 presets (the other flags apply to each)")
     add_dream_flags(sweep)
 

@@ -11,7 +11,7 @@ import math
 import random
 import threading
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
@@ -56,6 +56,8 @@ class DreamProgress:
     loss: float
     image: Image.Image | None  # a preview when one was due; the full-size result when ``final``
     final: bool = False
+    # The dream so far at full working size, made only when called (a Stop keeps it); valid until the next event.
+    snapshot: Callable[[], Image.Image] | None = field(default=None, repr=False, compare=False)
 
 
 # Out-of-memory fallback stops halving tiles here: the smallest tile a user may set.
@@ -362,7 +364,10 @@ class Dreamer:
                 preview = None
                 if preview_every and done % preview_every == 0 and done < total:
                     preview = _preview(img, preview_size)
-                yield DreamProgress(octave, len(sizes), step, settings.steps, done, total, loss, preview)
+                snapshot = functools.partial(_full_size, img, octave_base, base, settings)  # made only if called
+                yield DreamProgress(
+                    octave, len(sizes), step, settings.steps, done, total, loss, preview, snapshot=snapshot
+                )
             detail = img - octave_base
         if settings.keep_colors:
             img = keep_chroma(img, base)
@@ -415,6 +420,14 @@ def _usable(grad: torch.Tensor, loss: float) -> bool:
     """A low-precision step is usable when its loss is finite and its gradient finite and not all zero."""
     magnitude = float(grad.abs().mean())
     return math.isfinite(loss) and math.isfinite(magnitude) and magnitude > 0
+
+
+def _full_size(
+    img: torch.Tensor, octave_base: torch.Tensor, base: torch.Tensor, settings: DreamSettings
+) -> Image.Image:
+    """The dream so far at the working size: its detail carried up as the next octave would carry it."""
+    full = (base + resize(img - octave_base, (base.shape[-2], base.shape[-1]), settings.wrap)).clamp(0, 1)
+    return tensor_to_pil(keep_chroma(full, base) if settings.keep_colors else full)
 
 
 def _preview(img: torch.Tensor, preview_size: int | None) -> Image.Image:

@@ -41,7 +41,7 @@ MAX_RECORD_BYTES = 64 * 1024
 # source), not imported from there so that reading a PNG's record never loads PyAV.
 MAX_FILE_BYTES = 200 * 1024 * 1024
 # Entries a record may hold; any other is noted and skipped.
-_KNOWN = {"format", "kind", "version", "model", "weights", "preset", "settings", "source", "guide", "motion"}
+_KNOWN = {"format", "kind", "version", "model", "weights", "preset", "settings", "source", "guide", "motion", "stopped"}
 # Where a dream ran is not recorded, and not restored from a forged record: as for share links, it is
 # the reader's machine's business (a dream made on a GPU must open on a laptop), and leaving it out
 # keeps ``--device cpu`` and ``auto`` dreams of the same pixels byte-identical.
@@ -57,6 +57,7 @@ def dream_record(
     motion: Any = None,
     kind: str = "dream",
     weights: str | None = None,
+    stopped: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """What made a dream, as a JSON-ready dict: the same inputs always give the same record.
 
@@ -64,6 +65,8 @@ def dream_record(
     is the input file's bytes (None for noise), ``motion`` the animation's or video's own settings
     (a dataclass or a dict). ``weights`` is the model's fingerprint when the caller already knows it
     (a Ray driver asks its workers); otherwise it is computed here, once per model and process.
+    ``stopped`` says where a run that was stopped early ended (``{"octave": 2, "step": 3}``): the
+    picture is the dream so far, not what the settings dream to the end.
     """
     record: dict[str, Any] = {
         "format": FORMAT,
@@ -80,6 +83,8 @@ def dream_record(
         record["guide"] = _digest(guide.convert("RGB").tobytes() + repr(guide.size).encode())
     if motion is not None:
         record["motion"] = asdict(motion) if is_dataclass(motion) and not isinstance(motion, type) else dict(motion)
+    if stopped is not None:
+        record["stopped"] = dict(stopped)
     return record
 
 

@@ -1,6 +1,6 @@
 """Contact sheets: many small pictures in one labelled grid, and comparison sweeps that fill one.
 
-A sweep dreams the same photo several ways, one setting at 3 to 6 values or 2 to 6 presets, each variant
+A sweep dreams the same photo several ways, one setting at 2 to 6 values or 2 to 6 presets, each variant
 made through :class:`DreamSettings` (so a bad value fails with the usual message naming the setting), and
 yields the cells as they finish; :func:`contact_sheet` lays out whatever is done so far, with labels drawn
 in Pillow's default font.
@@ -21,7 +21,7 @@ from ..dreaming.settings import DreamSettings, SettingsError
 from ..files.presets import load_preset
 from ..models.echo import echo
 
-SWEEP_VALUES = (3, 6)  # how many values of one setting a sheet compares
+SWEEP_VALUES = (2, 6)  # how many values of one setting a sheet compares
 SWEEP_PRESETS = (2, 6)  # how many presets
 FONT_SIZE = 14
 _PAD = 6
@@ -64,7 +64,7 @@ def split_values(text: str) -> list[str]:
 def setting_variants(
     base: DreamSettings, setting: str, values: Sequence[Any], guide: Image.Image | None = None
 ) -> list[Variant]:
-    """``base`` with ``setting`` at each of ``values`` (3 to 6), all with one seed so only that setting differs."""
+    """``base`` with ``setting`` at each of ``values`` (2 to 6), all with one seed so only that setting differs."""
     _check_count(setting or "values", len(values), SWEEP_VALUES, "values")
     base = base if setting == "seed" else base.with_seed()
     return [

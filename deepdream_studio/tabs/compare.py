@@ -1,4 +1,4 @@
-"""The Compare tab: one photo dreamed several ways, one setting at 3 to 6 values or 2 to 6 looks, on one sheet.
+"""The Compare tab: one photo dreamed several ways, one setting at 2 to 6 values or 2 to 6 looks, on one sheet.
 
 The cells fill the sheet as they finish; the finished sheet downloads as one PNG. The look to start from is the
 Photo tab's (or a preset picked here), as in the motion tabs.
@@ -16,7 +16,7 @@ from deepdream_core.jobs.sheets import preset_variants, setting_variants, split_
 
 from ..config import StudioConfig
 from ..controls import SLIDERS, whole
-from ..handlers import user_errors, warn
+from ..handlers import in_status_at, quietly
 from ..sweeps import dream_sheet
 from ..uploads import load_upload, photo_input
 from .motion_controls import chosen_settings, preset_dropdown, size_slider
@@ -58,7 +58,7 @@ def setting_changed(setting: str) -> str:
     return EXAMPLES.get(setting, "")
 
 
-@user_errors
+@in_status_at(3, 2)
 def compare_ui(
     photo: str | None,
     mode: str,
@@ -78,12 +78,13 @@ def compare_ui(
         base, guide_image = chosen_settings(preset, size, guide, controls)
         variants = setting_variants(base, setting, split_values(values or ""), guide_image)
     image, notices = load_upload(photo, max(variant.settings.max_size for variant in variants))
-    warn(notices)
+    note = quietly(notices)  # a photo scaled to the working size is normal: said, not warned
+    yield gr.skip(), gr.update(visible=False), f"Dreaming… 0 of {len(variants)} done{note}"
     for frame in dream_sheet(image, variants, progress):
         if frame.png:
-            yield frame.png, gr.update(value=frame.png, visible=True), frame.status
+            yield frame.png, gr.update(value=frame.png, visible=True), frame.status + note
         else:
-            yield frame.sheet, gr.update(visible=False), frame.status
+            yield frame.sheet, gr.update(visible=False), frame.status + note
 
 
 def stop_ui() -> str:
@@ -96,7 +97,7 @@ def stop_ui() -> str:
 def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) -> None:
     """The tab's layout and events; called inside ``gr.Tab``."""
     gr.Markdown(
-        "The same photo dreamed several ways, side by side on one sheet: one setting at 3 to 6 values, or 2 to 6 looks."
+        "The same photo dreamed several ways, side by side on one sheet: one setting at 2 to 6 values, or 2 to 6 looks."
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
@@ -104,7 +105,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                 photo = photo_input(label="Photo", height=220, sources=["upload", "clipboard"], elem_id="compare-photo")
                 with gr.Column():
                     use_photo = gr.Button("Use the Photo tab's photo", size="sm", elem_id="compare-use-photo")
-                    size = size_slider(config, "compare-size")
+                    size = size_slider(config, "compare-size", "each dream")
             mode = gr.Radio([ONE_SETTING, LOOKS], value=ONE_SETTING, label="Compare", elem_id="compare-mode")
             with gr.Row():
                 setting = gr.Dropdown(
@@ -114,7 +115,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                     elem_id="compare-setting",
                 )
                 values = gr.Textbox(
-                    EXAMPLES["steps"], label="Values", info="3 to 6, separated by commas", elem_id="compare-values"
+                    EXAMPLES["steps"], label="Values", info="2 to 6, separated by commas", elem_id="compare-values"
                 )
             preset = preset_dropdown(presets, "compare-look")
             looks = gr.Dropdown(
@@ -141,8 +142,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         [sheet, download, status],
         inputs_kwargs=photo_tab.controls.by_name,
         concurrency_id="dream",
-        show_progress="minimal",
-        show_progress_on=[status],
+        show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
     stop_btn.click(None, None, None, cancels=[run], api_visibility="private").then(

@@ -29,7 +29,8 @@ def preset_dropdown(presets: Sequence[Preset], elem_id: str) -> gr.Dropdown:
     )
 
 
-def size_slider(config: StudioConfig, elem_id: str) -> gr.Slider:
+def size_slider(config: StudioConfig, elem_id: str, what: str = "each frame") -> gr.Slider:
+    """The working size, in pixels on the long side of ``what``."""
     side = config.motion_max_side
     return gr.Slider(
         min(64, side),
@@ -37,7 +38,7 @@ def size_slider(config: StudioConfig, elem_id: str) -> gr.Slider:
         value=min(256, side),
         step=16,
         label="Size (px)",
-        info="Long side of each frame; smaller is much faster.",
+        info=f"Long side of {what}; smaller is much faster.",
         elem_id=elem_id,
     )
 

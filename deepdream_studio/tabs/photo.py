@@ -1,11 +1,11 @@
-"""The Photo tab: a photo, a preset from the gallery, Dream with live previews, Stop, Go deeper, share links.
+"""The Photo tab: a photo, a preset from the gallery, the result with Dream and Stop (:mod:`.dreaming`), share links.
 
 Also holds every setting control (the motion tabs use them too), built by :class:`SettingControls`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,6 @@ import gradio as gr
 
 from deepdream_core.dreaming.images import load_image
 from deepdream_core.files.presets import Preset, load_preset
-from deepdream_core.jobs.estimate import about, estimate_dream
 
 from .. import phone, sharing
 from ..config import StudioConfig
@@ -22,16 +21,15 @@ from ..controls import (
     SLIDERS,
     SettingControls,
     model_changed,
-    settings_from_values,
     values_from_settings,
 )
-from ..handlers import USER_ERRORS, bind, by_component, user_errors, warn
-from ..runs import dream_photo
-from ..uploads import load_optional, load_upload, mask_from_editor, photo_input, uploads_only
-from . import layers, remix
+from ..handlers import PROBLEM, USER_ERRORS, bind, by_component, in_status, problem
+from ..sharing import look_about
+from ..uploads import photo_input, uploads_only
+from . import dreaming, layers, remix
+from .dreaming import RESULT_ACTIONS, START, shown
 
 READY = "Ready: pick a look, then press **Dream**."
-START = "Upload a photo, pick a look, then press **Dream**."
 COPY_LINK_JS = """
 (url) => {
   if (url && navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
@@ -40,84 +38,43 @@ COPY_LINK_JS = """
 """
 
 
-# -- handlers ---------------------------------------------------------------------------------------------
+@in_status
+def photo_changed(photo: str | None, status: str) -> dict[str, Any]:
+    """A new photo: check it, show it under the mask brush, and clear the last result.
 
-
-@user_errors
-def dream_ui(
-    config: StudioConfig,
-    photo: str | None,
-    editor: dict | None,
-    guide: str | None,
-    progress: gr.Progress = gr.Progress(),
-    preset: str | None = None,
-    **controls: Any,
-) -> Iterator[tuple]:
-    """The Dream button: stream previews into the result, then the PNG, the comparison and the download.
-
-    ``preset`` is the look last picked; the PNG's record names it as where the settings started.
+    A file that is not a picture we read is taken out again (no broken image stays), and the status says why.
     """
-    settings = settings_from_values(controls)
-    image, notices = load_upload(photo, settings.max_size)
-    guide_image = load_optional(guide, settings.max_size, "guide image")
-    warn(notices)
-    mask = mask_from_editor(editor, image.size)
-    for frame in dream_photo(image, settings, guide_image, mask, config, progress, preset=preset or None):
-        if frame.png is not None:
-            yield (
-                frame.png,
-                gr.update(value=(image, frame.png), visible=True),
-                gr.update(value=frame.png, visible=True),
-                frame.status,
-            )
-        else:
-            yield frame.image, gr.skip(), gr.skip(), frame.status
-
-
-def estimate_ui(photo: str | None, **controls: Any) -> str:
-    """About how long a dream with these settings takes on this machine, shown next to Dream."""
-    try:
-        settings = settings_from_values(controls)
-        size = load_upload(photo, None)[0].size if photo else None
-        estimate = estimate_dream(settings, size)
-    except USER_ERRORS:
-        return ""  # the Dream button says what is wrong
-    rough = "" if estimate.measured else " (a first guess until this machine is timed)"
-    return f"{about(estimate.seconds).capitalize()} on this machine{rough}."
-
-
-def stop_ui() -> str:
-    return "Stopped. The last frame stays; press **Dream** to start again or **Go deeper** to dream this frame."
-
-
-@user_errors
-def photo_changed(photo: str | None) -> tuple:
-    """A new photo: check it, show it under the mask brush, and clear the last result."""
+    cleared = {"mask_editor": None, "result": None, "so_far": None, **shown(RESULT_ACTIONS, False)}
     if not photo:
-        return None, None, gr.update(visible=False), gr.update(visible=False), START
-    loaded = load_image(photo, max_size=1024)
+        # Taking out a refused file must not wipe the message that says why it was refused.
+        return {**cleared, "status": status if status.startswith(PROBLEM) else START}
+    try:
+        loaded = load_image(photo, max_size=1024)
+    except USER_ERRORS as err:
+        return {**cleared, "photo": None, "status": problem(err)}
     editor = {"background": loaded.image, "layers": [], "composite": loaded.image}
-    return editor, None, gr.update(value=None, visible=False), gr.update(visible=False), READY
+    return {**cleared, "mask_editor": editor, "status": READY}
 
 
-@user_errors
-def preset_chosen(name: str | None) -> dict[str, Any]:
+@in_status
+def preset_chosen(name: str | None, photo: str | None = None) -> dict[str, Any]:
     """A preset's values in every control (nothing hidden), its guide image and its description, by name."""
     if not name:
         return {}
     preset = load_preset(name)
-    about = f"**{preset.title}** — {preset.description}" if preset.description else f"**{preset.title}**"
+    next_step = "press **Dream**" if photo else "add a photo (or try a sample), then press **Dream**"
     return {
         **values_from_settings(preset.settings),
         "guide": str(preset.guide) if preset.guide else None,
-        "preset_about": about,
+        "preset_about": look_about(preset),
+        "status": f"**{preset.title}** is set: {next_step}.",
     }
 
 
-def gallery_selected(presets: Sequence[Preset], evt: gr.SelectData) -> dict[str, Any]:
+def gallery_selected(presets: Sequence[Preset], photo: str | None, evt: gr.SelectData) -> dict[str, Any]:
     """A thumbnail click: that preset's name in the preset dropdown, and its values everywhere."""
     name = presets[evt.index].name
-    return {"preset": name, **preset_chosen(name)}
+    return {"preset": name, **preset_chosen(name, photo)}
 
 
 # -- layout and wiring -------------------------------------------------------------------------------------
@@ -137,11 +94,11 @@ def build(
 ) -> PhotoTab:
     """The tab's layout and events (a share link is read when the page loads); called inside ``gr.Tab``."""
     controls = SettingControls(models=config.models)
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=5):
+    with gr.Row(equal_height=False, elem_id="photo-tab"):
+        with gr.Column(scale=5, elem_id="photo-column"):
             parts = _photo_and_preset(config, controls, presets, samples)
-        with gr.Column(scale=6):
-            parts |= _result()
+        with gr.Column(scale=6, elem_id="result-column"):
+            parts |= dreaming.layout()
     with gr.Accordion("Advanced: every setting", open=False, elem_id="advanced"):
         parts |= _advanced(controls)
     with gr.Row(equal_height=True):
@@ -155,16 +112,23 @@ def build(
             elem_id="link",
             buttons=["copy"],
         )
+    # The explanation above the box, not in its label: a long label covered the box's icon and text.
+    gr.Markdown(
+        "**Use the settings of a dream:** drop a PNG, GIF or MP4 made here, and every control is set as it was.",
+        elem_id="settings-from-about",
+    )
     parts["settings_file"] = uploads_only(
         gr.File(
-            label="Use the settings of a dream: drop a PNG, GIF or MP4 made here to set every control as it was",
+            label="Settings from a dream",
+            show_label=False,
             file_types=[".png", ".gif", ".mp4"],
             type="filepath",
-            height=80,
+            height=130,
             elem_id="settings-from",
         )
     )
     parts["page_url"] = gr.Textbox(visible=False)
+    parts["so_far"] = gr.State(None)  # the running dream's picture at full size, for Stop
     # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
     # "meta" on the files inside an editor's value, so a bare path there fails validation.)
     uploads_only(parts["result"])
@@ -175,10 +139,10 @@ def build(
 def _photo_and_preset(
     config: StudioConfig, controls: SettingControls, presets: Sequence[Preset], samples: Sequence[str]
 ) -> dict:
-    """Steps 1 and 2: the photo (or a sample), the preset gallery, the network and layer (and its picker), Dream."""
+    """Steps 1 and 2: the photo (or a sample), the preset gallery, the network and layer (and its picker)."""
     photo = photo_input(label="1 · Your photo", height=300, sources=["upload", "clipboard", "webcam"], elem_id="photo")
     if samples:
-        gr.Examples(list(samples), inputs=photo, label="…or try a sample", cache_examples=False)
+        gr.Examples(list(samples), inputs=photo, label="…or try a sample", cache_examples=False, elem_id="samples")
     gallery = gr.Gallery(
         [(str(p.thumbnail), p.title) for p in presets if p.thumbnail],
         label="2 · Pick a look",
@@ -191,66 +155,18 @@ def _photo_and_preset(
         visible=bool(presets),
     )
     preset_about = gr.Markdown("Each look sets everything below; fine-tune it if you like.", elem_id="preset-about")
-    with gr.Row():
-        preset = gr.Dropdown(
-            [(p.title, p.name) for p in presets],
-            value=None,
-            label="Look",
-            info="The looks above, by name.",
-            elem_id="preset",
-        )
-        controls.model()
+    # One to a line: the network's and the layer's names are long, and must be read whole.
+    preset = gr.Dropdown(
+        [(p.title, p.name) for p in presets],
+        value=None,
+        label="Look",
+        info="The looks above, by name.",
+        elem_id="preset",
+    )
+    controls.model()
     controls.layer()
     picker = layers.layout(config, controls.defaults.model)
-    with gr.Row(elem_id="dream-row"):
-        dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")
-        stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="stop")
-    estimate = gr.Markdown("", elem_id="estimate")
-    return {
-        "photo": photo,
-        "gallery": gallery,
-        "preset_about": preset_about,
-        "preset": preset,
-        "dream_btn": dream_btn,
-        "stop_btn": stop_btn,
-        "picker": picker,
-        "estimate": estimate,
-    }
-
-
-def _result() -> dict:
-    """Step 3: the dream as it grows, the status, Go deeper, the download and the before/after slider."""
-    result = gr.Image(
-        label="3 · Your dream",
-        type="filepath",
-        image_mode=None,
-        format="webp",
-        interactive=False,
-        height=420,
-        buttons=["download", "fullscreen"],
-        elem_id="dream-result",
-    )
-    status = gr.Markdown(START, elem_id="status")
-    with gr.Row():
-        deeper_btn = gr.Button("🌀 Go deeper", elem_id="deeper")
-        download = gr.DownloadButton("⬇ Download PNG", visible=False, elem_id="download")
-    remix_parts = remix.layout()
-    compare = gr.ImageSlider(
-        label="Before / after: drag to compare",
-        type="pil",
-        interactive=False,
-        max_height=420,
-        visible=False,
-        elem_id="compare",
-    )
-    return {
-        "result": result,
-        "status": status,
-        "deeper_btn": deeper_btn,
-        "download": download,
-        "compare": compare,
-        **remix_parts,
-    }
+    return {"photo": photo, "gallery": gallery, "preset_about": preset_about, "preset": preset, "picker": picker}
 
 
 def _wire(
@@ -258,40 +174,56 @@ def _wire(
 ) -> None:
     """The tab's events: dreaming and stopping, a new photo; then :func:`_wire_settings`."""
     status, result = parts["status"], parts["result"]
-    dream_outputs = [result, parts["compare"], parts["download"], status]
+    outputs = {name: parts[name] for name in ("result", "status", "stop_btn", "so_far", *RESULT_ACTIONS)}
     dream_options: dict[str, Any] = dict(
         inputs_kwargs={**controls.by_name, "preset": parts["preset"]},
         concurrency_id="dream",
-        show_progress="minimal",
-        show_progress_on=[status],
+        # The status line under the result is the one progress display (Gradio's overlay would be a second).
+        show_progress="hidden",
         api_visibility="private",
     )
+    dreams = by_component(bind(dreaming.dream_ui, config), outputs)
     dream_events = [
-        button.click(
-            bind(dream_ui, config), [source, parts["mask_editor"], parts["guide"]], dream_outputs, **dream_options
-        )
-        for button, source in ((parts["dream_btn"], parts["photo"]), (parts["deeper_btn"], result))
+        parts["dream_btn"].click(
+            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(outputs.values()), **dream_options
+        ),
+        parts["deeper_btn"].click(
+            by_component(bind(dreaming.deeper_ui, config), outputs),
+            [result, parts["mask_editor"], parts["guide"]],
+            list(outputs.values()),
+            **dream_options,
+        ),
     ]
     # Remix dreams the photo (not the result): the settings it shows, with the photo, make the same dream again.
     remixed = remix.wire(parts, controls.by_name, status)
     dream_events.append(
         remixed.success(
-            bind(dream_ui, config),
-            [parts["photo"], parts["mask_editor"], parts["guide"]],
-            dream_outputs,
+            by_component(bind(dreaming.remixed_ui, config), outputs),
+            [status, parts["photo"], parts["mask_editor"], parts["guide"]],
+            list(outputs.values()),
             **dream_options,
         )
     )
     for button in (parts["dream_btn"], parts["deeper_btn"], parts["remix_btn"]):
         button.click(None, js=phone.SHOW_RESULT_JS, api_visibility="private")
     layers.wire(config, parts["picker"], controls, parts["photo"])
-    # The note comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
+    # Stop's own step comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
     parts["stop_btn"].click(None, None, None, cancels=dream_events, api_visibility="private").then(
-        stop_ui, None, status, concurrency_limit=None, api_visibility="private"
+        by_component(dreaming.stop_ui, outputs),
+        [parts["so_far"], parts["photo"]],
+        list(outputs.values()),
+        concurrency_limit=None,
+        api_visibility="private",
     )
+    _wire_photo(controls, parts, outputs)
+    _wire_settings(demo, presets, controls, parts, config.models)
+
+
+def _wire_photo(controls: SettingControls, parts: dict, outputs: dict) -> None:
+    """A new photo (or settings) changes the estimate; a new photo clears the last result, or is refused."""
     gr.on(
         [parts["photo"].change, *[control.change for control in controls.by_name.values()]],
-        estimate_ui,
+        dreaming.estimate_ui,
         parts["photo"],
         parts["estimate"],
         inputs_kwargs=controls.by_name,
@@ -299,38 +231,47 @@ def _wire(
         show_progress="hidden",
         api_visibility="private",
     )
+    cleared = {**outputs, "photo": parts["photo"], "mask_editor": parts["mask_editor"]}
     parts["photo"].change(
-        photo_changed,
-        parts["photo"],
-        [parts["mask_editor"], *dream_outputs],
+        by_component(photo_changed, cleared),
+        [parts["photo"], parts["status"]],
+        list(cleared.values()),
         concurrency_limit=None,
+        show_progress="hidden",
         api_visibility="private",
     )
-    _wire_settings(demo, presets, controls, parts)
 
 
-def _wire_settings(demo: gr.Blocks, presets: Sequence[Preset], controls: SettingControls, parts: dict) -> None:
+def _wire_settings(
+    demo: gr.Blocks, presets: Sequence[Preset], controls: SettingControls, parts: dict, offered: tuple[str, ...] | None
+) -> None:
     """The events that set the controls: presets, another model, share links and dreamed files, and the estimate."""
     status, model = parts["status"], controls.by_name["model"]
-    named = {**controls.by_name, **{name: parts[name] for name in ("preset", "guide", "preset_about", "link_note")}}
+    names = ("preset", "guide", "preset_about", "status", "link_note")  # the note last, as the page reads it
+    named = {**controls.by_name, **{name: parts[name] for name in names}}
     restorable = list(named.values())
+
+    def file_updates(path: str | None) -> dict[str, Any]:
+        """A dreamed file dropped in; a network it names that this page does not offer is noted with those it does."""
+        return sharing.file_updates(path, offered)
+
     # .input, not .change: a share link sets the preset and its own values, which must not be overwritten.
     parts["gallery"].select(
         by_component(bind(gallery_selected, presets), named),
-        None,
+        parts["photo"],
         restorable,
         concurrency_limit=None,
         api_visibility="private",
     )
     parts["preset"].input(
         by_component(preset_chosen, named),
-        parts["preset"],
+        [parts["preset"], parts["photo"]],
         restorable,
         concurrency_limit=None,
         api_visibility="private",
     )
     model.input(
-        by_component(user_errors(model_changed), named),
+        by_component(in_status(model_changed), named),
         model,
         restorable,
         concurrency_limit=None,
@@ -346,10 +287,14 @@ def _wire_settings(demo: gr.Blocks, presets: Sequence[Preset], controls: Setting
         api_visibility="private",
     ).then(None, parts["link_box"], None, js=COPY_LINK_JS)
     demo.load(
-        by_component(sharing.restore_link, named), None, restorable, concurrency_limit=None, api_visibility="private"
+        by_component(bind(sharing.restore_link, offered), named),
+        None,
+        restorable,
+        concurrency_limit=None,
+        api_visibility="private",
     )
     parts["settings_file"].upload(
-        by_component(sharing.file_updates, named),
+        by_component(file_updates, named),
         parts["settings_file"],
         restorable,
         concurrency_limit=None,

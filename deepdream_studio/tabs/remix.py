@@ -14,7 +14,7 @@ from deepdream_core import DreamSettings
 from deepdream_core.dreaming.settings import draw_seed, format_layer
 
 from ..controls import SLIDERS, settings_from_values, values_from_settings
-from ..handlers import by_component, user_errors
+from ..handlers import by_component, in_status
 
 NEW_SEED = "seed"
 # What a remix may change: a new seed, or one of the settings a person tunes by hand.
@@ -34,7 +34,7 @@ def shown(settings: DreamSettings, name: str) -> str:
     return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
-@user_errors
+@in_status
 def remix_settings(change: str, value: str | None, **controls: Any) -> dict[str, Any]:
     """The controls' settings with ``change`` set to ``value`` (a new random seed when that is empty), by name.
 
@@ -58,14 +58,14 @@ def remix_hint(change: str, **controls: Any) -> dict[str, Any]:
 
 
 def layout() -> dict[str, Any]:
-    """Remix and what to change, in one row under the result."""
-    with gr.Row(equal_height=True, elem_id="remix-row"):
+    """Remix and what to change, in one row under the result (shown once there is a result to remix)."""
+    with gr.Row(equal_height=True, visible=False, elem_id="remix-row") as row:
         button = gr.Button("🎲 Remix", scale=1, min_width=100, elem_id="remix")
         change = gr.Dropdown(CHOICES, value=NEW_SEED, label="Change", scale=2, min_width=120, elem_id="remix-what")
         value = gr.Textbox(
             label="To", placeholder="a new random seed (or type one)", scale=2, min_width=100, elem_id="remix-value"
         )
-    return {"remix_btn": button, "remix_what": change, "remix_value": value}
+    return {"remix_row": row, "remix_btn": button, "remix_what": change, "remix_value": value}
 
 
 def wire(parts: dict[str, Any], controls: dict[str, Any], status: gr.Markdown) -> Any:

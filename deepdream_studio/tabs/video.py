@@ -8,17 +8,18 @@ from typing import Any
 import gradio as gr
 
 from deepdream_core import VideoSettings
+from deepdream_core.dreaming.images import ImageInputError
 from deepdream_core.files.presets import Preset
 
 from ..config import StudioConfig
-from ..handlers import bind, user_errors, warn
+from ..handlers import bind, in_status_at, quietly
 from ..runs import MotionRun, dream_clip, video_run
 from ..uploads import clip_input
 from .motion_controls import chosen_settings, color_lock_checkbox, motion_slider, preset_dropdown, size_slider
 from .photo import PhotoTab
 
 
-@user_errors
+@in_status_at(4, 2)
 def video_ui(
     config: StudioConfig,
     clip: str | None,
@@ -32,16 +33,17 @@ def video_ui(
 ) -> Iterator[tuple]:
     """Render: stream each dreamed frame into the live view, then show the MP4 with the clip's sound."""
     if not clip:
-        raise gr.Error("Add a clip first: upload a short video (MP4, MOV, WebM, MKV, AVI or GIF).")
+        raise ImageInputError("Add a clip first: upload a short video (MP4, MOV, WebM, MKV, AVI or GIF).")
     settings, guide_image = chosen_settings(preset, size, guide, controls)
     video = VideoSettings.from_dict({"blend": blend, "color_lock": color_lock})
     run, loaded, video = video_run(clip, settings, video, config, preset or None)
-    warn(run.notices)
+    note = quietly(run.notices)  # frames or size cut to the app's caps: said, not warned
+    yield gr.skip(), None, f"Dreaming… Frame 1 of {len(loaded.frames)}{note}", run
     for frame in dream_clip(run, loaded, video, guide_image, progress):
         if frame.files:
-            yield frame.image, frame.files[".mp4"], frame.status, None
+            yield frame.image, frame.files[".mp4"], frame.status + note, None
         else:
-            yield frame.image, None if len(run.frames) == 1 else gr.skip(), frame.status, run
+            yield frame.image, gr.skip(), frame.status + note, run
 
 
 def stop_video_ui(run: MotionRun | None) -> tuple:
@@ -102,8 +104,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         [live, result, status, run],
         inputs_kwargs=photo_tab.controls.by_name,
         concurrency_id="dream",
-        show_progress="minimal",
-        show_progress_on=[status],
+        show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
     stop_btn.click(None, None, None, cancels=[dream], api_visibility="private").then(

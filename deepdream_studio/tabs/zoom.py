@@ -12,14 +12,14 @@ from deepdream_core.files.presets import Preset
 
 from ..config import StudioConfig
 from ..controls import whole
-from ..handlers import bind, user_errors, warn
+from ..handlers import bind, in_status_at, quietly
 from ..runs import MotionRun, animation_run, dream_animation
 from ..uploads import photo_input
 from .motion_controls import chosen_settings, color_lock_checkbox, motion_slider, preset_dropdown, size_slider
 from .photo import PhotoTab
 
 
-@user_errors
+@in_status_at(6, 4)
 def animate_ui(
     config: StudioConfig,
     start: str | None,
@@ -52,7 +52,10 @@ def animate_ui(
         }
     )
     run, image, motion = animation_run(start, settings, motion, config, preset or None)
-    warn(run.notices)
+    note = quietly(run.notices)  # frames cut to the app's caps, a photo scaled down: said, not warned
+    # The last run's animation and downloads go away as this one starts.
+    hidden = gr.update(value=None, visible=False)
+    yield gr.skip(), None, hidden, hidden, f"Dreaming… Frame 1 of {motion.frames}{note}", run
     for frame in dream_animation(run, image, motion, guide_image, progress):
         if frame.files:
             yield (
@@ -60,20 +63,11 @@ def animate_ui(
                 frame.files[".mp4"],
                 gr.update(value=frame.files[".mp4"], visible=True),
                 gr.update(value=frame.files[".gif"], visible=True),
-                frame.status,
+                frame.status + note,
                 None,
-            )
-        elif len(run.frames) == 1:  # the last run's animation and downloads go away
-            yield (
-                frame.image,
-                None,
-                gr.update(value=None, visible=False),
-                gr.update(value=None, visible=False),
-                frame.status,
-                run,
             )
         else:
-            yield frame.image, gr.skip(), gr.skip(), gr.skip(), frame.status, run
+            yield frame.image, gr.skip(), gr.skip(), gr.skip(), frame.status + note, run
 
 
 def stop_animation_ui(run: MotionRun | None) -> tuple:
@@ -122,8 +116,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         [out["live"], out["video"], out["mp4"], out["gif"], out["status"], run],
         inputs_kwargs=photo_tab.controls.by_name,
         concurrency_id="dream",
-        show_progress="minimal",
-        show_progress_on=[out["status"]],
+        show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
     stop_btn.click(None, None, None, cancels=[render], api_visibility="private").then(

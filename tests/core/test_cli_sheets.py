@@ -63,7 +63,7 @@ def test_sweep_presets_dreams_each_with_the_flags_on_top(tmp_path: Path, photo_f
     [
         (["--set", "steps=5,10,1000"], "steps: must be from 1 to 100, got 1000"),
         (["--set", "colour=1,2,3"], "colour: unknown setting"),
-        (["--set", "steps=5,10"], "steps: a sheet compares 3 to 6 values, got 2"),
+        (["--set", "steps=5"], "steps: a sheet compares 2 to 6 values, got 1"),
         (["--set", "steps"], "set: write it as NAME=VALUE,VALUE,VALUE"),
         (["--presets", "gentle"], "presets: a sheet compares 2 to 6 presets, got 1"),
         (["--presets", "gentle,eyes", "--preset", "eyes"], "leave out --preset and --guide"),

@@ -232,6 +232,24 @@ def test_previews_come_every_n_steps_at_the_preview_size_then_the_final_result(c
     assert [e.image is not None for e in quiet] == [False] * 8 + [True]
 
 
+def test_a_snapshot_is_the_dream_so_far_at_full_size_and_the_last_one_is_the_result(cat: Image.Image) -> None:
+    """What Stop keeps: at every step the full working size, changing as the dream goes, ending at the result."""
+    dreamer = Dreamer(make_tiny_cnn(), default_layer="relu3")
+    settings = QUICK.replace(max_size=128, octaves=2, steps=3, seed=5)
+    snapshots, final = [], None
+    for event in dreamer.dream_frames(cat, settings, preview_every=0):
+        if event.final:
+            final = event.image
+        else:
+            assert event.snapshot is not None
+            snapshots.append(event.snapshot())  # taken before asking for the next event, as documented
+    assert final is not None and len(snapshots) == 6
+    assert all(snapshot.size == cat.size for snapshot in snapshots)
+    assert np.abs(pixels(snapshots[0]) - pixels(cat)).mean() > 0.5, "the first octave's detail is carried up"
+    assert np.abs(pixels(snapshots[2]) - pixels(snapshots[4])).mean() > 0.5, "later steps change it"
+    assert np.array_equal(pixels(snapshots[-1]), pixels(final))
+
+
 # -- objectives chosen by the settings -----------------------------------------------------------------
 
 

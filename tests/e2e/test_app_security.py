@@ -142,7 +142,7 @@ def test_a_server_path_marked_as_a_file_is_refused_by_gradio(app_server, secret_
     ("handler", "inputs"),
     [
         ("dream_ui", lambda p: {"photo": p, **TINY_CONTROLS}),  # the Dream button
-        ("dream_ui_1", lambda p: {"dream-result": p, **TINY_CONTROLS}),  # Go deeper: dreams the result image
+        ("deeper_ui", lambda p: {"dream-result": p, **TINY_CONTROLS}),  # Go deeper: dreams the result image
         ("photo_changed", lambda p: {"photo": p}),  # shows the photo under the mask brush, at up to 1024 px
         ("dream_ui", lambda p: {"mask": {"background": p, "layers": [p], "composite": p}, **TINY_CONTROLS}),  # brush
     ],

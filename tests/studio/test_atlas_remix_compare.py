@@ -18,7 +18,7 @@ from deepdream_studio.config import StudioConfig
 from deepdream_studio.controls import settings_from_values
 from deepdream_studio.sharing import make_link
 from deepdream_studio.sweeps import variants_from_request
-from deepdream_studio.tabs import compare, layers, remix
+from deepdream_studio.tabs import compare, dreaming, layers, remix
 from tests.studio.test_controls import control_values
 from tests.support.photos import skimage_photo
 
@@ -131,8 +131,10 @@ def test_remix_with_a_new_seed_fixes_that_seed_so_the_link_reproduces_it() -> No
 
 
 def test_a_bad_remix_value_names_the_setting() -> None:
-    with pytest.raises(gr.Error, match="steps: must be from 1 to 100, got 1000"):
-        remix.remix_settings("steps", "1000", **control_values(TINY))
+    said = remix.remix_settings("steps", "1000", **control_values(TINY))
+    assert said == {"status": "⚠️ Steps: must be from 1 to 100, got 1000."}  # in the status line; nothing else changes
+    # and the dream that follows a remix does not run: the page stays as it was.
+    assert list(dreaming.remixed_ui(CONFIG, said["status"], None, None, None, None, **control_values(TINY))) == [{}]
     assert remix.remix_hint("steps", **control_values(TINY))["placeholder"] == "now 1"
 
 
@@ -141,21 +143,28 @@ def test_a_bad_remix_value_names_the_setting() -> None:
 
 def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> None:
     values = control_values(TINY)
-    frames = list(
+    start, *frames = list(
         compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", "1, 2, 3", None, "", 48, None, None, **values)
     )
-    assert len(frames) == 3
+    assert start[2].startswith("Dreaming… 0 of 3 done") and len(frames) == 3
     assert all(isinstance(sheet, Image.Image) and download["visible"] is False for sheet, download, _ in frames[:2])
-    assert frames[0][2] == "Dreaming… 1 of 3 done (steps = 1)"
+    # The photo scaled to the working size is normal use: said quietly under the status, never as a warning.
+    scaled = "<small>The image is 96x64 pixels; it was scaled down to 48x32 (the maximum working size is 48).</small>"
+    assert frames[0][2] == f"Dreaming… 1 of 3 done (steps = 1)  \n{scaled}"
     png, download, status = frames[-1]
     assert Path(png).is_relative_to(uploads) and png.endswith(".png") and download["value"] == png
     assert status.startswith("Done in") and "3 dreams" in status
     looks = list(
         compare.compare_ui(cat_png, compare.LOOKS, "steps", "", ["gentle", "eyes"], "", 48, None, None, **values)
     )
-    assert len(looks) == 2 and "2 dreams" in looks[-1][2]
-    with pytest.raises(gr.Error, match="steps: a sheet compares 3 to 6 values, got 2"):
-        list(compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", "1, 2", None, "", 48, None, None, **values))
+    assert len(looks) == 3 and "2 dreams" in looks[-1][2]
+    for typed, said in (
+        ("1", "⚠️ Steps: a sheet compares 2 to 6 values, got 1."),
+        ("5, banana", "⚠️ Steps: must be a whole number from 1 to 100, got 'banana'."),
+    ):  # said in the tab's status line, the sheet and download left as they were
+        assert list(
+            compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", typed, None, "", 48, None, None, **values)
+        ) == [(gr.skip(), gr.skip(), said)]
 
 
 def test_the_sweep_request_names_what_is_wrong() -> None:

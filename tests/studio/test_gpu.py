@@ -70,7 +70,7 @@ def test_every_gpu_call_takes_and_yields_plain_data(tmp_path: Path) -> None:
     photo = skimage_photo("chelsea", 64)
     mask = photo.convert("L")
     calls = {
-        photo_events: (photo, TINY, photo, mask, 1),
+        photo_events: (photo, TINY, photo, mask, 0),  # a preview every step, with its full-size picture
         animation_events: (photo, TINY, AnimationSettings(frames=2), None),
         video_events: (read_clip(make_clip(tmp_path / "clip.mp4", frames=2), 2, 48), TINY, VideoSettings(), None),
     }
@@ -80,3 +80,6 @@ def test_every_gpu_call_takes_and_yields_plain_data(tmp_path: Path) -> None:
         assert 15 <= durations[gpu_call](*args) <= 120  # what ZeroGPU is asked for: from the work, capped
         events = [crosses(event) for event in gpu_call(*args)]
         assert events and events[-1].image.size[0] <= 48  # each event arrived whole, images included
+        if gpu_call is photo_events:  # what a Stop keeps arrived as a picture, taken in the GPU worker
+            previews = [event for event in events[:-1] if event.image is not None]
+            assert previews and all(event.snapshot().size == events[-1].image.size for event in previews)

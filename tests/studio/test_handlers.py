@@ -8,6 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+from PIL import Image
 
 from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.files.presets import load_preset
@@ -15,8 +16,8 @@ from deepdream_core.files.records import read_record
 from deepdream_studio import api
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.handlers import bind, user_errors
-from deepdream_studio.sharing import file_updates, link_updates, make_link
-from deepdream_studio.tabs import photo, video, zoom
+from deepdream_studio.sharing import file_updates, link_updates, look_about, make_link
+from deepdream_studio.tabs import dreaming, photo, video, zoom
 from tests.studio.test_controls import control_values
 from tests.support import ABOUT, said_seconds
 from tests.support.photos import skimage_photo
@@ -70,9 +71,11 @@ def test_a_preset_fills_every_control_its_guide_and_its_description() -> None:
     updates = photo.preset_chosen("galaxies")
     assert updates["guide"].endswith("guides/galaxies.jpg") and updates["preset_about"].startswith("**")
     assert updates["steps"] == load_preset("galaxies").settings.steps
+    assert updates["status"] == "**Galaxies** is set: add a photo (or try a sample), then press **Dream**."
+    assert photo.preset_chosen("galaxies", "cat.png")["status"] == "**Galaxies** is set: press **Dream**."
     assert photo.preset_chosen(None) == {}
-    with pytest.raises(gr.Error, match="unknown preset 'nope'"):
-        photo.preset_chosen("nope")
+    said = photo.preset_chosen("nope")  # one sentence in the status line; no control changes
+    assert list(said) == ["status"] and said["status"].startswith("⚠️ Preset: unknown preset 'nope';")
 
 
 def test_a_share_link_round_trips_through_the_controls() -> None:
@@ -82,6 +85,15 @@ def test_a_share_link_round_trips_through_the_controls() -> None:
     restored = link_updates(dict(part.split("=") for part in link.split("?")[1].split("&")))
     assert restored["preset"] == "more-cat" and restored["steps"] == 7 and restored["octave_scale"] == 1.6
     assert restored["link_note"]["visible"] is False
+    # The page says what the link set, and the restored look's own description, not the generic one.
+    assert restored["preset_about"] == look_about(load_preset("more-cat"))
+    assert restored["status"].startswith("This link set every control: **Make it a cat** · EfficientNet-Lite0 ·")
+
+
+def test_a_link_to_a_network_not_offered_names_the_networks_on_the_page() -> None:
+    note = link_updates({"model": "nosuchnet"}, ("efficientnet_lite0", "googlenet"))["link_note"]["value"]
+    assert "there is no network called 'nosuchnet' here; this page offers EfficientNet-Lite0, GoogLeNet" in note
+    assert "python -m" not in note and "timm" not in note  # the CLI's wording stays in the CLI
 
 
 def test_a_link_with_bad_values_keeps_the_good_ones_and_names_the_bad() -> None:
@@ -94,18 +106,61 @@ def test_a_link_with_bad_values_keeps_the_good_ones_and_names_the_bad() -> None:
 
 def test_dream_button_streams_previews_then_the_png(cat_png: str, uploads: Path) -> None:
     values = control_values(TINY.replace(steps=3))
-    frames = list(photo.dream_ui(CONFIG, cat_png, None, None, None, **values))
-    *previews, (png, compare, download, status) = frames
-    first, *steps = previews
-    assert re.fullmatch(rf"Dreaming… {ABOUT}", first[3])  # the estimate comes first
-    assert steps and all(frame[3].startswith("Dreaming… Octave 1 of 1") for frame in steps)
-    assert Path(png).is_relative_to(uploads) and png.endswith(".png") and status.endswith("seed 3")
-    assert compare["visible"] is True and download["value"] == png
+    first, *steps, done = list(dreaming.dream_ui(CONFIG, cat_png, None, None, None, **values))
+    # The estimate comes first, with Stop shown and what acts on the last result hidden while this one grows.
+    assert re.fullmatch(rf"Dreaming… {ABOUT}  \n<small>The image is 96x64 pixels; .*</small>", first["status"])
+    assert first["stop_btn"]["visible"] is True
+    assert all(first[name]["visible"] is False for name in ("deeper_btn", "download", "remix_row", "compare"))
+    assert steps and all(frame["status"].startswith("Dreaming… Octave 1 of 1") for frame in steps)
+    png = done["result"]
+    assert Path(png).is_relative_to(uploads) and png.endswith(".png") and "seed 3" in done["status"]
+    assert done["compare"]["visible"] is True and done["download"]["value"] == png
+    assert done["stop_btn"]["visible"] is False and done["deeper_btn"]["visible"] is True
+
+
+def test_stop_keeps_the_picture_on_screen_at_full_size_for_download_and_go_deeper(uploads: Path) -> None:
+    """The preview of the first octave is small; what Stop keeps is that picture at the full working size."""
+    astronaut = uploads / "astronaut.png"
+    skimage_photo("astronaut", 512).save(astronaut)
+    values = control_values(TINY.replace(max_size=512, octaves=2, steps=2))
+    stream = dreaming.dream_ui(CONFIG, str(astronaut), None, None, None, **values)
+    next(stream)  # started
+    preview = next(stream)  # octave 1, step 1 on screen; then the visitor presses Stop
+    stream.close()
+    so_far = preview["so_far"]
+    assert max(preview["result"].size) < 512  # the first octave, shrunk
+    stopped = dreaming.stop_ui(so_far, str(astronaut))
+    png = stopped["result"]
+    assert Image.open(png).size == (512, 512) and stopped["download"]["value"] == png
+    assert read_record(png)["stopped"] == {"octave": 1, "step": 1}  # the file says it is a dream cut short
+    assert file_updates(png)["link_note"]["visible"] is False  # and reads back without a note
+    assert stopped["status"].startswith("Stopped at octave 1 of 2 · step 1 of 2: this is the dream so far, at full")
+    assert stopped["deeper_btn"]["visible"] is True and stopped["stop_btn"]["visible"] is False
+    # Go deeper dreams exactly that picture, at its full size.
+    *_, deeper = dreaming.deeper_ui(CONFIG, png, None, None, None, **values)
+    assert Image.open(deeper["result"]).size == (512, 512)
+    assert dreaming.stop_ui(None, str(astronaut))["status"].startswith("Stopped before the first preview")
+
+
+def test_go_deeper_before_any_dream_says_there_is_none_yet(cat_png: str) -> None:
+    said = list(dreaming.deeper_ui(CONFIG, None, None, None, None, **control_values(TINY)))
+    assert said == [{"status": "⚠️ There is no dream to go deeper into yet: press **Dream** first."}]
+
+
+def test_a_file_that_is_not_a_picture_is_taken_out_and_the_status_says_why(uploads: Path) -> None:
+    bad = uploads / "notes.png"
+    bad.write_text("not a picture")
+    updates = photo.photo_changed(str(bad), dreaming.START)
+    assert updates["photo"] is None and updates["result"] is None  # no broken image stays
+    assert updates["status"].startswith("⚠️ ") and updates["status"][3].isupper() and updates["status"].endswith(".")
+    # Taking the file out fires the change again: the message stays, and is not replaced by the welcome.
+    assert photo.photo_changed(None, updates["status"])["status"] == updates["status"]
+    assert photo.photo_changed(None, "Done in 2.0 s")["status"] == dreaming.START
 
 
 def test_dream_button_without_a_photo_says_what_to_do() -> None:
-    with pytest.raises(gr.Error, match="Add a photo first"):
-        list(photo.dream_ui(CONFIG, None, None, None, None, **control_values(TINY)))
+    said = list(dreaming.dream_ui(CONFIG, None, None, None, None, **control_values(TINY)))
+    assert said == [{"status": "⚠️ Add a photo first: upload one, paste it, or take one with the webcam."}]
 
 
 def test_api_dream_reads_json_settings_and_a_preset(cat_png: str) -> None:
@@ -121,8 +176,10 @@ def test_zoom_tab_and_api_share_one_run_path(cat_png: str) -> None:
     """Both cap the frames (with a notice) and end with an MP4 and a GIF; the seed is drawn once per run."""
     values = control_values(TINY.replace(seed=None))
     ui = list(zoom.animate_ui(CONFIG, cat_png, None, 64, 5, 1.1, 0, 0, 0, 4, False, True, None, None, **values))
-    assert len(ui) == 3 + 1 and ui[-1][1].endswith(".mp4") and ui[-1][3]["value"].endswith(".gif")
+    assert len(ui) == 1 + 3 + 1 and ui[-1][1].endswith(".mp4") and ui[-1][3]["value"].endswith(".gif")
+    assert ui[0][4].startswith("Dreaming… Frame 1 of 3")  # said as the run starts, not the "pick a look" hint
     assert "3 frames" in ui[-1][4] and "seed" in ui[-1][4]
+    assert "<small>This app makes at most 3 frames per animation; rendering 3 of the 5 asked for." in ui[-1][4]
     settings = json.dumps(TINY.to_dict())
     *_, (_frame, mp4, gif, status) = api.animate(CONFIG, cat_png, settings, '{"frames": 5}', None)
     assert mp4.endswith(".mp4") and gif.endswith(".gif")
@@ -134,6 +191,7 @@ def test_zoom_tab_and_api_share_one_run_path(cat_png: str) -> None:
 def test_stopping_keeps_the_frames_dreamed_so_far(cat_png: str) -> None:
     values = control_values(TINY)
     stream = zoom.animate_ui(CONFIG, cat_png, None, 64, 3, 1.1, 0, 0, 0, 4, False, True, None, None, **values)
+    next(stream)  # started
     *_, run = next(stream)  # the first frame is done; the user presses Stop
     stream.close()
     mp4, _mp4_button, gif_button, status, state = zoom.stop_animation_ui(run)
@@ -144,8 +202,8 @@ def test_stopping_keeps_the_frames_dreamed_so_far(cat_png: str) -> None:
 
 
 def test_video_tab_without_a_clip_says_what_to_do() -> None:
-    with pytest.raises(gr.Error, match="Add a clip first"):
-        list(video.video_ui(CONFIG, None, None, 64, 0.5, True, None, None, **control_values(TINY)))
+    [said] = video.video_ui(CONFIG, None, None, 64, 0.5, True, None, None, **control_values(TINY))
+    assert said[2].startswith("⚠️ Add a clip first: upload a short video")
     with pytest.raises(SettingsError):
         api.settings_from_json('{"steps": 0}')
 
@@ -153,9 +211,8 @@ def test_video_tab_without_a_clip_says_what_to_do() -> None:
 def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: str) -> None:
     """The app's PNG holds its record; dropped back in, it sets the controls as a share link does."""
     settings = TINY.replace(steps=2, octave_scale=1.6, keep_colors=True)
-    *_, (png, _, _, _status) = photo.dream_ui(
-        CONFIG, cat_png, None, None, None, preset="eyes", **control_values(settings)
-    )
+    *_, done = dreaming.dream_ui(CONFIG, cat_png, None, None, None, preset="eyes", **control_values(settings))
+    png = done["result"]
     record = read_record(png)
     assert record["preset"] == "eyes" and record["settings"]["steps"] == 2 and record["settings"]["seed"] == 3
     restored = file_updates(png)
@@ -182,19 +239,19 @@ def test_animation_files_carry_their_settings(cat_png: str) -> None:
 def test_a_dream_over_the_apps_time_limit_is_refused_saying_what_to_lower(cat_png: str) -> None:
     strict = StudioConfig(max_seconds=1)
     big = control_values(DreamSettings(max_size=2048, steps=100, octaves=8))
-    with pytest.raises(
-        gr.Error,
-        match=rf"max_size: this dream would take {ABOUT} here, over this app's limit "
-        r"of 1 s; lower max_size, steps or octaves",
-    ):
-        list(photo.dream_ui(strict, cat_png, None, None, None, **big))
+    [said] = dreaming.dream_ui(strict, cat_png, None, None, None, **big)
+    assert re.fullmatch(
+        rf"⚠️ Max_size: this dream would take {ABOUT} here, over this app's limit of 1 s; lower max_size, steps or "
+        r"octaves\.",
+        said["status"],
+    )
 
 
 def test_the_page_says_about_how_long_a_dream_takes(cat_png: str, uploads: Path) -> None:
     big = uploads / "astronaut.png"
     skimage_photo("astronaut").save(big)
-    quick = photo.estimate_ui(cat_png, **control_values(TINY))
-    slow = photo.estimate_ui(str(big), **control_values(TINY.replace(max_size=1024, steps=50, octaves=4)))
+    quick = dreaming.estimate_ui(cat_png, **control_values(TINY))
+    slow = dreaming.estimate_ui(str(big), **control_values(TINY.replace(max_size=1024, steps=50, octaves=4)))
     assert re.fullmatch(rf"{ABOUT} on this machine.*\.", quick.lower())
     assert said_seconds(slow) > said_seconds(quick)
-    assert photo.estimate_ui(cat_png, **{**control_values(TINY), "steps": 1000}) == ""  # Dream says what is wrong
+    assert dreaming.estimate_ui(cat_png, **{**control_values(TINY), "steps": 1000}) == ""  # Dream says what is wrong
