@@ -16,6 +16,7 @@ from deepdream_core.dreaming.objectives import class_index
 from deepdream_core.files.links import SharedLink, from_query, to_query
 from deepdream_core.files.presets import Preset, load_preset
 from deepdream_core.files.records import settings_from_file
+from deepdream_core.models.echo import echo
 
 from .controls import model_choices, settings_from_values, values_from_settings
 from .handlers import user_errors
@@ -90,7 +91,7 @@ def restored(link: SharedLink, what: str, offered: tuple[str, ...] | None = None
     except UnknownModelError:
         # The engine's message tells a programmer how to list models; a visitor needs the networks on this page.
         networks = ", ".join(label.split(" · ")[0] for label, _ in model_choices(offered))
-        ignored.append(f"model: there is no network called {settings.model!r} here; this page offers {networks}")
+        ignored.append(f"model: there is no network called {echo(settings.model)} here; this page offers {networks}")
         settings = settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None)
         values = values_from_settings(settings)
     except SettingsError as err:
