@@ -207,7 +207,9 @@ def _reason(err: BaseException) -> str:
     return text[0].split(". ")[0][:200] if text else type(err).__name__
 
 
-def read_state_dict(model_name: str, source: WeightSource, expected: Mapping[str, torch.Size]) -> dict[str, torch.Tensor]:
+def read_state_dict(
+    model_name: str, source: WeightSource, expected: Mapping[str, torch.Size]
+) -> dict[str, torch.Tensor]:
     """``source``'s tensors for the names and shapes in ``expected`` (a model's state dict), each one checked."""
     loaded = source.load(model_name, list(expected))
     _check_shapes(model_name, loaded, expected)

@@ -16,7 +16,7 @@ from deepdream_core.jobs.sheets import preset_variants, setting_variants, split_
 
 from ..config import StudioConfig
 from ..controls import SLIDERS
-from ..handlers import user_errors, warn
+from ..handlers import bind, user_errors, warn
 from ..sweeps import dream_sheet
 from ..uploads import load_upload, photo_input
 from .motion_controls import chosen_settings, preset_dropdown, size_slider
@@ -60,6 +60,7 @@ def setting_changed(setting: str) -> str:
 
 @user_errors
 def compare_ui(
+    config: StudioConfig,
     photo: str | None,
     mode: str,
     setting: str,
@@ -79,7 +80,7 @@ def compare_ui(
         variants = setting_variants(base, setting, split_values(values or ""), guide_image)
     image, notices = load_upload(photo, max(variant.settings.max_size for variant in variants))
     warn(notices)
-    for frame in dream_sheet(image, variants, progress):
+    for frame in dream_sheet(image, variants, config.models, progress):
         if frame.png:
             yield frame.png, gr.update(value=frame.png, visible=True), frame.status
         else:
@@ -136,7 +137,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     mode.change(mode_changed, mode, [setting, values, preset, looks], concurrency_limit=None, api_visibility="private")
     setting.input(setting_changed, setting, values, concurrency_limit=None, api_visibility="private")
     run = compare_btn.click(
-        compare_ui,
+        bind(compare_ui, config),
         [photo, mode, setting, values, looks, preset, size, photo_tab.guide],
         [sheet, download, status],
         inputs_kwargs=photo_tab.controls.by_name,

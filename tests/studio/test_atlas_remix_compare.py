@@ -142,7 +142,7 @@ def test_a_bad_remix_value_names_the_setting() -> None:
 def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> None:
     values = control_values(TINY)
     frames = list(
-        compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", "1, 2, 3", None, "", 48, None, None, **values)
+        compare.compare_ui(CONFIG, cat_png, compare.ONE_SETTING, "steps", "1, 2, 3", None, "", 48, None, None, **values)
     )
     assert len(frames) == 3
     assert all(isinstance(sheet, Image.Image) and download["visible"] is False for sheet, download, _ in frames[:2])
@@ -151,11 +151,17 @@ def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> 
     assert Path(png).is_relative_to(uploads) and png.endswith(".png") and download["value"] == png
     assert status.startswith("Done in") and "3 dreams" in status
     looks = list(
-        compare.compare_ui(cat_png, compare.LOOKS, "steps", "", ["gentle", "eyes"], "", 48, None, None, **values)
+        compare.compare_ui(
+            CONFIG, cat_png, compare.LOOKS, "steps", "", ["gentle", "eyes"], "", 48, None, None, **values
+        )
     )
     assert len(looks) == 2 and "2 dreams" in looks[-1][2]
     with pytest.raises(gr.Error, match="steps: a sheet compares 3 to 6 values, got 2"):
-        list(compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", "1, 2", None, "", 48, None, None, **values))
+        list(
+            compare.compare_ui(
+                CONFIG, cat_png, compare.ONE_SETTING, "steps", "1, 2", None, "", 48, None, None, **values
+            )
+        )
 
 
 def test_the_sweep_request_names_what_is_wrong() -> None:
