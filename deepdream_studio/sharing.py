@@ -17,6 +17,7 @@ from deepdream_core.files.presets import Preset, load_preset
 from deepdream_core.files.records import settings_from_file
 
 from .controls import settings_from_values, values_from_settings
+from .gpu import check_offered
 from .handlers import user_errors
 
 
@@ -44,32 +45,36 @@ def make_link(page_url: str, preset: str | None, **controls: Any) -> tuple[str, 
     return f"{base}?{query}" if query else base, "Link ready (it holds the settings, not your photos)."
 
 
-def restore_link(request: gr.Request) -> dict[str, Any]:
+def restore_link(offered: tuple[str, ...] | None, request: gr.Request) -> dict[str, Any]:
     """Open ?preset=...&steps=...: fill every control, by name; skipped values are listed in a visible note."""
-    return link_updates(dict(request.query_params) if request else {})
+    return link_updates(dict(request.query_params) if request else {}, offered)
 
 
-def link_updates(params: Mapping[str, str]) -> dict[str, Any]:
+def link_updates(params: Mapping[str, str], offered: tuple[str, ...] | None = None) -> dict[str, Any]:
     """What a link's query parameters restore: every control, the preset, its guide and a note, by name."""
     link = from_query(params)
     if not link.preset and link.settings == DreamSettings() and not link.ignored:
         return {}
-    return restored(link, "This link")
+    return restored(link, "This link", offered)
 
 
 @user_errors
-def file_updates(path: str | None) -> dict[str, Any]:
+def file_updates(offered: tuple[str, ...] | None, path: str | None) -> dict[str, Any]:
     """A dreamed PNG, GIF or MP4 dropped in: its settings record restores the controls, as a share link does.
 
     Only the record is read (never a pickle, never the pixels); what it holds that cannot be used is noted.
     """
-    return restored(settings_from_file(path), "This file") if path else {}
+    return restored(settings_from_file(path), "This file", offered) if path else {}
 
 
-def restored(link: SharedLink, what: str) -> dict[str, Any]:
-    """Every control showing ``link``'s settings, its preset and guide, and a note of what was skipped, by name."""
+def restored(link: SharedLink, what: str, offered: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Every control showing ``link``'s settings, its preset and guide, and a note of what was skipped, by name.
+
+    A model the app does not offer (``offered``; None: any) is skipped before anything of it is looked up.
+    """
     ignored, settings = list(link.ignored), link.settings
     try:
+        check_offered(settings.model, offered)
         values = values_from_settings(settings)
     except (UnknownModelError, SettingsError) as err:
         ignored.append(str(err))

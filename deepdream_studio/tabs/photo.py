@@ -306,10 +306,12 @@ def _wire(
         concurrency_limit=None,
         api_visibility="private",
     )
-    _wire_settings(demo, presets, controls, parts)
+    _wire_settings(demo, config, presets, controls, parts)
 
 
-def _wire_settings(demo: gr.Blocks, presets: Sequence[Preset], controls: SettingControls, parts: dict) -> None:
+def _wire_settings(
+    demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], controls: SettingControls, parts: dict
+) -> None:
     """The events that set the controls: presets, another model, share links and dreamed files, and the estimate."""
     status, model = parts["status"], controls.by_name["model"]
     named = {**controls.by_name, **{name: parts[name] for name in ("preset", "guide", "preset_about", "link_note")}}
@@ -346,10 +348,14 @@ def _wire_settings(demo: gr.Blocks, presets: Sequence[Preset], controls: Setting
         api_visibility="private",
     ).then(None, parts["link_box"], None, js=COPY_LINK_JS)
     demo.load(
-        by_component(sharing.restore_link, named), None, restorable, concurrency_limit=None, api_visibility="private"
+        by_component(bind(sharing.restore_link, config.models), named),
+        None,
+        restorable,
+        concurrency_limit=None,
+        api_visibility="private",
     )
     parts["settings_file"].upload(
-        by_component(sharing.file_updates, named),
+        by_component(bind(sharing.file_updates, config.models), named),
         parts["settings_file"],
         restorable,
         concurrency_limit=None,

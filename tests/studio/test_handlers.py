@@ -158,13 +158,13 @@ def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: 
     )
     record = read_record(png)
     assert record["preset"] == "eyes" and record["settings"]["steps"] == 2 and record["settings"]["seed"] == 3
-    restored = file_updates(png)
+    restored = file_updates(None, png)
     assert (restored["steps"], restored["octave_scale"], restored["keep_colors"]) == (2, 1.6, True)
     assert restored["preset"] == "eyes" and restored["link_note"]["visible"] is False
 
 
 def test_a_file_without_settings_opens_with_a_note(cat_png: str) -> None:
-    restored = file_updates(cat_png)  # a plain photo: no record inside
+    restored = file_updates(None, cat_png)  # a plain photo: no record inside
     assert (
         restored["link_note"]["visible"] is True
         and "This file had values that were ignored" in restored["link_note"]["value"]
