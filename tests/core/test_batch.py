@@ -41,6 +41,11 @@ def photo_folder(root: Path, names: tuple[str, ...] = PHOTOS) -> Path:
     return folder
 
 
+def finished_pngs(folder: Path) -> list[Path]:
+    """Outputs under their final names: pathlib's ``*`` also matches the hidden ``.NAME.partial-*.png`` written."""
+    return [path for path in folder.glob("*.png") if not path.name.startswith(".")]
+
+
 def pngs(folder: Path) -> list[str]:
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
 
@@ -188,6 +193,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
     args = [
         sys.executable,
         "-m",
+        "tests.support.foreground",  # Ctrl-C acts even when the suite was started in the background
         "deepdream_core",
         "batch",
         str(photos),
@@ -205,7 +211,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
     run = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240
-        while not list(out.glob("*.png")) and run.poll() is None and time.monotonic() < deadline:
+        while not finished_pngs(out) and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         run.send_signal(signal.SIGINT)  # as Ctrl-C does, while the later images are still to dream
         _stdout, stderr = run.communicate(timeout=120)
