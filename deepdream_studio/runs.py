@@ -122,9 +122,9 @@ def dream_photo(
             progress((event.done, event.total), desc=where)
         if event.final:
             seconds = time.monotonic() - started
-            # The next estimate learns from the steps after the first: the first dream of a process also
-            # loads the model (3.5 s of the 4.1 s a 128 px dream took here), which, timed in, made the next
-            # estimate of a 3 s dream "about 7 min". The first step's share is taken off by step count.
+            # The next estimate learns from the steps after the first: the first dream of a process also loads
+            # the model (a 3-step 128 px first dream: 7.9 s, 5.7 s of it up to the end of the first step), which,
+            # timed in, taught a cost 2.4 times too high. The first step's share is taken off by step count.
             after_first = (event.total - first_step[1]) / event.total
             timed = time.monotonic() - first_step[0]
             record_run(estimate.model, estimate.device, estimate.megapixel_steps * after_first, timed)
