@@ -209,13 +209,13 @@ def test_remix_dreams_again_with_one_change_and_the_link_shows_it(page: Page, ap
     screenshot(page, "remixed")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def undreamed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """An app where nothing has been dreamed: the estimate's cost is the built-in figure and stays so.
 
     In the shared app every finished dream refines the cost (a moving average), so what a duration reads
     depends on which tests ran before, and a dream of an earlier test still finishing can change it between
-    two readings of one test.
+    two readings of one test. Stopped after its test, so later tests do not share the CPU with it.
     """
     workdir = tmp_path_factory.mktemp("undreamed")
     with running_app(workdir) as server:
