@@ -17,7 +17,6 @@ from deepdream_core.dreaming.settings import SettingsError
 from deepdream_core.files.presets import Preset, guide_path, settings_with_preset
 
 from .config import StudioConfig
-from .gpu import check_offered
 from .handlers import bind, user_errors
 from .runs import animation_run, dream_animation, dream_clip, dream_photo, video_run
 from .sweeps import SWEEP_EXAMPLE, dream_sheet, variants_from_request
@@ -178,10 +177,8 @@ def sweep(
     variants = variants_from_request(
         json_object(settings_json, "settings", '{"max_size": 256}'), json_object(sweep_json, "sweep", SWEEP_EXAMPLE)
     )
-    for variant in variants:
-        check_offered(variant.settings.model, config.models)
     image, notices = load_upload(photo, max(variant.settings.max_size for variant in variants))
-    for frame in dream_sheet(image, variants, progress):
+    for frame in dream_sheet(image, variants, config.models, progress):
         yield (frame.png, "; ".join([frame.status, *notices])) if frame.png else (frame.sheet, frame.status)
 
 

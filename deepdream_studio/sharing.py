@@ -19,6 +19,7 @@ from deepdream_core.files.records import settings_from_file
 from deepdream_core.models.echo import echo
 
 from .controls import model_choices, settings_from_values, values_from_settings
+from .gpu import check_offered
 from .handlers import user_errors
 
 NEXT = "Add a photo (or try a sample), then press **Dream**."
@@ -84,9 +85,13 @@ def file_updates(path: str | None, offered: tuple[str, ...] | None = None) -> di
 
 
 def restored(link: SharedLink, what: str, offered: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Every control showing ``link``'s settings, its preset and guide, and a note of what was skipped, by name."""
+    """Every control showing ``link``'s settings, its preset and guide, and a note of what was skipped, by name.
+
+    A model the app does not offer (``offered``; None: any) is skipped before anything of it is looked up.
+    """
     ignored, settings = list(link.ignored), link.settings
     try:
+        check_offered(settings.model, offered)
         values = values_from_settings(settings)
     except UnknownModelError:
         # The engine's message tells a programmer how to list models; a visitor needs the networks on this page.

@@ -19,6 +19,7 @@ from PIL import Image
 
 from deepdream_core.dreaming.settings import SettingsError
 from deepdream_core.files.presets import guide_path, settings_with_preset
+from deepdream_core.jobs.estimate import estimate_dream, spaces_duration
 from deepdream_core.jobs.sheets import (
     SweepCell,
     Variant,
@@ -30,12 +31,18 @@ from deepdream_core.jobs.sheets import (
 )
 from deepdream_core.models.echo import echo
 
+from .gpu import check_offered
 from .uploads import load_optional, upload_folder
 
 SWEEP_EXAMPLE = '{"setting": "steps", "values": [5, 10, 20]} or {"presets": ["eyes", "gentle"]}'
 
 
-@spaces.GPU(duration=300)
+def sheet_seconds(image: Image.Image, variants: Sequence[Variant]) -> int:
+    """The GPU seconds to ask ZeroGPU for a sheet (same arguments as :func:`_cells`): its dreams, one after another."""
+    return spaces_duration([estimate_dream(variant.settings, image.size) for variant in variants])
+
+
+@spaces.GPU(duration=sheet_seconds)
 def _cells(image: Image.Image, variants: Sequence[Variant]) -> Iterator[SweepCell]:
     """The GPU work of a sheet."""
     yield from dream_variants(image, variants)
@@ -51,9 +58,17 @@ class SheetFrame:
 
 
 def dream_sheet(
-    image: Image.Image, variants: Sequence[Variant], progress: gr.Progress | None = None
+    image: Image.Image,
+    variants: Sequence[Variant],
+    offered: tuple[str, ...] | None,
+    progress: gr.Progress | None = None,
 ) -> Iterator[SheetFrame]:
-    """Dream each variant, yielding the sheet after every cell, then the finished sheet saved as a PNG."""
+    """Dream each variant, yielding the sheet after every cell, then the finished sheet saved as a PNG.
+
+    Each variant's model must be one of ``offered`` (None: any), checked before anything is dreamed.
+    """
+    for variant in variants:
+        check_offered(variant.settings.model, offered)
     started = time.monotonic()
     pictures: list[Image.Image | None] = [None] * len(variants)
     for done, cell in enumerate(_cells(image, variants), start=1):

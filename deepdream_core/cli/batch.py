@@ -63,7 +63,7 @@ def batch_command(args: argparse.Namespace) -> int:
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
         raise SettingsError("output", f"{outdir} is a file; give a folder for the dreams")
-    items = collect(args.inputs, outdir, args.recursive)
+    items = collect(args.inputs, outdir, args.recursive, note=lambda text: print(f"note: {text}", file=sys.stderr))
     outdir.mkdir(parents=True, exist_ok=True)
     job = BatchJob(settings, preset.name if preset else None, guide_from_args(args, preset, settings.max_size))
     progress = BatchBar(args.quiet)

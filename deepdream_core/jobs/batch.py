@@ -9,8 +9,11 @@ module never imports it.
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import glob
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -103,39 +106,53 @@ class Progress(Protocol):
 # -- inputs and outputs --------------------------------------------------------------------------
 
 
-def collect(inputs: Sequence[str], outdir: Path, recursive: bool = False) -> list[BatchItem]:
+def collect(
+    inputs: Sequence[str], outdir: Path, recursive: bool = False, note: Callable[[str], None] | None = None
+) -> list[BatchItem]:
     """Files, folders and globs as items, each output named after its input (``a/b.jpg`` -> ``OUT/a/b.png``).
 
     A folder's images keep their paths below it (subfolders only with ``recursive``); a glob's keep
     theirs below the glob's first wildcard. Hidden files and anything inside ``outdir`` are left out.
     Two inputs that would share an output name (``x.jpg``, ``x.png``) keep their suffix: ``x.jpg.png``.
+    Folders and globs are searched alike: a link inside is followed only to a file inside the named input;
+    a link that loops, leads nowhere or leads out of the input is told to ``note`` in one line and left out.
     """
     found: dict[Path, tuple[Path, Path]] = {}  # resolved source -> (source, path relative to the output folder)
     skip = outdir.resolve()
+    noted: set[str] = set()  # a link is met once per pattern level that could enter it; said once
+
+    def once(text: str) -> None:
+        if text not in noted and note is not None:
+            note(text)
+        noted.add(text)
+
     for text in inputs:
         path = Path(text)
         if path.is_dir():
-            pattern = "**/*" if recursive else "*"
+            root, parts = path, ["**", "*"] if recursive else ["*"]
             pairs = [
-                (file, file.relative_to(path))
-                for file in sorted(path.glob(pattern))
+                (file, file.relative_to(root))
+                for file in _search(root, parts, recursive, root.resolve(), once)
                 if file.suffix.lower() in IMAGE_SUFFIXES
             ]
         elif path.is_file():
             pairs = [(path, Path(path.name))]
+        elif path.is_symlink():
+            raise SettingsError("inputs", f"{text} is {_broken_link(path)}; name the file or folder it should lead to")
         elif glob.has_magic(text):
             root = _glob_root(text)
-            pairs = [
-                (Path(name), Path(name).relative_to(root))
-                for name in sorted(glob.glob(text, recursive=recursive))
-                if Path(name).is_file()
-            ]
+            parts = list(Path(text).parts[len(root.parts) if root != Path(".") else 0 :])
+            pairs = [(file, file.relative_to(root)) for file in _search(root, parts, recursive, root.resolve(), once)]
         else:
             raise SettingsError("inputs", f"{text} is not a file, a folder or a pattern that matches files")
         for source, relative in pairs:
             hidden = any(part.startswith(".") for part in relative.parts)
-            if not hidden and not source.resolve().is_relative_to(skip):
-                found.setdefault(source.resolve(), (source, relative))
+            resolved = source.resolve()
+            if hidden or resolved.is_relative_to(skip):
+                continue
+            # A file met again through a link keeps the name it has where it is, not the link's.
+            if resolved not in found or (found[resolved][0].is_symlink() and not source.is_symlink()):
+                found[resolved] = (source, relative)
     if not found:
         raise SettingsError(
             "inputs",
@@ -158,6 +175,79 @@ def _glob_root(pattern: str) -> Path:
     parts = Path(pattern).parts
     fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
     return Path(*parts[:fixed]) if fixed else Path(".")
+
+
+def _search(
+    folder: Path, parts: Sequence[str], recursive: bool, top: Path, note: Callable[[str], None]
+) -> Iterator[Path]:
+    """The files below ``folder`` that match ``parts`` (one glob pattern per folder level; ``**`` any number of
+    levels with ``recursive``, as :func:`glob.glob` reads them), in name order, hidden names left out.
+
+    Unlike ``glob.glob``, it never enters a linked folder (a folder linked to itself made a recursive glob run
+    for minutes; one linked to ``/etc`` listed a thousand files the user never named) and follows a file link
+    only to a file inside ``top``, the named input.
+    """
+    head, rest = parts[0], parts[1:]
+    any_depth = head == "**" and recursive
+    if any_depth:  # zero folders deep
+        yield from _search(folder, rest or ["*"], recursive, top, note)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except (FileNotFoundError, NotADirectoryError):  # a glob's fixed part that is not a folder matches nothing
+        return
+    except OSError as err:
+        note(f"{folder}: cannot be read ({err.strerror}); skipped")
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith(".") or not (any_depth or fnmatch.fnmatchcase(entry.name, head)):
+            continue
+        if any_depth or rest:  # a folder level
+            if entry.is_dir(follow_symlinks=False):
+                yield from _search(path, parts if any_depth else rest, recursive, top, note)
+            elif entry.is_symlink() and not path.is_file():
+                _followed(path, top, note)  # a linked folder is never entered; noted if it loops or leads out
+        elif entry.is_symlink():
+            if _followed(path, top, note):
+                yield path
+        elif entry.is_file(follow_symlinks=False):
+            yield path
+
+
+def _followed(link: Path, top: Path, note: Callable[[str], None]) -> bool:
+    """Whether a link met inside the input ``top`` leads to a file inside it; if it loops, leads nowhere or
+    leads out of ``top``, that is noted in one line. A link to a folder inside ``top`` is not followed: its
+    files are found under their own path (with ``--recursive``), and it may lead back up, into a loop."""
+    try:
+        target = link.resolve(strict=True)
+    except OSError as err:
+        if err.errno not in (errno.ENOENT, errno.ELOOP):
+            note(f"{link}: a link that cannot be followed ({err.strerror}); skipped")
+            return False
+        note(f"{link}: {_broken_link(link)}; skipped")
+        return False
+    except RuntimeError:  # Python before 3.13 says "Symlink loop" this way
+        note(f"{link}: {_broken_link(link)}; skipped")
+        return False
+    if not target.is_relative_to(top):
+        note(f"{link}: a link out of {top} (to {target}); not followed")
+        return False
+    if target.is_dir():
+        if link.parent.resolve().is_relative_to(target):
+            note(f"{link}: a link back to {target}, a loop; not followed")
+        return False
+    return True
+
+
+def _broken_link(link: Path) -> str:
+    """What is wrong with a link that cannot be resolved: "a link that loops" or "a link to nothing (TARGET)"."""
+    try:
+        link.resolve(strict=True)
+    except FileNotFoundError:
+        return f"a link to nothing ({os.readlink(link)})"
+    except (OSError, RuntimeError):
+        pass
+    return "a link that loops"
 
 
 def read_input(path: Path) -> bytes:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -231,9 +232,13 @@ def gpu_max_seconds() -> int:
     return int(text)
 
 
-def spaces_duration(estimate: Estimate, max_seconds: int | None = None) -> int:
+def spaces_duration(estimate: Estimate | Sequence[Estimate], max_seconds: int | None = None) -> int:
     """Whole seconds to ask ZeroGPU for: the estimate with a margin and the start-up overhead,
-    at least :data:`GPU_MIN_SECONDS` and at most ``max_seconds`` (default :func:`gpu_max_seconds`)."""
+    at least :data:`GPU_MIN_SECONDS` and at most ``max_seconds`` (default :func:`gpu_max_seconds`).
+
+    Several estimates: one call that dreams them one after another (a comparison sheet, an atlas).
+    """
     cap = gpu_max_seconds() if max_seconds is None else max_seconds
-    wanted = math.ceil(estimate.seconds * GPU_SAFETY_FACTOR + GPU_OVERHEAD_SECONDS)
+    seconds = estimate.seconds if isinstance(estimate, Estimate) else sum(part.seconds for part in estimate)
+    wanted = math.ceil(seconds * GPU_SAFETY_FACTOR + GPU_OVERHEAD_SECONDS)
     return min(cap, max(GPU_MIN_SECONDS, wanted))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pickle
 import urllib.error
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -47,7 +47,7 @@ class WeightSource(Protocol):
         ...
 
 
-def _check_shapes(model: str, loaded: dict[str, torch.Tensor], expected: dict[str, torch.Size]) -> None:
+def _check_shapes(model: str, loaded: dict[str, torch.Tensor], expected: Mapping[str, torch.Size]) -> None:
     missing = [k for k in expected if k not in loaded]
     if missing:
         raise WeightsUnavailableError(model, f"the checkpoint lacks {len(missing)} tensors, first {missing[0]!r}")
@@ -207,9 +207,16 @@ def _reason(err: BaseException) -> str:
     return text[0].split(". ")[0][:200] if text else type(err).__name__
 
 
+def read_state_dict(
+    model_name: str, source: WeightSource, expected: Mapping[str, torch.Size]
+) -> dict[str, torch.Tensor]:
+    """``source``'s tensors for the names and shapes in ``expected`` (a model's state dict), each one checked."""
+    loaded = source.load(model_name, list(expected))
+    _check_shapes(model_name, loaded, expected)
+    return {k: loaded[k] for k in expected}
+
+
 def load_state_dict(model_name: str, source: WeightSource, module: torch.nn.Module) -> None:
     """Load ``source``'s weights into ``module``, checking every name and shape."""
     expected = {k: v.shape for k, v in module.state_dict().items()}
-    loaded = source.load(model_name, list(expected))
-    _check_shapes(model_name, loaded, expected)
-    module.load_state_dict({k: loaded[k] for k in expected}, strict=True)
+    module.load_state_dict(read_state_dict(model_name, source, expected), strict=True)

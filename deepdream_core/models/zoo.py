@@ -248,7 +248,9 @@ def _layers_from_modules(arch: str) -> list[DreamLayer]:
     """Stage outputs from timm's feature_info: low stages draw textures, high ones objects."""
     import timm
 
-    model = timm.create_model(arch, pretrained=False)
+    # On the meta device: modules and shapes, no memory and no weights (a ViT-L built for real takes 1.2 GB).
+    with torch.device("meta"):
+        model = timm.create_model(arch, pretrained=False)
     stages = [info["module"] for info in getattr(model, "feature_info", []) if info.get("module")]
     if not stages:
         stages = [name for name, _ in model.named_children()][1:-1] or [name for name, _ in model.named_children()]
@@ -271,9 +273,15 @@ def load_model(name: str, device: torch.device | str = "cpu") -> nn.Module:
     :func:`~deepdream_core.dreaming.cache.get_dreamer`, which loads each model once per process and
     device and keeps it, so a module is never shared between a Dreamer and anything else.
     """
-    from .weights import load_state_dict
+    from .weights import read_state_dict
 
     spec = get_spec(name)
+    # The weights first, for the names and shapes of a skeleton on the meta device (it takes no memory), and
+    # only then the real module: a model whose weights cannot be had allocates nothing. Built first, a ViT-L
+    # kept 1.2 GB per failed request, held by the error's traceback and then by the allocator.
+    with torch.device("meta"):
+        expected = {key: tensor.shape for key, tensor in spec.build().state_dict().items()}
+    state = read_state_dict(name, spec.weights, expected)
     module = spec.build()
-    load_state_dict(name, spec.weights, module)
+    module.load_state_dict(state, strict=True)
     return module.eval().requires_grad_(False).to(device)

@@ -16,7 +16,7 @@ from deepdream_core.jobs.sheets import preset_variants, setting_variants, split_
 
 from ..config import StudioConfig
 from ..controls import SLIDERS, whole
-from ..handlers import in_status_at, quietly
+from ..handlers import bind, in_status_at, quietly
 from ..sweeps import dream_sheet
 from ..uploads import load_upload, photo_input
 from .motion_controls import chosen_settings, preset_dropdown, size_slider
@@ -60,6 +60,7 @@ def setting_changed(setting: str) -> str:
 
 @in_status_at(3, 2)
 def compare_ui(
+    config: StudioConfig,
     photo: str | None,
     mode: str,
     setting: str,
@@ -80,7 +81,7 @@ def compare_ui(
     image, notices = load_upload(photo, max(variant.settings.max_size for variant in variants))
     note = quietly(notices)  # a photo scaled to the working size is normal: said, not warned
     yield gr.skip(), gr.update(visible=False), f"Dreaming… 0 of {len(variants)} done{note}"
-    for frame in dream_sheet(image, variants, progress):
+    for frame in dream_sheet(image, variants, config.models, progress):
         if frame.png:
             yield frame.png, gr.update(value=frame.png, visible=True), frame.status + note
         else:
@@ -137,7 +138,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     mode.change(mode_changed, mode, [setting, values, preset, looks], concurrency_limit=None, api_visibility="private")
     setting.input(setting_changed, setting, values, concurrency_limit=None, api_visibility="private")
     run = compare_btn.click(
-        compare_ui,
+        bind(compare_ui, config),
         [photo, mode, setting, values, looks, preset, size, photo_tab.guide],
         [sheet, download, status],
         inputs_kwargs=photo_tab.controls.by_name,

@@ -15,7 +15,17 @@ import spaces
 from PIL import Image
 
 from deepdream_core import get_spec
-from deepdream_core.jobs.atlas import CHANNEL_COUNT, AtlasPicture, channel_pictures, layer_atlas, render_layer_atlas
+from deepdream_core.jobs.atlas import (
+    CHANNEL_COUNT,
+    CHANNEL_SIZE,
+    AtlasPicture,
+    channel_pictures,
+    channel_settings,
+    layer_atlas,
+    picture_settings,
+    render_layer_atlas,
+)
+from deepdream_core.jobs.estimate import estimate_dream, spaces_duration
 
 from ..config import StudioConfig
 from ..controls import SettingControls
@@ -58,7 +68,20 @@ def atlas_shown(config: StudioConfig, model: str) -> dict[str, Any]:
     }
 
 
-@spaces.GPU(duration=300)
+def render_seconds(model: str, size: int) -> int:
+    """The GPU seconds to ask ZeroGPU for rendering an atlas (same arguments as :func:`_render`): two small dreams,
+    the sample photo's square and noise, for each layer whose picture is not ready."""
+    missing = [picture.layer.path for picture in layer_atlas(model, size) if picture.path is None]
+    return spaces_duration(
+        [
+            estimate_dream(picture_settings(model, layer, size, noise), None if noise else (size, size))
+            for layer in missing
+            for noise in (False, True)
+        ]
+    )
+
+
+@spaces.GPU(duration=render_seconds)
 def _render(model: str, size: int) -> Iterator[AtlasPicture]:
     """The GPU work of rendering an atlas."""
     yield from render_layer_atlas(model, size)
@@ -90,7 +113,14 @@ def atlas_selected(config: StudioConfig, model: str, evt: gr.SelectData) -> dict
     }
 
 
-@spaces.GPU(duration=60)
+def channels_seconds(image: Image.Image, model: str, layer: str) -> int:
+    """The GPU seconds to ask for the channel atlas (same arguments as :func:`_channels`): one small dream per
+    channel (ranking them is one forward pass, next to nothing)."""
+    one = estimate_dream(channel_settings(model, layer, 0, CHANNEL_SIZE), image.size)
+    return spaces_duration([one] * CHANNEL_COUNT)
+
+
+@spaces.GPU(duration=channels_seconds)
 def _channels(image: Image.Image, model: str, layer: str) -> Iterator[tuple[int, Image.Image]]:
     """The GPU work of the channel atlas."""
     yield from channel_pictures(image, model, layer)

@@ -41,6 +41,11 @@ def photo_folder(root: Path, names: tuple[str, ...] = PHOTOS) -> Path:
     return folder
 
 
+def finished_pngs(folder: Path) -> list[Path]:
+    """Outputs under their final names: pathlib's ``*`` also matches the hidden ``.NAME.partial-*.png`` written."""
+    return [path for path in folder.glob("*.png") if not path.name.startswith(".")]
+
+
 def pngs(folder: Path) -> list[str]:
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
 
@@ -73,6 +78,71 @@ def test_inputs_that_match_nothing_are_a_bad_input(tmp_path: Path, capsys: pytes
         collect([str(tmp_path / "missing")], tmp_path / "out")
     assert main(["batch", f"{tmp_path}/*.jpg", "-o", str(tmp_path / "out"), *TINY]) == 2
     assert "error: inputs: no images found in" in capsys.readouterr().err
+
+
+def linked_folder(root: Path) -> tuple[Path, Path]:
+    """``photos/`` with two real photos and every kind of link: to itself, to its parent, out to a folder of
+    photos elsewhere, a loop of two file links, a link to nothing, and a link to a photo inside it."""
+    photos, elsewhere = root / "photos", root / "elsewhere"
+    (photos / "trip").mkdir(parents=True)
+    elsewhere.mkdir()
+    skimage_photo("coffee", 48).save(photos / "coffee.jpg")
+    skimage_photo("chelsea", 48).save(photos / "trip" / "chelsea.jpg")
+    for index in range(3):
+        skimage_photo("rocket", 48).save(elsewhere / f"outside{index}.jpg")
+    (photos / "self").symlink_to(".")
+    (photos / "trip" / "up").symlink_to("..")
+    (photos / "etc").symlink_to(elsewhere)
+    (photos / "loop1.jpg").symlink_to("loop2.jpg")
+    (photos / "loop2.jpg").symlink_to("loop1.jpg")
+    (photos / "gone.jpg").symlink_to("nothing.jpg")
+    (photos / "favourite.jpg").symlink_to(Path("trip") / "chelsea.jpg")
+    return photos, elsewhere
+
+
+@pytest.mark.parametrize("form", ["folder", "glob"])
+def test_links_in_the_inputs_never_loop_never_lead_out_and_are_each_told_in_one_line(tmp_path: Path, form: str) -> None:
+    photos, elsewhere = linked_folder(tmp_path)
+    out = tmp_path / "out"
+    notes: list[str] = []
+    inputs = [str(photos)] if form == "folder" else [f"{photos}/**/*.jpg"]
+    items = collect(inputs, out, recursive=True, note=notes.append)
+    assert sorted(str(item.output.relative_to(out)) for item in items) == ["coffee.png", "trip/chelsea.png"]
+    assert sorted(notes) == sorted(
+        [
+            f"{photos / 'etc'}: a link out of {photos} (to {elsewhere}); not followed",
+            f"{photos / 'gone.jpg'}: a link to nothing (nothing.jpg); skipped",
+            f"{photos / 'loop1.jpg'}: a link that loops; skipped",
+            f"{photos / 'loop2.jpg'}: a link that loops; skipped",
+            f"{photos / 'self'}: a link back to {photos}, a loop; not followed",
+            f"{photos / 'trip' / 'up'}: a link back to {photos}, a loop; not followed",
+        ]
+    )
+    # One level only: the same files as the folder form without --recursive, a link inside kept by its name.
+    flat = [str(photos)] if form == "folder" else [f"{photos}/*.jpg"]
+    assert [item.output.name for item in collect(flat, out)] == ["coffee.png", "favourite.png"]
+
+
+def test_a_batch_over_links_reports_each_bad_link_in_one_line_and_dreams_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos, _ = linked_folder(tmp_path)
+    out = tmp_path / "out"
+    assert main(["batch", f"{photos}/**/*", "-o", str(out), "--recursive", *TINY]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"2 dreamed, 0 failed (of 2) -> {out}\n"
+    lines = captured.err.splitlines()
+    assert len([line for line in lines if line.startswith("note: ")]) == 6 and "failed:" not in captured.err
+    assert pngs(out) == ["coffee.png", "trip/chelsea.png"]
+    # A link named on the command line that loops or leads nowhere: a bad input, said in one line.
+    for link, what in ((photos / "loop1.jpg", "a link that loops"), (photos / "gone.jpg", "a link to nothing")):
+        assert main(["batch", str(link), "-o", str(out), *TINY]) == 2
+        assert (
+            capsys.readouterr().err
+            == f"error: inputs: {link} is {what}"
+            + (" (nothing.jpg)" if "nothing" in what else "")
+            + "; name the file or folder it should lead to\n"
+        )
 
 
 # -- dreaming, resume, failures -----------------------------------------------------------------------
@@ -123,6 +193,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
     args = [
         sys.executable,
         "-m",
+        "tests.support.foreground",  # Ctrl-C acts even when the suite was started in the background
         "deepdream_core",
         "batch",
         str(photos),
@@ -140,7 +211,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:
     run = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240
-        while not list(out.glob("*.png")) and run.poll() is None and time.monotonic() < deadline:
+        while not finished_pngs(out) and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         run.send_signal(signal.SIGINT)  # as Ctrl-C does, while the later images are still to dream
         _stdout, stderr = run.communicate(timeout=120)

@@ -22,6 +22,7 @@ pytest.importorskip("ray")
 
 from deepdream_core.files.records import read_record
 from deepdream_core.motion.segments import SegmentSettings
+from tests.core.test_batch import finished_pngs
 from tests.support import REPO
 from tests.support.clips import boundary_ratio, make_clip
 from tests.support.photos import skimage_photo
@@ -141,6 +142,7 @@ def test_ctrl_c_cancels_the_clusters_work(cluster: RayCluster, tmp_path: Path) -
     args = [
         sys.executable,
         "-m",
+        "tests.support.foreground",  # Ctrl-C acts even when the suite was started in the background
         "deepdream_core",
         "batch",
         str(many),
@@ -166,7 +168,7 @@ def test_ctrl_c_cancels_the_clusters_work(cluster: RayCluster, tmp_path: Path) -
     )
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_S
-        while not list(out.glob("*.png")) and run.poll() is None and time.monotonic() < deadline:
+        while not finished_pngs(out) and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         run.send_signal(signal.SIGINT)
         _, stderr = run.communicate(timeout=120)

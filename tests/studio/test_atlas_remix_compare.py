@@ -144,7 +144,7 @@ def test_a_bad_remix_value_names_the_setting() -> None:
 def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> None:
     values = control_values(TINY)
     start, *frames = list(
-        compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", "1, 2, 3", None, "", 48, None, None, **values)
+        compare.compare_ui(CONFIG, cat_png, compare.ONE_SETTING, "steps", "1, 2, 3", None, "", 48, None, None, **values)
     )
     assert start[2].startswith("Dreaming… 0 of 3 done") and len(frames) == 3
     assert all(isinstance(sheet, Image.Image) and download["visible"] is False for sheet, download, _ in frames[:2])
@@ -155,7 +155,9 @@ def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> 
     assert Path(png).is_relative_to(uploads) and png.endswith(".png") and download["value"] == png
     assert status.startswith("Done in") and "3 dreams" in status
     looks = list(
-        compare.compare_ui(cat_png, compare.LOOKS, "steps", "", ["gentle", "eyes"], "", 48, None, None, **values)
+        compare.compare_ui(
+            CONFIG, cat_png, compare.LOOKS, "steps", "", ["gentle", "eyes"], "", 48, None, None, **values
+        )
     )
     assert len(looks) == 3 and "2 dreams" in looks[-1][2]
     for typed, said in (
@@ -163,7 +165,7 @@ def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> 
         ("5, banana", "⚠️ Steps: must be a whole number from 1 to 100, got 'banana'."),
     ):  # said in the tab's status line, the sheet and download left as they were
         assert list(
-            compare.compare_ui(cat_png, compare.ONE_SETTING, "steps", typed, None, "", 48, None, None, **values)
+            compare.compare_ui(CONFIG, cat_png, compare.ONE_SETTING, "steps", typed, None, "", 48, None, None, **values)
         ) == [(gr.skip(), gr.skip(), said)]
 
 

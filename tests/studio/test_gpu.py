@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import pickle
 from pathlib import Path
@@ -11,6 +12,8 @@ import torch
 
 from deepdream_core import AnimationSettings, DreamSettings, SettingsError, UnknownModelError, VideoSettings
 from deepdream_core.files.clips import read_clip
+from deepdream_core.jobs.atlas import layer_atlas
+from deepdream_core.jobs.sheets import preset_variants, setting_variants
 from deepdream_studio.gpu import check_offered, offered_models
 from deepdream_studio.runs import (
     animation_events,
@@ -20,6 +23,9 @@ from deepdream_studio.runs import (
     video_events,
     video_seconds,
 )
+from deepdream_studio.sweeps import sheet_seconds
+from deepdream_studio.tabs.layers import channels_seconds, render_seconds
+from tests.support import REPO
 from tests.support.clips import make_clip
 from tests.support.photos import skimage_photo
 
@@ -43,6 +49,48 @@ def test_the_gpu_time_asked_for_grows_with_the_work() -> None:
     large = photo_seconds(photo, DreamSettings(max_size=1024, steps=40, octaves=6), None, None, 1)
     long_clip = animation_seconds(photo, DreamSettings(max_size=512), AnimationSettings(frames=600), None)
     assert 15 <= small < large <= 120 and long_clip == 120  # a huge animation asks for the cap, not more
+
+
+def gpu_decorators(path: Path) -> list[ast.expr]:
+    """Every ``@spaces.GPU`` / ``@spaces.GPU(...)`` / ``@GPU(...)`` decorator in a source file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if ast.unparse(target) in ("spaces.GPU", "GPU"):
+                    found.append(decorator)
+    return found
+
+
+def test_no_gpu_call_in_the_product_asks_for_a_fixed_duration() -> None:
+    """ZeroGPU weighs each call's asked duration against the visitor's quota (2 min a day when anonymous): a fixed
+    300 s made sheets impossible for them, and a bare ``@spaces.GPU`` asks for a fixed 60 s."""
+    sources = [REPO / "app.py", *sorted((REPO / "deepdream_studio").rglob("*.py"))]
+    decorators = {f"{path.relative_to(REPO)}:{d.lineno}": d for path in sources for d in gpu_decorators(path)}
+    assert len(decorators) >= 6  # photo, animation, video, sheet, atlas, channels
+    for where, decorator in decorators.items():
+        duration = next(
+            (k.value for k in decorator.keywords if k.arg == "duration") if isinstance(decorator, ast.Call) else (),
+            None,
+        )
+        assert duration is not None, f"{where}: @spaces.GPU without a duration asks for a fixed 60 s"
+        assert isinstance(duration, ast.Name), f"{where}: duration={ast.unparse(duration)} is fixed; pass a function"
+
+
+def test_sheets_and_atlases_ask_for_the_gpu_time_their_dreams_need(tmp_path: Path, monkeypatch) -> None:
+    photo = skimage_photo("astronaut", 512)
+    few = sheet_seconds(photo, setting_variants(DreamSettings(max_size=128), "steps", [2, 3, 4]))
+    many = sheet_seconds(photo, setting_variants(DreamSettings(max_size=512), "steps", [20, 30, 40, 50]))
+    assert 15 <= few < many <= 120
+    assert sheet_seconds(photo, preset_variants(["eyes", "gentle"], {"max_size": 128})) < 120
+
+    monkeypatch.setenv("DEEPDREAM_CACHE", str(tmp_path))  # nothing rendered on request yet
+    shipped = render_seconds("efficientnet_lite0", 96)  # every picture ships: nothing to dream
+    missing = sum(p.path is None for p in layer_atlas("resnet50", 96))
+    small, large = render_seconds("resnet50", 96), render_seconds("resnet50", 256)  # no weights needed to ask
+    assert missing == 6 and shipped == 15 < small < large <= 120
+    assert 15 <= channels_seconds(photo, "efficientnet_lite0", "blocks.4") < 120
 
 
 def test_a_model_the_app_does_not_offer_is_refused_by_name() -> None:
