@@ -93,14 +93,15 @@ def restored(link: SharedLink, what: str, offered: tuple[str, ...] | None = None
     try:
         check_offered(settings.model, offered)
         values = values_from_settings(settings)
-    except UnknownModelError:
-        # The engine's message tells a programmer how to list models; a visitor needs the networks on this page.
-        networks = ", ".join(label.split(" · ")[0] for label, _ in model_choices(offered))
-        ignored.append(f"model: there is no network called {echo(settings.model)} here; this page offers {networks}")
-        settings = settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None)
-        values = values_from_settings(settings)
-    except SettingsError as err:
-        ignored.append(str(err))
+    except (UnknownModelError, SettingsError) as err:
+        if isinstance(err, UnknownModelError) or err.field == "model":
+            # The engine's message tells a programmer how to list models, the API's names them by id; a
+            # visitor needs the networks on this page, by their titles.
+            networks = ", ".join(label.split(" · ")[0] for label, _ in model_choices(offered))
+            name = echo(settings.model)
+            ignored.append(f"model: there is no network called {name} here; this page offers {networks}")
+        else:
+            ignored.append(str(err))
         settings = settings.replace(model=BUNDLED_MODEL, layers=(), class_target=None)
         values = values_from_settings(settings)
     preset_guide = load_preset(link.preset).guide if link.preset else None
