@@ -2,8 +2,8 @@
 
 :mod:`.args` holds what every command shares (the parser, settings from flags, exit codes); each command
 module imports it and nothing imports a command module but :func:`main`. ``photo`` has ``dream``,
-``models`` and ``layers``; ``motion`` ``animate`` and ``video``; ``live`` the live mirror; ``batch`` the many-image work;
-``sheets`` ``sweep`` and ``atlas``.
+``models`` and ``layers``; ``motion`` ``animate`` and ``video``; ``live`` the live mirror; ``batch`` the many-image
+work; ``sheets`` ``sweep`` and ``atlas``.
 
 May import every other subpackage of the engine; nothing imports it.
 """

@@ -1,4 +1,4 @@
-"""The CLI's live mirror: ``live SOURCE -o OUT.mp4`` runs a camera (or a clip, as if it were one) through a live session."""
+"""The CLI's live mirror: ``live SOURCE -o OUT.mp4``, a camera (or a clip, as if it were one) dreamed live."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def live_command(args: argparse.Namespace) -> int:
     else:
         shown, latencies, fps, dropped = _from_clip(session, args.source, args.max_frames)
         source = source_bytes(args.source)
-    record = dream_record(session.settings, preset.name if preset else None, source=source, motion=asdict(live), kind="live")
+    record = dream_record(
+        session.settings, preset.name if preset else None, source=source, motion=asdict(live), kind="live"
+    )
     save_video(shown, output, fps, record)
     dreamed = len(latencies)
     seconds = len(shown) / fps
@@ -44,7 +46,9 @@ def live_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _from_clip(session: LiveSession, path: str, max_frames: int | None) -> tuple[list[Image.Image], list[float], float, int]:
+def _from_clip(
+    session: LiveSession, path: str, max_frames: int | None
+) -> tuple[list[Image.Image], list[float], float, int]:
     """The clip played in real time at its own fps, as a camera would give it."""
     from ..files.clips import read_clip
 

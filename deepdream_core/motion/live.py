@@ -149,11 +149,11 @@ class LiveSession:
             self._source = self._dream = None
 
     def warm_up(self, image: Image.Image | np.ndarray) -> None:
-        """Dream ``image`` once and forget it: the first dream on a machine pays one-off set-up costs
-        (oneDNN picks its kernels; measured 3x a later frame), which should not count as live latency."""
+        """Dream ``image`` once and forget it, timing included: the first dream of a size pays one-off
+        set-up costs (oneDNN picks its kernels), which should not count as live latency."""
         self.frame(image)
         self.reset()
-        self._frames = 0
+        self._frames, self._unit_s, self._overhead_s, self._latency_s = 0, None, 0.0, 0.0
 
     def frame(self, image: Image.Image | np.ndarray | None) -> Image.Image:
         """``image`` (a camera frame: RGB, RGBA or greyscale) dreamed at the live size.
@@ -223,7 +223,9 @@ def _units(octaves: int, steps: int, octave_scale: float) -> float:
 def camera_frame(image: Image.Image | np.ndarray | None, size: int) -> np.ndarray:
     """A camera frame as an (H, W, 3) uint8 array, its long side at most ``size``; odd frames get a message."""
     if image is None:
-        raise LiveInputError("no camera frame arrived; allow the page to use the camera, or check that one is plugged in")
+        raise LiveInputError(
+            "no camera frame arrived; allow the page to use the camera, or check that one is plugged in"
+        )
     if isinstance(image, np.ndarray):
         if image.size == 0:
             raise LiveInputError("the camera sent an empty frame; check the camera, then start again")

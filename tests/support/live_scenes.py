@@ -6,6 +6,7 @@ still scene has it too: flicker is measured against that change.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,9 @@ def _photo(name: str) -> np.ndarray:
     return np.asarray(Image.fromarray(getattr(data, name)()).convert("RGB"))
 
 
-def still_scene(frames: int, size: tuple[int, int] = (256, 192), seed: int = 0, photo: str = "astronaut") -> list[Image.Image]:
+def still_scene(
+    frames: int, size: tuple[int, int] = (256, 192), seed: int = 0, photo: str = "astronaut"
+) -> list[Image.Image]:
     """``frames`` frames of one photo (cropped to ``size``'s shape) with fresh sensor noise in each."""
     base = np.asarray(Image.fromarray(_photo(photo)).resize(size, Image.Resampling.LANCZOS), np.float32)
     rng = np.random.default_rng(seed)
@@ -48,7 +51,7 @@ def _noisy(base: np.ndarray, rng: np.random.Generator) -> Image.Image:
 def mean_change(frames: list[Image.Image]) -> float:
     """Mean absolute change between consecutive frames, in grey levels."""
     arrays = [np.asarray(f, np.float32) for f in frames]
-    return float(np.mean([np.abs(b - a).mean() for a, b in zip(arrays, arrays[1:], strict=False)]))
+    return float(np.mean([np.abs(b - a).mean() for a, b in itertools.pairwise(arrays)]))
 
 
 def write_scene(frames: list[Image.Image], path: Path, fps: int = 10) -> Path:
