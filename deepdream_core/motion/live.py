@@ -117,11 +117,18 @@ class LiveSession:
     never a queue of stale ones.
     """
 
-    def __init__(self, settings: DreamSettings, live: LiveSettings | None = None) -> None:
+    def __init__(
+        self, settings: DreamSettings, live: LiveSettings | None = None, budget: tuple[int, int] | None = None
+    ) -> None:
+        """``budget`` (octaves, steps), one of :data:`BUDGETS`, fixes every frame's budget: the same frames on
+        any machine (tests, comparisons). By default the budget adapts to the target latency."""
         self.settings = settings.with_seed()
         self.live = live or LiveSettings()
         self.dreamer = get_dreamer(settings.model, settings.device)
-        self._budget = START_BUDGET
+        if budget is not None and budget not in BUDGETS:
+            raise SettingsError("budget", f"must be one of {', '.join(map(str, BUDGETS))}, got {budget!r}")
+        self._fixed = budget is not None
+        self._budget = BUDGETS.index(budget) if budget is not None else START_BUDGET
         self._unit_s: float | None = None  # seconds one step at full size takes, smoothed
         self._overhead_s = 0.0  # flow and colour lock per frame, smoothed
         self._latency_s = 0.0
@@ -129,7 +136,7 @@ class LiveSession:
         self._source: np.ndarray | None = None  # the last camera frame, at working size
         self._dream: Image.Image | None = None  # and its dream
         self._lock = threading.Lock()  # one frame dreams at a time
-        self._pending = threading.Condition()
+        self._tickets = threading.Lock()
         self._newest = 0  # ticket of the newest frame given
 
     @property
@@ -161,7 +168,7 @@ class LiveSession:
         Raises :class:`LiveInputError` for no frame, an empty one or one too small to dream.
         """
         source = camera_frame(image, self.live.size)
-        with self._pending:
+        with self._tickets:
             self._newest += 1
             ticket = self._newest
         with self._lock:
@@ -207,12 +214,24 @@ class LiveSession:
         self._unit_s = smooth(self._unit_s, unit)
         self._overhead_s = smooth(self._overhead_s, overhead)
         self._latency_s = smooth(self._latency_s, overhead + dream)
-        best = 0
-        for index, (o, s) in enumerate(BUDGETS):
-            predicted = self._overhead_s + self._unit_s * _units(o, s, self.settings.octave_scale)
-            if predicted <= self.live.target_latency * (_HEADROOM if index > self._budget else 1.0):
-                best = index
-        self._budget = best
+        if not self._fixed:
+            self._budget = choose_budget(
+                self._unit_s, self._overhead_s, self.live.target_latency, self._budget, self.settings.octave_scale
+            )
+
+
+def choose_budget(unit_s: float, overhead_s: float, target_s: float, current: int, octave_scale: float) -> int:
+    """The index in :data:`BUDGETS` of the largest budget predicted to fit ``target_s`` (the smallest if none does).
+
+    A budget's predicted time is ``overhead_s`` (flow, colour lock) plus ``unit_s`` (one step at full size) per
+    step, lower octaves counted by their pixels. A budget above ``current`` must fit with room to spare.
+    """
+    best = 0
+    for index, (octaves, steps) in enumerate(BUDGETS):
+        predicted = overhead_s + unit_s * _units(octaves, steps, octave_scale)
+        if predicted <= target_s * (_HEADROOM if index > current else 1.0):
+            best = index
+    return best
 
 
 def _units(octaves: int, steps: int, octave_scale: float) -> float:
