@@ -13,7 +13,7 @@ from PIL import Image
 from deepdream_core import LiveSession, LiveSettings
 from deepdream_core.dreaming.transforms import pil_to_tensor
 from deepdream_core.files.presets import load_preset
-from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, LiveInputError, choose_budget, play
+from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, START_BUDGET, LiveInputError, choose_budget, play
 from tests.support.live_scenes import mean_change, panning_scene, still_scene
 
 # Small frames and a fixed budget: the same frames on any machine, and quick on two shared cores.
@@ -148,7 +148,8 @@ def test_the_adaptive_budget_follows_the_target() -> None:
     roomy = LiveSession(look(), LiveSettings(size=96, target_latency=2.0))
     for frame in frames:
         roomy.frame(frame)
-    assert (roomy.stats.octaves, roomy.stats.steps) == BUDGETS[-1]
+    # Two seconds a frame: room for more than the starting budget on any machine that can run this at all.
+    assert BUDGETS.index((roomy.stats.octaves, roomy.stats.steps)) > START_BUDGET
     assert roomy.stats.latency_s > 0
 
 
