@@ -85,14 +85,17 @@ class LiveSettings:
         """Share of the previous dream, moved along the flow, in a frame's starting point.
 
         The dream settles where what each frame adds balances what it forgets: at about a frame's own
-        change / (1 - keep), so 0.75 (strength 0.5) holds about 4 frames' worth.
+        change / (1 - keep), so 0.825 (strength 0.5) holds about 6 frames' worth, reached in about a second.
         """
-        return 0.5 + 0.45 * self.strength
+        return 0.7 + 0.25 * self.strength
 
     @property
     def step_scale(self) -> float:
-        """Each frame's total change as a share of two of the look's steps (1/2 to 1 of that)."""
-        return 0.5 + 0.5 * self.strength
+        """Each frame's total change as a share of two of the look's steps (0.4 to 0.8 of that).
+
+        Less per frame and more kept gives the same settled strength with less flicker: each frame's
+        new jitter grows its change in slightly new places, and that part is what flickers."""
+        return 0.4 + 0.4 * self.strength
 
 
 @dataclass(frozen=True)

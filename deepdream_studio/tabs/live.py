@@ -91,6 +91,8 @@ def live_frame(
     look = look or LIVE_LOOK
     if state is None or state.look != look:
         state = LiveState(LiveSession(load_preset(look).settings, live), look)
+        state.session.live = live
+        state.session.warm_up(frame)  # the first dream's one-off set-up must not skew the budget
     state.session.live = live  # strength and size apply from the next frame
     dreamed = state.session.frame(frame)
     state.done.append(time.monotonic())
@@ -99,6 +101,8 @@ def live_frame(
 
 def readout(state: LiveState) -> str:
     stats = state.session.stats
+    if len(state.done) < 2:
+        return "Dreaming… the first frames set the pace."
     return (
         f"**{state.fps():.1f} frames/s** · {stats.latency_s * 1000:.0f} ms per frame · "
         f"{stats.octaves} octave{'s' if stats.octaves > 1 else ''} × {stats.steps} step{'s' if stats.steps > 1 else ''}"

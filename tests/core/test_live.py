@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,10 +13,13 @@ import torch
 from PIL import Image
 
 from deepdream_core import LiveSession, LiveSettings
+from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.dreaming.transforms import pil_to_tensor
+from deepdream_core.files.clips import read_clip
 from deepdream_core.files.presets import load_preset
+from deepdream_core.files.records import read_record
 from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, START_BUDGET, LiveInputError, choose_budget, play
-from tests.support.live_scenes import mean_change, panning_scene, still_scene
+from tests.support.live_scenes import mean_change, panning_scene, still_scene, write_scene
 
 # Small frames and a fixed budget: the same frames on any machine, and quick on two shared cores.
 SIZE = (160, 120)
@@ -161,3 +166,21 @@ def test_a_clip_played_faster_than_it_dreams_drops_frames_and_shows_every_moment
     assert played[0].latency_s is not None  # the first frame is always dreamed
     assert sum(p.latency_s is not None for p in played) < 10
     assert all(p.shown.size == (96, 72) for p in played)
+
+
+def test_the_live_command_plays_a_clip_as_a_camera_and_writes_what_it_showed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip = write_scene(panning_scene(12, (128, 96)), tmp_path / "camera.mp4", fps=12)
+    out = tmp_path / "live.mp4"
+    assert main(["live", str(clip), "-o", str(out), "--size", "96", "--strength", "0.7", "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"live: [\d.]+ frames/s dreamed \(\d+ of 12, \d+ dropped\), latency [\d.]+ s median", said)
+    record = read_record(out)
+    assert record["kind"] == "live" and record["preset"] == LIVE_LOOK and record["motion"]["strength"] == 0.7
+    assert len(read_clip(out, 100, 1000).frames) == 12  # every camera moment, dreamed or held
+
+
+def test_the_live_command_explains_a_missing_camera(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["live", "7", "-o", str(tmp_path / "live.mp4"), "--seconds", "1"]) == EXIT_BAD_INPUT
+    assert "no camera at index 7" in capsys.readouterr().err
