@@ -18,7 +18,7 @@ from deepdream_core.dreaming.transforms import pil_to_tensor
 from deepdream_core.files.clips import read_clip
 from deepdream_core.files.presets import load_preset
 from deepdream_core.files.records import read_record
-from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, START_BUDGET, LiveInputError, choose_budget, play
+from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, LiveInputError, choose_budget, play
 from tests.support.live_scenes import mean_change, panning_scene, still_scene, write_scene
 
 # Small frames and a fixed budget: the same frames on any machine, and quick on two shared cores.
@@ -51,8 +51,12 @@ def test_a_still_scene_settles_and_its_dream_grows_past_a_one_shot_dream() -> No
     scene = still_scene(30, SIZE)
     live = session()
     out = [live.frame(frame) for frame in scene]
-    # Settles: late frames change less than early ones, and no more than 1.5x the camera's own noise.
-    assert mean_change(out[20:]) < mean_change(out[1:6])
+    # Settles: what the dream adds to the picture changes little from frame to frame once it has grown, and
+    # the output changes no more than 1.5x the camera's own noise.
+    added = [np.asarray(o, np.float32) - np.asarray(f, np.float32) for o, f in zip(out, scene, strict=True)]
+    size_of_added = [float(np.abs(a).mean()) for a in added]
+    assert np.std(size_of_added[20:]) < 0.05 * np.mean(size_of_added[20:])
+    assert np.mean(size_of_added[20:]) > size_of_added[0]
     assert mean_change(out[20:]) <= 1.5 * mean_change(scene[20:])
     # Grows: stronger after 30 frames than after 3, and than one dream of the same frame at the same budget.
     octaves, steps = BUDGET
@@ -148,14 +152,19 @@ def test_the_budget_is_the_largest_that_fits_the_target() -> None:
     assert BUDGETS[choose_budget(1.0, 0.5, 0.1, current=3, octave_scale=1.4)] == (1, 1)
 
 
-def test_the_adaptive_budget_follows_the_target() -> None:
-    frames = still_scene(6, (96, 72))
-    roomy = LiveSession(look(), LiveSettings(size=96, target_latency=2.0))
-    for frame in frames:
-        roomy.frame(frame)
-    # Two seconds a frame: room for more than the starting budget on any machine that can run this at all.
-    assert BUDGETS.index((roomy.stats.octaves, roomy.stats.steps)) > START_BUDGET
-    assert roomy.stats.latency_s > 0
+def test_the_session_moves_its_budget_with_the_frames_it_timed() -> None:
+    # The timing of each dream is what the session measures; given here, so the test does not depend on the machine.
+    live = LiveSession(look(), LiveSettings(size=96, target_latency=0.18))
+    for _ in range(10):  # each frame: 20 ms flow and colour, 2 steps in 60 ms
+        live._adapt(0.02, 0.06, 1, 2)
+    # (2, 2): 20 + 30 * 3.02 = 111 ms; (2, 3) would take 156 ms, too close to 180 ms to move up to.
+    assert (live.stats.octaves, live.stats.steps) == (2, 2)
+    for _ in range(10):  # the machine got busy: 2 steps now take 300 ms
+        live._adapt(0.02, 0.3, 1, 2)
+    assert (live.stats.octaves, live.stats.steps) == (1, 1)
+    fixed = LiveSession(look(), LiveSettings(size=96), budget=(2, 4))
+    fixed._adapt(0.02, 3.0, 2, 4)
+    assert (fixed.stats.octaves, fixed.stats.steps) == (2, 4)
 
 
 def test_a_clip_played_faster_than_it_dreams_drops_frames_and_shows_every_moment() -> None:
