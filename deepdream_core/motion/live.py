@@ -25,7 +25,7 @@ from ..dreaming.images import MIN_SIDE, ImageInputError, fit_long_side, to_rgb
 from ..dreaming.settings import DreamSettings, Range, SettingsError, parse_switch, reject_unknown
 from .video import carry_over
 
-# The look a live session uses when none is chosen: eyes open within a second or two of frames.
+# The look the CLI and the Live tab use when none is chosen: the gallery's "Eyes everywhere".
 LIVE_LOOK = "eyes"
 
 LIVE_RANGES: dict[str, Range] = {
@@ -104,7 +104,7 @@ class LiveStats:
 
     frames: int  # dreamed so far
     dropped: int  # given to frame() while another frame was dreaming, and replaced by a newer one
-    latency_s: float  # smoothed seconds per dreamed frame, from the frame's arrival to its dream
+    latency_s: float  # smoothed seconds a frame takes: flow, colour lock and dream
     fps: float  # dreamed frames per second, from the smoothed latency
     octaves: int  # the budget now in use
     steps: int
@@ -115,9 +115,9 @@ class LiveSession:
 
     ``settings`` is the look (a preset's settings); its size and per-frame budget come from ``live``.
     The session is safe to call from several threads: a frame given while another is dreaming waits
-    only for that one, and if a newer frame arrives meanwhile, the older call returns the newest dream
-    at once and is counted as dropped. So a camera faster than the dream gets its newest frame dreamed,
-    never a queue of stale ones.
+    for that one only; if a newer frame arrives meanwhile, the older call then returns the dream just
+    finished, without dreaming, and is counted as dropped. So a camera faster than the dream gets its
+    newest frame dreamed, never a queue of stale ones.
     """
 
     def __init__(
