@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("-o", "--output", required=True, help="where to write what it showed (.mp4)")
     add_flags(live, LIVE_FLAGS, LIVE_RANGES)
     live.add_argument("--seconds", type=float, default=10.0, help="how long a camera is dreamed (default 10)")
-    live.add_argument("--max-frames", type=int, default=None, help="a clip's frames to play (default 900)")
+    live.add_argument("--max-frames", default=None, help="a clip's frames to play (1 to 900, default 900)")
     add_color_lock_flag(live)
     add_dream_flags(live)
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 from ..dreaming.settings import SettingsError
 from ..files.records import dream_record, save_video
+from ..motion.animation import MOTION_RANGES
 from ..motion.live import LIVE_LOOK, LiveInputError, LiveSession, LiveSettings, play
 from .args import LIVE_FLAGS, output_path, settings_from_args, source_bytes
 
@@ -47,12 +48,15 @@ def live_command(args: argparse.Namespace) -> int:
 
 
 def _from_clip(
-    session: LiveSession, path: str, max_frames: int | None
+    session: LiveSession, path: str, max_frames: str | None
 ) -> tuple[list[Image.Image], list[float], float, int]:
     """The clip played in real time at its own fps, as a camera would give it."""
     from ..files.clips import read_clip
 
-    clip = read_clip(path, max_frames or 900, session.live.size)
+    cap = MOTION_RANGES["max_frames"]
+    frames = cap.parse("max_frames", max_frames) if max_frames is not None else int(cap.high)
+    cap.check("max_frames", frames)
+    clip = read_clip(path, frames, session.live.size)
     for notice in clip.notices:
         print(f"note: input: {notice}", file=sys.stderr)
     session.warm_up(clip.frames[0])

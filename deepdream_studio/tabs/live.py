@@ -91,7 +91,6 @@ def live_frame(
     look = look or LIVE_LOOK
     if state is None or state.look != look:
         state = LiveState(LiveSession(load_preset(look).settings, live), look)
-        state.session.live = live
         state.session.warm_up(frame)  # the first dream's one-off set-up must not skew the budget
     state.session.live = live  # strength and size apply from the next frame
     dreamed = state.session.frame(frame)

@@ -190,6 +190,10 @@ def test_the_live_command_plays_a_clip_as_a_camera_and_writes_what_it_showed(
     assert len(read_clip(out, 100, 1000).frames) == 12  # every camera moment, dreamed or held
 
 
-def test_the_live_command_explains_a_missing_camera(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_live_command_explains_a_missing_camera_and_a_bad_cap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["live", "7", "-o", str(tmp_path / "live.mp4"), "--seconds", "1"]) == EXIT_BAD_INPUT
     assert "no camera at index 7" in capsys.readouterr().err
+    assert main(["live", "clip.mp4", "-o", str(tmp_path / "live.mp4"), "--max-frames", "0"]) == EXIT_BAD_INPUT
+    assert "max_frames: must be from 1 to 900, got 0" in capsys.readouterr().err
