@@ -4,6 +4,7 @@
     python bench/run.py --quick --only overhead stream_overhead
     python bench/run.py --device cuda       # fp32 and mixed precision, 1024 px and a 4K image too
     python bench/run.py --only drift noise_parameterization   # the quality figures (issue 11)
+    python bench/run.py --only live         # the live mirror's fps, latency and flicker (issue 25)
 
 Everything goes through the public code paths (DreamSettings, get_dreamer, Dreamer.dream_frames).
 Timing does not depend on weight values, so nothing is downloaded: the bundled EfficientNet-Lite0
@@ -32,6 +33,7 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from bench.live import bench_live  # noqa: E402
 from bench.quality import bench_drift, bench_noise_parameterization  # noqa: E402
 from bench.report import machine, print_table, value  # noqa: E402
 from bench.timing import Clock, bare_step, interleaved, photo, run_dream, summary  # noqa: E402
@@ -47,6 +49,8 @@ TARGETS = {  # figure: (limit, "max" means the figure must be at most the limit)
     "peak_rss_4096_mb": 3000.0,
     "stream_overhead": 1.05,
     "estimate_error": 0.30,
+    "live_latency_s_256": 0.4,
+    "live_flicker_still": 1.5,
 }
 
 
@@ -340,6 +344,7 @@ BENCHES: dict[str, Callable[[dict], dict]] = {
     "estimate_error": bench_estimate_error,
     "drift": bench_drift,
     "noise_parameterization": bench_noise_parameterization,
+    "live": bench_live,
 }
 
 

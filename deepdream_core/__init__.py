@@ -7,7 +7,7 @@ The public API::
 
 The subpackages, each importing only those before it: ``models`` (the zoo and its weights),
 ``dreaming`` (settings, objectives, transforms, the loop), ``files`` (records, presets, links, clips),
-``motion`` (animation, video), ``jobs`` (batch, Ray, sheets, atlas, estimate) and ``cli``.
+``motion`` (animation, video, live), ``jobs`` (batch, Ray, sheets, atlas, estimate) and ``cli``.
 """
 
 from .dreaming.cache import dream, dream_frames, get_dreamer
@@ -21,6 +21,7 @@ from .jobs.estimate import Estimate, estimate_animation, estimate_dream, estimat
 from .models.weights import BUNDLED_MODEL, WeightsUnavailableError
 from .models.zoo import ZOO, DreamLayer, ModelSpec, UnknownModelError, get_spec, load_model, model_names
 from .motion.animation import AnimationSettings, FrameProgress, animate
+from .motion.live import LiveSession, LiveSettings
 from .motion.video import VideoSettings, dream_video, load_clip
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "Estimate",
     "FrameProgress",
     "LayerTarget",
+    "LiveSession",
+    "LiveSettings",
     "ModelSpec",
     "Objective",
     "SettingsError",

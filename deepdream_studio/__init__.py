@@ -19,7 +19,7 @@ from . import api, phone
 from .config import StudioConfig
 from .gpu import preload
 from .json_guard import DeepJsonGuard
-from .tabs import compare, layers, photo, video, zoom
+from .tabs import compare, layers, live, photo, video, zoom
 
 __all__ = ["StudioConfig", "build_demo", "launch", "main"]
 
@@ -63,6 +63,8 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
                 video.build(config, presets, photo_tab)
             with gr.Tab("Compare", id="compare"):
                 compare.build(config, presets, photo_tab)
+            with gr.Tab("Live", id="live", visible=live.offered()) as live_tab:
+                live.build(config, presets, live_tab)
         api.build(config)
     demo.queue(default_concurrency_limit=config.concurrency, max_size=config.queue_size)
     return demo

@@ -72,6 +72,10 @@ class StudioConfig:
     mcp_server: bool = importlib.util.find_spec("mcp") is not None
     # Side of each half of a layer's atlas picture when a network's atlas is rendered on request.
     atlas_size: int = ON_DEMAND_SIZE
+    # The Live tab: seconds of dreaming each visitor gets per start (Gradio's time_limit), and visitors dreamed
+    # at once (its concurrency_limit; the rest wait in the queue). One per two CPU cores keeps 5 frames/s at 256 px.
+    live_seconds: int = 60
+    live_visitors: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StudioConfig:
@@ -91,4 +95,6 @@ class StudioConfig:
             max_seconds=env_int(environ, "DEEPDREAM_MAX_SECONDS", cls.max_seconds, 0),
             mcp_server=env_flag(environ, "DEEPDREAM_MCP", cls.mcp_server),
             atlas_size=min(env_int(environ, "DEEPDREAM_ATLAS_SIZE", cls.atlas_size, 32), 512),
+            live_seconds=env_int(environ, "DEEPDREAM_LIVE_SECONDS", cls.live_seconds, 1),
+            live_visitors=env_int(environ, "DEEPDREAM_LIVE_VISITORS", cls.live_visitors, 1),
         )

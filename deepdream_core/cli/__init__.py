@@ -1,9 +1,9 @@
-"""Command line: ``python -m deepdream_core dream|animate|video|batch|sweep|atlas|models|layers``.
+"""Command line: ``python -m deepdream_core dream|animate|video|live|batch|sweep|atlas|models|layers``.
 
 :mod:`.args` holds what every command shares (the parser, settings from flags, exit codes); each command
 module imports it and nothing imports a command module but :func:`main`. ``photo`` has ``dream``,
-``models`` and ``layers``; ``motion`` ``animate`` and ``video``; ``batch`` the many-image work;
-``sheets`` ``sweep`` and ``atlas``.
+``models`` and ``layers``; ``motion`` ``animate`` and ``video``; ``live`` the live mirror; ``batch`` the many-image
+work; ``sheets`` ``sweep`` and ``atlas``.
 
 May import every other subpackage of the engine; nothing imports it.
 """
@@ -37,6 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return animate_command(args)
         if args.command == "video":
             return video_command(args)
+        if args.command == "live":
+            from .live import live_command
+
+            return live_command(args)
         if args.command in ("batch", "sweep", "atlas"):
             from . import batch, sheets
 

@@ -22,6 +22,7 @@ from ..files.records import settings_from_file
 from ..models.echo import echo
 from ..models.zoo import get_spec
 from ..motion.animation import MOTION_RANGES
+from ..motion.live import LIVE_RANGES
 from ..motion.segments import SEGMENT_RANGES
 
 EXIT_BAD_INPUT = 2
@@ -55,6 +56,7 @@ DREAM_FLAGS = (
 ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
 VIDEO_FLAGS = ("blend", "max_frames", "max_side")
 SEGMENT_FLAGS = ("segments", "overlap")
+LIVE_FLAGS = ("strength", "size", "target_latency")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_flags(video, SEGMENT_FLAGS, SEGMENT_RANGES)
     add_ray_flag(video, "dream the segments in parallel on a Ray cluster")
     add_dream_flags(video)
+
+    live = commands.add_parser("live", help="a live dream of a camera, or of a clip played as if it were one")
+    live.add_argument("source", help="camera index (0 is the first camera) or a clip played at its own pace")
+    live.add_argument("-o", "--output", required=True, help="where to write what it showed (.mp4)")
+    add_flags(live, LIVE_FLAGS, LIVE_RANGES)
+    live.add_argument("--seconds", type=float, default=10.0, help="how long a camera is dreamed (default 10)")
+    live.add_argument("--max-frames", default=None, help="a clip's frames to play (1 to 900, default 900)")
+    add_color_lock_flag(live)
+    add_dream_flags(live)
 
     many = commands.add_parser("batch", help="dream many images with one look (files, folders, globs)")
     many.add_argument("inputs", nargs="+", help="image files, folders and glob patterns (quote them: 'photos/*.jpg')")

@@ -59,7 +59,10 @@ def color_stats(image: Image.Image | np.ndarray) -> ColorStats:
 
 def mean_saturation(pixels: np.ndarray) -> float:
     """Mean HSV saturation (0-1) of RGB pixels (..., 3): (max - min) / max, 0 for black."""
-    high, low = pixels.max(axis=-1), pixels.min(axis=-1)
+    # Channel by channel: numpy's max/min over a last axis of 3 is 5x slower (9 ms vs 2 ms on a
+    # 256x192 frame), and the live mode's colour lock runs this five times per frame.
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    high, low = np.maximum(np.maximum(red, green), blue), np.minimum(np.minimum(red, green), blue)
     return float(np.divide(high - low, high, out=np.zeros_like(high), where=high > 0).mean())
 
 

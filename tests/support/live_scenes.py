@@ -1,0 +1,75 @@
+"""Camera scenes for the live mode's tests and benchmark: a still scene and a panning one, with sensor noise.
+
+A real camera's frames differ even when nothing moves (sensor noise, about 2 grey levels), so the
+still scene has it too: flicker is measured against that change.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+NOISE = 2.0  # grey levels, standard deviation: a webcam in a lit room
+
+
+def _photo(name: str) -> np.ndarray:
+    from skimage import data
+
+    return np.asarray(Image.fromarray(getattr(data, name)()).convert("RGB"))
+
+
+def still_scene(
+    frames: int, size: tuple[int, int] = (256, 192), seed: int = 0, photo: str = "astronaut"
+) -> list[Image.Image]:
+    """``frames`` frames of one photo (cropped to ``size``'s shape) with fresh sensor noise in each."""
+    base = np.asarray(Image.fromarray(_photo(photo)).resize(size, Image.Resampling.LANCZOS), np.float32)
+    rng = np.random.default_rng(seed)
+    return [_noisy(base, rng) for _ in range(frames)]
+
+
+def panning_scene(
+    frames: int, size: tuple[int, int] = (256, 192), pan: int = 3, seed: int = 0, photo: str = "astronaut"
+) -> list[Image.Image]:
+    """``frames`` frames of a window moving ``pan`` pixels right per frame across a photo, with sensor noise."""
+    width, height = size
+    wide = Image.fromarray(_photo(photo))
+    scale = (width + pan * frames) / wide.width
+    wide = wide.resize((width + pan * frames, max(height, round(wide.height * scale))), Image.Resampling.LANCZOS)
+    pixels = np.asarray(wide, np.float32)
+    top = (pixels.shape[0] - height) // 2
+    rng = np.random.default_rng(seed)
+    return [_noisy(pixels[top : top + height, i * pan : i * pan + width], rng) for i in range(frames)]
+
+
+def _noisy(base: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    return Image.fromarray(np.clip(base + rng.normal(0, NOISE, base.shape), 0, 255).round().astype(np.uint8))
+
+
+def mean_change(frames: list[Image.Image]) -> float:
+    """Mean absolute change between consecutive frames, in grey levels."""
+    arrays = [np.asarray(f, np.float32) for f in frames]
+    return float(np.mean([np.abs(b - a).mean() for a, b in itertools.pairwise(arrays)]))
+
+
+def write_scene(frames: list[Image.Image], path: Path, fps: int = 10) -> Path:
+    """The frames as an MP4 clip (H.264 at high quality, so the sensor noise survives)."""
+    from deepdream_core.files.clips import write_mp4
+
+    write_mp4(frames, path, fps)
+    return path
+
+
+def write_y4m(frames: list[Image.Image], path: Path, fps: int = 10) -> Path:
+    """The frames as a raw Y4M clip (4:2:0), what Chromium's --use-file-for-fake-video-capture plays in a loop."""
+    import cv2
+
+    width, height = frames[0].width // 2 * 2, frames[0].height // 2 * 2
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            rgb = np.ascontiguousarray(np.asarray(frame)[:height, :width])
+            out.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
