@@ -68,6 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
     dream.add_argument("-o", "--output", required=True, help="where to write the result (PNG or JPEG)")
     add_dream_flags(dream)
 
+    _add_motion_commands(commands)
+
+    many = commands.add_parser("batch", help="dream many images with one look (files, folders, globs)")
+    many.add_argument("inputs", nargs="+", help="image files, folders and glob patterns (quote them: 'photos/*.jpg')")
+    many.add_argument("-o", "--output", required=True, help="folder for the dreams (PNG, named after the inputs)")
+    many.add_argument("--recursive", action="store_true", help="also dream images in subfolders (mirrored)")
+    add_ray_flag(many, "dream on a Ray cluster, one worker per CPU or GPU")
+    add_dream_flags(many)
+
+    _add_sheet_commands(commands)
+
+    commands.add_parser("models", help="list the model zoo")
+    layers = commands.add_parser("layers", help="list a model's dream layers")
+    layers.add_argument("model")
+    return parser
+
+
+def _add_motion_commands(commands: Any) -> None:
+    """``animate``, ``video`` and ``live``: the commands that make moving pictures."""
     animate = commands.add_parser("animate", help="zoom-feedback animation: dream, move, dream again")
     animate.add_argument("input", help="photo to start from, or 'noise'")
     animate.add_argument("-o", "--output", required=True, help="where to write the animation (.mp4 or .gif)")
@@ -100,13 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_color_lock_flag(live)
     add_dream_flags(live)
 
-    many = commands.add_parser("batch", help="dream many images with one look (files, folders, globs)")
-    many.add_argument("inputs", nargs="+", help="image files, folders and glob patterns (quote them: 'photos/*.jpg')")
-    many.add_argument("-o", "--output", required=True, help="folder for the dreams (PNG, named after the inputs)")
-    many.add_argument("--recursive", action="store_true", help="also dream images in subfolders (mirrored)")
-    add_ray_flag(many, "dream on a Ray cluster, one worker per CPU or GPU")
-    add_dream_flags(many)
 
+def _add_sheet_commands(commands: Any) -> None:
+    """``sweep`` and ``atlas``: the commands that make contact sheets."""
     sweep = commands.add_parser("sweep", help="a contact sheet of one photo dreamed several ways")
     sweep.add_argument("input", help="photo to dream on")
     sweep.add_argument("-o", "--output", required=True, help="where to write the sheet (PNG or JPEG)")
@@ -123,11 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
     atlas.add_argument("--count", type=int, default=12, help="how many channels --layer shows (1 to 64)")
     atlas.add_argument("--device", default="auto", help="where to dream: auto, cpu, cuda or mps")
     atlas.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    commands.add_parser("models", help="list the model zoo")
-    layers = commands.add_parser("layers", help="list a model's dream layers")
-    layers.add_argument("model")
-    return parser
 
 
 def add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: dict[str, Range]) -> None:
