@@ -14,8 +14,11 @@ the view, the blur and the update stay outside the graph, so one graph serves ev
 
 A graph is kept per (objective, wrap, tile shape, precision) of one network (its :class:`GraphCache`
 lives on the :class:`~deepdream_core.dreaming.loop.Dreamer`), at most :data:`MAX_GRAPHS`, the least
-recently used dropped first. A capture that fails (an operation a graph cannot hold, such as an index
-copied from the host; memory) is logged and that pass runs eagerly from then on.
+recently used dropped first. A network's graphs share one memory pool, so they hold about the memory of
+the largest pass, not the sum of every octave's (which tile_size "auto" did not plan for); that is safe
+because one replay runs at a time and its outputs are cloned before the next. A capture that fails (an
+operation a graph cannot hold, such as an index copied from the host; memory) is logged and that pass runs
+eagerly from then on.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
 
@@ -37,7 +40,6 @@ log = logging.getLogger(__name__)
 
 GRAPHS_VARIABLE = "DEEPDREAM_CUDA_GRAPHS"
 # A default dream (4 octaves, one tile each) needs 4 graphs; 8 keep a second look or photo size beside it.
-# Each holds its pass's memory (ModelSpec.pass_bytes_per_pixel per pixel of its tile) while it is kept.
 MAX_GRAPHS = 8
 # Passes before the capture, on a side stream, as PyTorch's notes do: cuDNN picks its algorithms and the
 # allocator grows here, not inside the graph.
@@ -65,7 +67,6 @@ class _Graph:
     grad: torch.Tensor
     loss: torch.Tensor
     objective: Objective  # kept, so an objective keyed by its identity is not collected while its graph lives
-    lock: threading.Lock = field(default_factory=threading.Lock)  # one replay at a time: they share buffers
 
 
 class GraphCache:
@@ -76,6 +77,9 @@ class GraphCache:
         self._graphs: OrderedDict[Hashable, _Graph | None] = OrderedDict()  # None: capture failed, run eagerly
         self._lock = threading.Lock()
         self._capturing = threading.Lock()  # one capture at a time
+        self._replaying = threading.Lock()  # one replay at a time: the graphs share their memory pool
+        # The shared pool, made at the first capture (torch's type for its handle is private).
+        self._pool: Any = None
 
     def __len__(self) -> int:
         with self._lock:
@@ -91,11 +95,12 @@ class GraphCache:
             with self._capturing:
                 tried, graph = self._get(key)  # perhaps captured by another dream while this one waited
                 if not tried:
-                    graph = _capture(network, tile, objective, dtype, wrap)
+                    self._pool = self._pool or torch.cuda.graph_pool_handle()
+                    graph = _capture(network, tile, objective, dtype, wrap, self._pool)
                     self._put(key, graph)
         if graph is None:
             return None
-        with graph.lock:
+        with self._replaying:
             with torch.no_grad():
                 graph.static_input.copy_(tile)
             graph.graph.replay()
@@ -117,7 +122,12 @@ class GraphCache:
 
 
 def _capture(
-    network: Network, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None, wrap: str
+    network: Network,
+    tile: torch.Tensor,
+    objective: Objective,
+    dtype: torch.dtype | None,
+    wrap: str,
+    pool: Any,
 ) -> _Graph | None:
     """Warm up and capture one pass on ``tile``'s shape; None (with a log line) if it cannot be captured."""
     device = network.device
@@ -138,7 +148,7 @@ def _capture(
         torch.cuda.current_stream(device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         # thread_local: other threads' dreams may go on using the GPU while this one captures.
-        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+        with torch.cuda.graph(graph, pool=pool, capture_error_mode="thread_local"):
             grad, loss = run()
     except RuntimeError as err:
         log.warning(
