@@ -51,6 +51,8 @@ class DreamProgress:
     steps: int
     done: int  # steps done in the whole run
     total: int
+    # The objective after this step. With DEEPDREAM_CUDA_GRAPHS=1 on CUDA it is read only with an image and at
+    # an octave's end (reading waits for the GPU); other steps repeat the last one read (NaN before the first).
     loss: float
     image: Image.Image | None  # a preview when one was due; the full-size result when ``final``
     final: bool = False
