@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from bench.cuda import BENCHES as CUDA_BENCHES  # noqa: E402
-from bench.cuda import CUDA_TARGETS  # noqa: E402
+from bench.gpu_figures import BENCHES as CUDA_BENCHES  # noqa: E402
+from bench.gpu_figures import CUDA_TARGETS  # noqa: E402
 from bench.quality import bench_drift, bench_noise_parameterization  # noqa: E402
 from bench.report import machine, print_table, value  # noqa: E402
 from bench.timing import Clock, bare_step, interleaved, photo, run_dream, summary  # noqa: E402
@@ -342,7 +342,7 @@ BENCHES: dict[str, Callable[[dict], dict]] = {
     "estimate_error": bench_estimate_error,
     "drift": bench_drift,
     "noise_parameterization": bench_noise_parameterization,
-    **CUDA_BENCHES,  # GPU only: bench/cuda.py
+    **CUDA_BENCHES,  # GPU only: bench/gpu_figures.py
 }
 
 

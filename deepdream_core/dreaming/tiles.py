@@ -24,7 +24,7 @@ TILE_STEP = 64
 # (DEEPDREAM_CONCURRENCY), and so does the allocator's fragmentation.
 MEMORY_SHARE = 0.6
 # What a pass needs above the tensors autograd saves (ModelSpec.pass_bytes_per_pixel): the gradients
-# flowing back, the input's copies, cuDNN's workspaces. A guess until bench/cuda.py has measured a GPU.
+# flowing back, the input's copies, cuDNN's workspaces. A guess until bench/gpu_figures.py has measured a GPU.
 PASS_MEMORY_MARGIN = 1.5
 
 

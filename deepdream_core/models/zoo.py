@@ -55,8 +55,8 @@ class ModelSpec:
     min_side: int = 32
     # Bytes one fp32 pass (forward to the logits or the deepest dream layer, and backward) keeps per input
     # pixel; tile_size "auto" sizes a GPU's tiles by it. An estimate, not yet checked on a GPU: the tensors
-    # autograd saves, counted on the CPU (bench/cuda.py saved_bytes_per_pixel, the slope from 256 to 512 px
-    # so the weights do not count). bench/cuda.py measures the GPU's own peak per pixel to verify it.
+    # autograd saves, counted on the CPU (bench/gpu_figures.py saved_bytes_per_pixel, the slope from 256 to 512 px
+    # so the weights do not count). bench/gpu_figures.py measures the GPU's own peak per pixel to verify it.
     pass_bytes_per_pixel: int = UNMEASURED_PASS_BYTES_PER_PIXEL
 
     def layer_description(self, path: str) -> str:

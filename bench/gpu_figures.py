@@ -1,7 +1,7 @@
 """The GPU fast path's figures (issue 24), for ``bench/run.py --device cuda``; and the networks' memory figures.
 
     python bench/run.py --device cuda --only cuda_floor cuda_steps cuda_vgg16_sizes cuda_default cuda_memory
-    python bench/cuda.py        # on the CPU: each zoo network's ModelSpec.pass_bytes_per_pixel, as counted there
+    python bench/gpu_figures.py        # on the CPU: each zoo network's ModelSpec.pass_bytes_per_pixel, as counted there
 
 Every dream goes through ``Dreamer.dream_frames``; "eager" is the default path, "graphs" the same dream with
 ``DEEPDREAM_CUDA_GRAPHS=1``. The floor is one bare forward+backward of the network truncated at the dream
