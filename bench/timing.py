@@ -82,11 +82,14 @@ def truncated(dreamer: Dreamer, layer: str) -> nn.Module:
     raise ValueError(f"no truncation known for {dreamer.name!r}")
 
 
-def bare_step(dreamer: Dreamer, layer: str, image: torch.Tensor, dtype: torch.dtype | None) -> Callable[[], None]:
+def bare_step(
+    dreamer: Dreamer, layer: str, image: torch.Tensor, dtype: torch.dtype | None, cache: bool = True
+) -> Callable[[], None]:
     """One forward+backward pass of the truncated network, the objective's loss, nothing else.
 
     The input gets the memory format the Dreamer feeds its network, so the floor is the network
-    at its fastest, not a slower layout.
+    at its fastest, not a slower layout. ``cache=False`` turns off autocast's weight cache, as a pass
+    captured in a CUDA graph needs.
     """
     net = truncated(dreamer, layer)
     memory_format = torch.channels_last if dreamer.channels_last else torch.contiguous_format
@@ -94,7 +97,9 @@ def bare_step(dreamer: Dreamer, layer: str, image: torch.Tensor, dtype: torch.dt
 
     def step() -> None:
         x = normalized.detach().requires_grad_(True)
-        with torch.autocast(dreamer.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        with torch.autocast(
+            dreamer.device.type, dtype=dtype or torch.float32, enabled=dtype is not None, cache_enabled=cache
+        ):
             loss = net(x).float().pow(2).mean()
         torch.autograd.grad(loss, x)
 

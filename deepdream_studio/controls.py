@@ -18,7 +18,8 @@ import gradio as gr
 
 from deepdream_core import BUNDLED_MODEL, ZOO, DreamSettings, LayerTarget, get_spec
 from deepdream_core.dreaming.objectives import class_index
-from deepdream_core.dreaming.settings import CHOICES, MACHINE_FIELDS, RANGES, format_layer
+from deepdream_core.dreaming.settings import AUTO, CHOICES, MACHINE_FIELDS, RANGES, format_layer
+from deepdream_core.dreaming.tiles import CPU_TILE
 
 # Where a dream runs is the server's choice on the page; the API and CLI take them.
 API_ONLY = MACHINE_FIELDS
@@ -52,7 +53,7 @@ SLIDERS: dict[str, Slider] = {
     "jitter": Slider("Jitter (px)", "Random shift per step; hides grid artefacts."),
     "smoothing": Slider("Smoothing", "Softer, less noisy detail."),
     "max_size": Slider("Max size (px)", "Long side of the working image; larger photos are scaled down.", step=16),
-    "tile_size": Slider("Tile size (px)", "Memory per step; smaller uses less.", step=16),
+    "tile_size": Slider("Tile size (px)", "Memory per step; smaller uses less. Used when Auto is off.", step=16),
     "class_weight": Slider("Class weight", "How strongly the class pulls.", section="objective"),
     "guide_weight": Slider("Guide weight", "Dream the guide's textures into your photo.", section="objective"),
     "transform_robustness": Slider(
@@ -96,6 +97,8 @@ COMPOSITE: dict[str, tuple[str, ...]] = {
     "layers": ("layer", "layer_weight", "channels", "extra_layers"),
     "class_target": ("class_target",),
     "seed": ("seed", "random_seed"),
+    # A setting that also takes "auto" (Range.auto): its slider, and a box that picks auto.
+    **{name: (name, f"{name}_auto") for name in SLIDERS if RANGES[name].auto},
 }
 
 
@@ -164,20 +167,31 @@ class SettingControls:
         return component
 
     def slider(self, name: str) -> gr.Slider:
-        """The slider of a numeric setting, within the bounds every entry point checks."""
-        spec, bounds = SLIDERS[name], RANGES[name]
-        return self._keep(
+        """The slider of a numeric setting, within the bounds every entry point checks; for a setting that also
+        takes "auto", a checkbox under it picks that (the slider then shows the CPU's tile)."""
+        spec, bounds, value = SLIDERS[name], RANGES[name], getattr(self.defaults, name)
+        slider = self._keep(
             name,
             gr.Slider(
                 bounds.low,
                 bounds.high,
-                value=getattr(self.defaults, name),
+                value=CPU_TILE if value == AUTO else value,
                 step=spec.step or (1 if bounds.integer else 0.01),
                 label=spec.label,
                 info=spec.info,
                 elem_id=name.replace("_", "-"),
             ),
         )
+        if bounds.auto:
+            self._keep(
+                f"{name}_auto",
+                gr.Checkbox(
+                    value == AUTO,
+                    label=f"Auto: {CPU_TILE} on a CPU, the largest that fits on a GPU",
+                    elem_id=f"{name}-auto".replace("_", "-"),
+                ),
+            )
+        return slider
 
     def choice(self, name: str) -> gr.components.Component:
         """A radio for a setting of words (CHOICES), a checkbox for a switch."""
@@ -304,6 +318,7 @@ class SettingControls:
 def settings_from_values(values: Mapping[str, Any]) -> DreamSettings:
     """The one place the controls' values (by control name) become settings; a bad value raises SettingsError."""
     data: dict[str, Any] = {name: whole(values[name]) for name in SLIDERS}
+    data.update({name: AUTO for name in SLIDERS if RANGES[name].auto and values[f"{name}_auto"]})
     data.update({name: values[name] for name in CHOICE_CONTROLS})
     data["model"] = values["model"]
     data["layers"] = _layers_text(values)
@@ -341,8 +356,12 @@ def values_from_settings(settings: DreamSettings) -> dict[str, Any]:
     layers = layer_choices(spec.name)
     if first.layer not in {value for _, value in layers}:
         layers.append((first.layer, first.layer))
+    auto = {name: getattr(settings, name) == AUTO for name in SLIDERS if RANGES[name].auto}
     return {
         **{name: getattr(settings, name) for name in (*SLIDERS, *CHOICE_CONTROLS)},
+        # An auto setting leaves its slider at the number it showed, for when auto is turned off.
+        **{name: gr.skip() for name, is_auto in auto.items() if is_auto},
+        **{f"{name}_auto": is_auto for name, is_auto in auto.items()},
         "model": gr.update(value=spec.name, info=model_info(spec.name)),
         "layer": gr.update(choices=layers, value=first.layer),
         "layer_weight": first.weight,

@@ -143,7 +143,7 @@ def _add_sheet_commands(commands: Any) -> None:
 def add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: dict[str, Range]) -> None:
     for name in names:
         rng = ranges.get(name)
-        bounds = f" ({rng.low:g} to {rng.high:g})" if rng else ""
+        bounds = f" ({rng.low:g} to {rng.high:g}{', or auto' if rng.auto else ''})" if rng else ""
         if name in CHOICES:
             bounds = f" ({'|'.join(CHOICES[name])})"
         parser.add_argument("--" + name.replace("_", "-"), default=None, help=f"{name}{bounds}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,8 +61,47 @@ def resolve_precision(precision: str, device: torch.device, mixed_ok: bool = Tru
     return None
 
 
-def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
-    """Autocast to ``dtype`` on ``device``, or nothing for fp32."""
+def autocast(device: torch.device, dtype: torch.dtype | None, cache: bool = True) -> contextlib.AbstractContextManager:
+    """Autocast to ``dtype`` on ``device``, or nothing for fp32.
+
+    ``cache=False`` for a pass captured as a CUDA graph: PyTorch's CUDA Graphs notes ask for autocast
+    without its cache of cast weights there.
+    """
     if dtype is None:
         return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)
+    return torch.autocast(device_type=device.type, dtype=dtype, cache_enabled=cache)
+
+
+# tf32_matmuls' bookkeeping: how many passes are inside it, and the caller's setting to give back.
+_tf32_lock = threading.Lock()
+_tf32_passes = 0
+_tf32_callers_setting = "highest"
+
+
+@contextlib.contextmanager
+def tf32_matmuls(device: torch.device) -> Iterator[None]:
+    """On CUDA, fp32 matrix products in TF32 for the block (a network pass), then the caller's setting again.
+
+    cuDNN's convolutions, nearly all of a dream's work, already run in TF32 by torch's default
+    (``torch.backends.cudnn.conv.fp32_precision`` "tf32"), and that switch is left as the caller set it.
+    Matrix products (the classifier of a class target) default to full fp32; torch's documented switch
+    for them, :func:`torch.set_float32_matmul_precision`, is process-wide, so it is set to "high" only
+    while a pass runs, and the caller's value is put back when the last concurrent pass ends. A caller
+    who changes it from another thread while a dream runs may find it reset at the pass's end.
+    """
+    global _tf32_passes, _tf32_callers_setting
+    if device.type != "cuda":
+        yield
+        return
+    with _tf32_lock:
+        if _tf32_passes == 0:
+            _tf32_callers_setting = torch.get_float32_matmul_precision()
+            torch.set_float32_matmul_precision("high")
+        _tf32_passes += 1
+    try:
+        yield
+    finally:
+        with _tf32_lock:
+            _tf32_passes -= 1
+            if _tf32_passes == 0:
+                torch.set_float32_matmul_precision(_tf32_callers_setting)

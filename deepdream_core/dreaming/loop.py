@@ -7,7 +7,6 @@ bring their own network; :func:`dream` and :func:`dream_frames` use the zoo's mo
 from __future__ import annotations
 
 import functools
-import math
 import random
 import threading
 from collections.abc import Callable, Generator, Sequence
@@ -18,15 +17,17 @@ from PIL import Image
 from torch import nn
 
 from ..models.echo import echo
-from ..models.zoo import ModelSpec, UnknownModelError, dream_layers, get_spec
-from . import objectives
+from ..models.zoo import UNMEASURED_PASS_BYTES_PER_PIXEL, ModelSpec, UnknownModelError, dream_layers, get_spec
+from . import gradients, objectives
 from .color import keep_chroma, luminance_only
-from .devices import DeviceError, autocast, resolve_precision
+from .devices import resolve_precision
+from .graphs import GraphCache, graphs_enabled
 from .hooks import StopForward, capture
 from .images import fit_long_side, fitted_size, to_rgb
 from .objectives import LOGITS, Activations, Objective, class_index
 from .parameterization import fourier_noise, fourier_step
-from .settings import RANGES, DreamSettings, LayerTarget, SettingsError, draw_seed
+from .settings import DreamSettings, LayerTarget, SettingsError, draw_seed
+from .tiles import tile_size_for
 from .transforms import (
     compose,
     gaussian_blur,
@@ -36,9 +37,7 @@ from .transforms import (
     random_view,
     resize,
     roll,
-    spanned_wrap,
     tensor_to_pil,
-    tile_slices,
 )
 from .wrap import wrapped_network
 
@@ -53,17 +52,13 @@ class DreamProgress:
     steps: int
     done: int  # steps done in the whole run
     total: int
+    # The objective after this step. With DEEPDREAM_CUDA_GRAPHS=1 on CUDA it is read only with an image and at
+    # an octave's end (reading waits for the GPU); other steps repeat the last one read (NaN before the first).
     loss: float
     image: Image.Image | None  # a preview when one was due; the full-size result when ``final``
     final: bool = False
     # The dream so far at full working size, made only when called (a Stop keeps it); valid until the next event.
     snapshot: Callable[[], Image.Image] | None = field(default=None, repr=False, compare=False)
-
-
-# Out-of-memory fallback stops halving tiles here: the smallest tile a user may set.
-_MIN_TILE = int(RANGES["tile_size"].low)
-# What torch says when an input is smaller than a network's kernels and pools can take.
-_TOO_SMALL = ("can't be greater than actual input size", "Output size is too small")
 
 
 class Dreamer:
@@ -85,18 +80,21 @@ class Dreamer:
         channels_last: bool | None = None,
         mixed_precision: bool = True,
         min_side: int = 32,
+        pass_bytes_per_pixel: int = UNMEASURED_PASS_BYTES_PER_PIXEL,
     ) -> None:
         self.device = torch.device(device)
         # channels_last lets oneDNN run every convolution (1x1 ones included) in its fast layout:
-        # measured 14% faster for EfficientNet-Lite0 and 7% for VGG16 forward+backward on the CPU.
-        # None picks it on the CPU only; on CUDA it is untested here, so it is the caller's choice.
-        self.channels_last = self.device.type == "cpu" if channels_last is None else channels_last
+        # measured 14% faster for EfficientNet-Lite0 and 7% for VGG16 forward+backward on the CPU; on an
+        # H100, VGG16's bare pass took 2.23 ms instead of 2.94 at 600x399 and 21.7 instead of 29.8 at
+        # 2048x1362 (issue 24). None picks it on the CPU and CUDA; on Apple's MPS it is untested here.
+        self.channels_last = self.device.type in ("cpu", "cuda") if channels_last is None else channels_last
         memory_format = torch.channels_last if self.channels_last else torch.preserve_format
         self.module = module.eval().requires_grad_(False).to(self.device).to(memory_format=memory_format)
         self._input_format = torch.channels_last if self.channels_last else torch.contiguous_format
         # False when precision="auto" should stay in fp32 for this network (see ModelSpec.mixed_precision).
         self.mixed_precision = mixed_precision
         self.min_side = min_side  # octaves smaller than this are skipped
+        self.pass_bytes_per_pixel = pass_bytes_per_pixel  # sizes tile_size "auto" on a GPU (see .tiles)
         self.mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
         self.layer_names = {name for name, _ in module.named_modules() if name}
@@ -107,6 +105,8 @@ class Dreamer:
         # only read, so the shared module itself is never changed; see deepdream_core.dreaming.wrap.
         self._wrapped: dict[str, nn.Module] = {}
         self._wrapped_lock = threading.Lock()
+        # This network's passes captured as CUDA graphs, when DEEPDREAM_CUDA_GRAPHS=1 on CUDA (see .graphs).
+        self.graphs = GraphCache()
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, module: nn.Module, device: torch.device | str = "cpu") -> Dreamer:
@@ -121,6 +121,7 @@ class Dreamer:
             spec.name,
             mixed_precision=spec.mixed_precision,
             min_side=spec.min_side,
+            pass_bytes_per_pixel=spec.pass_bytes_per_pixel,
         )
 
     # -- network ---------------------------------------------------------------------------------
@@ -156,69 +157,13 @@ class Dreamer:
         dtype: torch.dtype | None = None,
         wrap: str = "none",
     ) -> tuple[torch.Tensor, float]:
-        """d(objective)/d(pixels), tile by tile so memory stays bounded on any image size.
+        """d(objective)/d(pixels) and the objective, tile by tile; see :func:`.gradients.gradient`."""
+        grad, loss = gradients.gradient(self, image, objective, tile_size, dtype, wrap)
+        return grad, float(loss)
 
-        Each tile's gradient is weighted by its share of the image, so tiles add up to the
-        gradient of the whole-image mean. With ``wrap``, the network's padding wraps around an axis
-        when the tiles span it (the whole image, when it fits one tile); other tiles' edges are
-        handled like any tile seam, moved about by the jitter.
-        """
-        height, width = image.shape[-2:]
-        row_tiles, col_tiles = tile_slices(height, tile_size), tile_slices(width, tile_size)
-        wrap = spanned_wrap(wrap, spans_x=len(col_tiles) == 1, spans_y=len(row_tiles) == 1)
-        if len(row_tiles) == len(col_tiles) == 1:  # the common case: no tile bookkeeping, no extra copy
-            grad, loss = self._tile_gradient(image, objective, dtype, wrap)
-            # Back from the network's channels_last to the loop's layout, which roll and blur are tuned for.
-            return grad.contiguous(), float(loss)
-        grad = torch.empty_like(image)
-        total = image.new_zeros((), dtype=torch.float32)
-        for rows in row_tiles:
-            for cols in col_tiles:
-                tile_grad, loss = self._tile_gradient(image[..., rows, cols], objective, dtype, wrap)
-                share = tile_grad.shape[-2] * tile_grad.shape[-1] / (height * width)
-                torch.mul(tile_grad, share, out=grad[..., rows, cols])
-                total += loss * share
-        return grad, float(total)  # one device sync per step, not one per tile
-
-    def _tile_gradient(
-        self, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None, wrap: str = "none"
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        tile = tile.detach().requires_grad_(True)
-        with autocast(self.device, dtype):
-            loss = objective(self.activations(tile, objective.layers, wrap))
-        (tile_grad,) = torch.autograd.grad(loss, tile)
-        return tile_grad, loss.detach().float()
-
-    def _gradient_in_memory(
-        self, image: torch.Tensor, objective: Objective, tile_size: int, dtype: torch.dtype | None, wrap: str
-    ) -> tuple[torch.Tensor, float, int]:
-        """:meth:`gradient`, halving the tiles whenever the device runs out of memory.
-
-        Returns the tile size that fitted too, so the following steps start from it.
-        """
-        while True:
-            try:
-                return (*self.gradient(image, objective, tile_size, dtype, wrap), tile_size)
-            except torch.OutOfMemoryError as err:
-                if tile_size <= _MIN_TILE:
-                    raise DeviceError(
-                        f"{self.device} ran out of memory even with {_MIN_TILE}-pixel tiles; "
-                        f"lower max_size or use another device"
-                    ) from err
-            except RuntimeError as err:
-                # Unpadded convolutions and pools (Inception v3's stem) need a minimum input size.
-                if not any(text in str(err) for text in _TOO_SMALL):
-                    raise
-                height, width = image.shape[-2:]
-                raise SettingsError(
-                    "max_size",
-                    f"model {echo(self.name)} cannot dream on an image this small ({width}x{height} pixels "
-                    f"at this octave); use a larger image or max_size, or fewer octaves",
-                ) from err
-            # Retried outside the except block, so the failed attempt's tensors are already freed.
-            tile_size = max(_MIN_TILE, min(tile_size, max(image.shape[-2:])) // 2)
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
+    def tile_size(self, settings: DreamSettings) -> int:
+        """The tile the settings' ``tile_size`` means here: a number as given, ``auto`` for this device."""
+        return tile_size_for(settings.tile_size, self.device, self.pass_bytes_per_pixel)
 
     # -- objectives ------------------------------------------------------------------------------
 
@@ -267,7 +212,7 @@ class Dreamer:
         if settings.channel_pick == "all" or not layers:
             return {}
         height, width = image.shape[-2:]
-        scale = min(1.0, settings.tile_size / max(height, width))
+        scale = min(1.0, self.tile_size(settings) / max(height, width))
         small = resize(image, (max(1, round(height * scale)), max(1, round(width * scale))))
         with torch.no_grad():
             acts = self.activations(small, layers)
@@ -328,7 +273,8 @@ class Dreamer:
         sizes = octave_sizes((base.shape[-2], base.shape[-1]), settings.octaves, settings.octave_scale, self.min_side)
         total, done = len(sizes) * settings.steps, 0
         detail = torch.zeros_like(resize(base, sizes[0]))
-        tile_size = settings.tile_size  # shrinks for good if the device runs out of memory
+        graphs = self.graphs if graphs_enabled(self.device) else None
+        step_gradient = gradients.StepGradient(self, objective, self.tile_size(settings), dtype, settings.wrap, graphs)
         for octave, size in enumerate(sizes, start=1):
             octave_base = resize(base, size, settings.wrap)
             # Carry the dreamed detail up to this size; the sum can leave [0, 1] (bilinear overshoot), so clamp.
@@ -340,15 +286,8 @@ class Dreamer:
                 shift = (shifts.randint(-jitter, jitter), shifts.randint(-jitter, jitter))
                 # Optionally scaled and rotated a little too (transform_robustness); undone on the gradient.
                 view = random_view(roll(img, shift), shifts, settings.transform_robustness, settings.wrap)
-                grad, loss, tile_size = self._gradient_in_memory(view.image, objective, tile_size, dtype, settings.wrap)
-                if dtype is not None and not _usable(grad, loss):
-                    # fp16/bf16 overflowed or underflowed on this network: redo the step in fp32 and
-                    # stay there, so a user never gets a black or frozen image for asking "auto".
-                    dtype = None
-                    grad, loss, tile_size = self._gradient_in_memory(
-                        view.image, objective, tile_size, dtype, settings.wrap
-                    )
-                grad = view.undo(grad)
+                # Smaller tiles if memory runs out, fp32 if low precision fails: see StepGradient.
+                grad = view.undo(step_gradient(view.image))
                 del view
                 grad = roll(grad, (-shift[0], -shift[1]))
                 # Smoothing grows with the steps: early steps find detail, later ones keep it soft.
@@ -364,6 +303,7 @@ class Dreamer:
                 preview = None
                 if preview_every and done % preview_every == 0 and done < total:
                     preview = _preview(img, preview_size)
+                loss = step_gradient.loss(due=preview is not None or step == settings.steps)
                 snapshot = functools.partial(_full_size, img, octave_base, base, settings)  # made only if called
                 yield DreamProgress(
                     octave, len(sizes), step, settings.steps, done, total, loss, preview, snapshot=snapshot
@@ -414,12 +354,6 @@ def _refinements(settings: DreamSettings, from_noise: bool) -> Callable[[torch.T
     if settings.keep_colors:
         steps.append(luminance_only)
     return compose(steps)
-
-
-def _usable(grad: torch.Tensor, loss: float) -> bool:
-    """A low-precision step is usable when its loss is finite and its gradient finite and not all zero."""
-    magnitude = float(grad.abs().mean())
-    return math.isfinite(loss) and math.isfinite(magnitude) and magnitude > 0
 
 
 def _full_size(

@@ -6,7 +6,7 @@ so the dream loop can run the network only as far as it must.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import torch
 
@@ -20,21 +20,32 @@ LOGITS = "logits"
 
 
 class Objective:
-    def __init__(self, fn: Callable[[Activations], torch.Tensor], layers: frozenset[str], name: str) -> None:
+    """``key`` tells objectives apart by value (two dreams of one look share a CUDA graph, see :mod:`.graphs`);
+    without one, an objective is only equal to itself."""
+
+    def __init__(
+        self, fn: Callable[[Activations], torch.Tensor], layers: frozenset[str], name: str, key: Hashable = None
+    ) -> None:
         self.fn = fn
         self.layers = layers
         self.name = name
+        self.key = key if key is not None else ("object", id(self))
 
     def __call__(self, acts: Activations) -> torch.Tensor:
         return self.fn(acts)
 
     def __add__(self, other: Objective) -> Objective:
         return Objective(
-            lambda acts: self(acts) + other(acts), self.layers | other.layers, f"{self.name} + {other.name}"
+            lambda acts: self(acts) + other(acts),
+            self.layers | other.layers,
+            f"{self.name} + {other.name}",
+            ("+", self.key, other.key),
         )
 
     def __mul__(self, scale: float) -> Objective:
-        return Objective(lambda acts: scale * self(acts), self.layers, f"{scale:g} * {self.name}")
+        return Objective(
+            lambda acts: scale * self(acts), self.layers, f"{scale:g} * {self.name}", ("*", float(scale), self.key)
+        )
 
     __rmul__ = __mul__
 
@@ -44,7 +55,9 @@ class Objective:
 
 def layer(name: str) -> Objective:
     """The DeepDream objective: mean of the squared activations of a layer."""
-    return Objective(lambda acts: acts[name].float().pow(2).mean(), frozenset([name]), f"layer({name})")
+    return Objective(
+        lambda acts: acts[name].float().pow(2).mean(), frozenset([name]), f"layer({name})", key=("layer", name)
+    )
 
 
 def channels(name: str, indices: tuple[int, ...]) -> Objective:
@@ -60,12 +73,14 @@ def channels(name: str, indices: tuple[int, ...]) -> Objective:
             )
         return act[:, index].float().pow(2).mean()
 
-    return Objective(fn, frozenset([name]), f"channels({name}, {index})")
+    return Objective(fn, frozenset([name]), f"channels({name}, {index})", ("channels", name, tuple(index)))
 
 
 def class_logit(index: int) -> Objective:
     """Raise one ImageNet class's logit: "make it more cat-like"."""
-    return Objective(lambda acts: acts[LOGITS][:, index].float().mean(), frozenset([LOGITS]), f"class({index})")
+    return Objective(
+        lambda acts: acts[LOGITS][:, index].float().mean(), frozenset([LOGITS]), f"class({index})", key=("class", index)
+    )
 
 
 def guide(name: str, guide_features: torch.Tensor) -> Objective:

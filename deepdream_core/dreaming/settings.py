@@ -21,6 +21,8 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # Where a dream runs: it changes the pixels only by rounding, not the look, so share links and
 # preset fingerprints leave these fields out.
 MACHINE_FIELDS = ("device", "precision")
+# What a setting that allows it (``Range.auto``) takes to mean "the engine picks for the device".
+AUTO = "auto"
 
 # Settings that take one of a few words, as data (like RANGES) so UIs can build dropdowns from them.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -48,29 +50,38 @@ class Range:
     low: float
     high: float
     integer: bool = False
+    # Whether the setting also takes AUTO, for the engine to pick on the device it runs on (tile_size).
+    auto: bool = False
+
+    @property
+    def span(self) -> str:
+        """The allowed values in words: "from 64 to 2048, or auto"."""
+        return f"from {self.low:g} to {self.high:g}" + (f", or {AUTO}" if self.auto else "")
 
     def check(self, name: str, value: Any) -> None:
         kind = "a whole number" if self.integer else "a number"
+        if self.auto and value == AUTO:
+            return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SettingsError(name, f"must be {kind} from {self.low:g} to {self.high:g}, got {echo(value)}")
+            raise SettingsError(name, f"must be {kind} {self.span}, got {echo(value)}")
         # NaN and the infinities (JSON's NaN, Infinity, 1e309; "nan" or "inf" as text) are no number at all;
         # refused first, since int() of one raises ValueError or OverflowError.
         if isinstance(value, float) and not math.isfinite(value):
-            raise SettingsError(name, f"must be a number from {self.low:g} to {self.high:g}, got {echo(value)}")
+            raise SettingsError(name, f"must be a number {self.span}, got {echo(value)}")
         if self.integer and int(value) != value:
-            raise SettingsError(name, f"must be a whole number from {self.low:g} to {self.high:g}, got {echo(value)}")
+            raise SettingsError(name, f"must be a whole number {self.span}, got {echo(value)}")
         if not (self.low <= value <= self.high):
-            raise SettingsError(name, f"must be from {self.low:g} to {self.high:g}, got {echo(value)}")
+            raise SettingsError(name, f"must be {self.span}, got {echo(value)}")
 
     def parse(self, name: str, value: Any) -> Any:
-        """Text (query parameters, CLI flags) as a number; other values pass through to :meth:`check`."""
-        if not isinstance(value, str):
+        """Text (query parameters, CLI flags) as a number (or AUTO); other values pass through to :meth:`check`."""
+        if not isinstance(value, str) or (self.auto and value == AUTO):
             return value
         try:
             number = float(value)
         except ValueError:
             kind = "a whole number" if self.integer else "a number"
-            raise SettingsError(name, f"must be {kind} from {self.low:g} to {self.high:g}, got {echo(value)}") from None
+            raise SettingsError(name, f"must be {kind} {self.span}, got {echo(value)}") from None
         # "3" -> 3 for whole-number fields; "1.5" stays 1.5 so the range check names the problem.
         return int(number) if self.integer and number.is_integer() else number
 
@@ -101,7 +112,7 @@ RANGES: dict[str, Range] = {
     "smoothing": Range(0.0, 5.0),
     "seed": Range(0, 2**31 - 1, integer=True),
     "max_size": Range(32, 4096, integer=True),
-    "tile_size": Range(64, 2048, integer=True),
+    "tile_size": Range(64, 2048, integer=True, auto=True),
     "class_weight": Range(0.0, 100.0),
     "guide_weight": Range(0.0, 100.0),
     "layer_weight": Range(-10.0, 10.0),
@@ -145,8 +156,9 @@ class DreamSettings:
     seed: int | None = 0
     # Longest side of the working image; larger inputs are downscaled.
     max_size: int = 768
-    # Gradients are computed in tiles of this size, so memory stays bounded on any image size.
-    tile_size: int = 512
+    # Gradients are computed in tiles of this size, so memory stays bounded on any image size. "auto"
+    # picks for the device (deepdream_core.dreaming.tiles): 512 on a CPU, the largest that fits on a GPU.
+    tile_size: int | str = AUTO
     device: str = "auto"
     precision: str = "auto"
     # How each step's gradient is scaled: "mean" divides by its mean magnitude; "laplacian" also gives

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..dreaming.json_input import load_json
 from ..dreaming.settings import MACHINE_FIELDS, DreamSettings, SettingsError
+from ..dreaming.tiles import planned_tile_size
 from ..models.echo import echo
 
 
@@ -160,6 +161,8 @@ def fingerprint(settings: DreamSettings, guide: Path | None, sample: Path | None
         for k, v in settings.to_dict().items()
         if k not in MACHINE_FIELDS and (k in _FIRST_SETTINGS or v != defaults[k])
     }
+    # Thumbnails are dreamed on the CPU, where tile_size "auto" is the 512 px every older stamp was made with.
+    look["tile_size"] = planned_tile_size(settings.tile_size, "cpu")
     digest = hashlib.sha256(json.dumps(look, sort_keys=True).encode())
     for path in (guide, sample):
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path else b"no file")

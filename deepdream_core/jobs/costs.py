@@ -15,6 +15,8 @@ from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import torch
+
 from ..dreaming.objectives import LOGITS
 from ..dreaming.settings import DreamSettings, LayerTarget
 
@@ -23,10 +25,14 @@ if TYPE_CHECKING:
 
 # The fixed cost of a step, in megapixels of work. CPU: the bundled model's one-thread step at 128 and
 # 256 px (1.39 and 1.12 s per megapixel, median of 5 interleaved steps) fit t = a + b x pixels with
-# a = 6 ms = 0.006 MP. GPU: a guess, not measured: eager PyTorch launches about a thousand small
-# kernels per EfficientNet-Lite0 step, some 10 ms, as long as 0.5 MP of its pixel work.
+# a = 6 ms = 0.006 MP. GPU (CUDA): measured on one H100 (issue 24, torch 2.11, eager, 2048 px tiles),
+# DreamSettings() on a 1024 px and a 2048 px square photo took 0.21 s and 0.54 s; t = a + b x pixels
+# over their octaves gives b = 0.0055 s per megapixel-step and a = 2.5 ms per step = 0.45 MP.
 CPU_STEP_MEGAPIXELS = 0.006
-GPU_STEP_MEGAPIXELS = 0.5
+GPU_STEP_MEGAPIXELS = 0.45
+# A GPU's cost per megapixel-step against the CPU's, for a network not measured on a GPU: the bundled
+# model's measured H100 figure (above) over its CPU figure (below). A guess for the others.
+GPU_PER_CPU = 0.0055 / 0.56
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,16 @@ class DefaultCost:
 # step by step, then scaled by the bundled model's 0.56 / 1.07 (its own one-thread figure). Shares come
 # from the same one-thread timings (7 steps per layer, median), made non-decreasing with depth where
 # noise reversed two neighbours: a deeper layer runs everything a shallower one does.
-# GPU: a guess, not measured (no GPU was available): the CPU figure over 40. The first timed pass or
-# finished run on a GPU replaces it.
+# GPU (CUDA), what runs by default there (eager, tile_size "auto" = 2048 px tiles, precision "auto"):
+# measured on one H100 for the bundled model (0.0055, above) and for VGG16 (its equal-work dream at
+# 600x399 and 2048x1362, bf16, channels_last, 2048 px tiles: 0.099 s and 0.278 s, fit as above: 0.0049 s
+# per megapixel-step and a 2.1 ms step, 0.42 MP). The bundled model's was measured before its network ran
+# channels_last on CUDA, so its estimate may read long. The others: their CPU figure times GPU_PER_CPU,
+# a guess until a GPU times them. The first timed pass or finished run on a GPU replaces it.
 DEFAULT_COSTS: dict[str, DefaultCost] = {
     "efficientnet_lite0": DefaultCost(
         cpu=0.56,
-        gpu=0.56 / 40,
+        gpu=0.0055,
         shares={
             "blocks.1": 0.56,
             "blocks.2": 0.69,
@@ -80,7 +90,7 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
     ),
     "googlenet": DefaultCost(
         cpu=0.52,
-        gpu=0.52 / 40,
+        gpu=0.52 * GPU_PER_CPU,
         shares={
             "conv3": 0.64,
             "inception3a": 0.64,
@@ -97,7 +107,7 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
     ),
     "inception_v3": DefaultCost(
         cpu=0.64,
-        gpu=0.64 / 40,
+        gpu=0.64 * GPU_PER_CPU,
         shares={
             "Conv2d_4a_3x3": 0.52,
             "Mixed_5b": 0.52,
@@ -111,7 +121,8 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
     ),
     "vgg16": DefaultCost(
         cpu=2.9,
-        gpu=2.9 / 40,
+        gpu=0.0049,
+        gpu_step=0.42,
         shares={
             "features.8": 0.84,
             "features.15": 0.9,
@@ -121,7 +132,7 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
     ),
     "resnet50": DefaultCost(
         cpu=0.91,
-        gpu=0.91 / 40,
+        gpu=0.91 * GPU_PER_CPU,
         shares={
             "layer1": 0.65,
             "layer2": 0.81,
@@ -134,7 +145,7 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
     ),
 }
 # Any other model (a timm name) before calibration: about what the zoo's mid-sized networks cost.
-UNKNOWN_MODEL_COST = DefaultCost(cpu=1.0, gpu=1.0 / 40)
+UNKNOWN_MODEL_COST = DefaultCost(cpu=1.0, gpu=1.0 * GPU_PER_CPU)
 
 # The timed pass: CALIBRATION_WARMUP untimed steps, then this many timed steps, on noise this many
 # pixels square, each layer at both sizes (their difference is the cost per pixel, the rest the fixed
@@ -273,7 +284,9 @@ def _time_steps(dreamer: Dreamer, keys: list[tuple[str, int]]) -> dict[tuple[str
         for _ in range(CALIBRATION_STEPS):
             for key, run in runs.items():
                 start = time.perf_counter()
-                next(run)  # one step; the loss it reports has waited for the device
+                next(run)  # one step
+                if dreamer.device.type == "cuda":  # CUDA graphs' steps do not wait for the device on their own
+                    torch.cuda.synchronize(dreamer.device)
                 times[key].append(time.perf_counter() - start)
     finally:
         for run in runs.values():

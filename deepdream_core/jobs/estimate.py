@@ -6,7 +6,7 @@ does not grow with the image (Python, kernel launches, small tensors): it is cou
 ``step_megapixels`` more pixels per step, which matters for small octaves and on GPUs. A deeper layer
 costs more (the network runs further), so the work is weighted by the layer's cost relative to the
 model's default layer, per pixel and per step. Settings that make every step dearer (wrap-around
-padding, transformation robustness, tiles above 512 px square) multiply it. The time is the work
+padding, transformation robustness, on a CPU tiles above 512 px square) multiply it. The time is the work
 times the model's seconds per megapixel-step on this device, from :mod:`.costs`: built-in defaults,
 then a short timed pass on this device (done on first use when the estimate is given the
 :class:`~deepdream_core.dreaming.loop.Dreamer` that will run), then every finished run.
@@ -29,6 +29,7 @@ from ..dreaming.devices import resolve_device
 from ..dreaming.images import fitted_size
 from ..dreaming.objectives import LOGITS
 from ..dreaming.settings import DreamSettings, LayerTarget
+from ..dreaming.tiles import planned_tile_size
 from ..dreaming.transforms import octave_sizes, spanned_wrap, tile_slices
 from ..models.zoo import get_spec
 from ..motion.animation import AnimationSettings, feedback_settings
@@ -49,8 +50,10 @@ FLOW_SECONDS_PER_MEGAPIXEL = 0.36
 # the Laplacian or Fourier step, keep_colors) stay within 5 %.
 WRAP_COST = {"none": 1.0, "x": 1.6, "xy": 1.75}
 TRANSFORM_ROBUSTNESS_COST = 1.1
-# Tiles larger than the default 512 px square cost more per pixel: their feature maps no longer fit
-# the caches (a 1024 px image in one tile took 1.35-2.1x as long per step as in four 512 px tiles).
+# On a CPU, tiles larger than the default 512 px square cost more per pixel: their feature maps no longer
+# fit the caches (a 1024 px image in one tile took 1.35-2.1x as long per step as in four 512 px tiles).
+# A GPU is the other way round (fewer passes, see deepdream_core.dreaming.tiles), and its costs were
+# measured with 2048 px tiles.
 LARGE_TILE_PIXELS = 512 * 512
 LARGE_TILE_COST = 1.35
 
@@ -91,26 +94,34 @@ def working_size(settings: DreamSettings, size: tuple[int, int] | None) -> tuple
 
 
 def megapixel_steps(
-    settings: DreamSettings, size: tuple[int, int], min_side: int = 32, step_megapixels: float = 0.0
+    settings: DreamSettings,
+    size: tuple[int, int],
+    min_side: int = 32,
+    step_megapixels: float = 0.0,
+    device: str = "cpu",
 ) -> float:
     """Sum over the octaves the loop runs of (octave pixels / 10^6 + ``step_megapixels``) x steps,
-    at working size ``size`` (width, height), times what the options add (:func:`option_cost`)."""
+    at working size ``size`` (width, height), times what the options add on ``device`` (:func:`option_cost`)."""
     width, height = size
     sizes = octave_sizes((height, width), settings.octaves, settings.octave_scale, min_side)
-    return sum((h * w / 1e6 + step_megapixels) * option_cost(settings, (w, h)) for h, w in sizes) * settings.steps
+    return (
+        sum((h * w / 1e6 + step_megapixels) * option_cost(settings, (w, h), device) for h, w in sizes) * settings.steps
+    )
 
 
-def option_cost(settings: DreamSettings, octave: tuple[int, int]) -> float:
+def option_cost(settings: DreamSettings, octave: tuple[int, int], device: str = "cpu") -> float:
     """What the settings that change a step's cost per pixel multiply it by, at an octave of (width, height).
 
-    Wrap-around padding runs only where one tile spans the wrapped axis, as in the loop.
+    Wrap-around padding runs only where one tile spans the wrapped axis, as in the loop. ``tile_size``
+    "auto" counts as the device's usual tile (:func:`~deepdream_core.dreaming.tiles.planned_tile_size`).
     """
     width, height = octave
-    columns, rows = len(tile_slices(width, settings.tile_size)), len(tile_slices(height, settings.tile_size))
+    tile = planned_tile_size(settings.tile_size, device)
+    columns, rows = len(tile_slices(width, tile)), len(tile_slices(height, tile))
     wrap = spanned_wrap(settings.wrap, spans_x=columns == 1, spans_y=rows == 1)
     robustness = TRANSFORM_ROBUSTNESS_COST if settings.transform_robustness > 0 else 1.0
-    large_tiles = LARGE_TILE_COST if width / columns * height / rows > LARGE_TILE_PIXELS else 1.0
-    return WRAP_COST[wrap] * robustness * large_tiles
+    large = device == "cpu" and width / columns * height / rows > LARGE_TILE_PIXELS
+    return WRAP_COST[wrap] * robustness * (LARGE_TILE_COST if large else 1.0)
 
 
 def estimate_dream(
@@ -185,7 +196,7 @@ def _estimate(
         costs.calibrate(dreamer, layers)
     share, step = costs.layer_cost(model, device, layers)
     work = share * sum(
-        megapixel_steps(part, size, min_side, step / share) * count for part, size, count in parts if count > 0
+        megapixel_steps(part, size, min_side, step / share, device) * count for part, size, count in parts if count > 0
     )
     cost, measured = costs.seconds_per_megapixel_step(model, device)
     return Estimate(

@@ -19,6 +19,9 @@ from .weights import BUNDLED_MODEL, BundledLite0Weights, HubWeights, Torchvision
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# The memory of one dream pass (forward + backward, fp32) per input pixel, for a network not measured here
+# (any other timm model): the zoo's largest figure (ResNet-50's 1712, below) rounded up.
+UNMEASURED_PASS_BYTES_PER_PIXEL = 2048
 
 
 class UnknownModelError(ValueError):
@@ -51,6 +54,11 @@ class ModelSpec:
     mixed_precision: bool = True
     # Smallest image side the network takes (unpadded stems need more than 32 px); smaller octaves are skipped.
     min_side: int = 32
+    # Bytes one fp32 pass (forward to the logits or the deepest dream layer, and backward) keeps per input
+    # pixel; tile_size "auto" sizes a GPU's tiles by it. An estimate, not yet checked on a GPU: the tensors
+    # autograd saves, counted on the CPU (bench/gpu_figures.py saved_bytes_per_pixel, the slope from 256 to 512 px
+    # so the weights do not count). bench/gpu_figures.py measures the GPU's own peak per pixel to verify it.
+    pass_bytes_per_pixel: int = UNMEASURED_PASS_BYTES_PER_PIXEL
 
     def layer_description(self, path: str) -> str:
         return next((layer.description for layer in self.layers if layer.path == path), "")
@@ -114,6 +122,7 @@ ZOO: dict[str, ModelSpec] = {
             # as far apart over a few steps as the dream moved them. fp32 also keeps a share link's
             # picture the same on CPUs with and without bf16 instructions.
             mixed_precision=False,
+            pass_bytes_per_pixel=1572,
         ),
         ModelSpec(
             name="googlenet",
@@ -139,6 +148,7 @@ ZOO: dict[str, ModelSpec] = {
             # so a class target that works on one zoo model works on all of them.
             class_names=_timm_class_names,
             download_mb=27,
+            pass_bytes_per_pixel=959,
         ),
         ModelSpec(
             name="inception_v3",
@@ -159,6 +169,7 @@ ZOO: dict[str, ModelSpec] = {
             default_layer="Mixed_6c",
             class_names=_timm_class_names,
             download_mb=95,
+            pass_bytes_per_pixel=1171,
             min_side=75,  # its 3x3 stride-2 stem and pools leave nothing below 75 px
         ),
         ModelSpec(
@@ -177,6 +188,7 @@ ZOO: dict[str, ModelSpec] = {
             default_layer="features.22",
             class_names=None,
             download_mb=528,
+            pass_bytes_per_pixel=1451,
         ),
         ModelSpec(
             name="resnet50",
@@ -196,6 +208,7 @@ ZOO: dict[str, ModelSpec] = {
             default_layer="layer3",
             class_names=_timm_class_names,
             download_mb=102,
+            pass_bytes_per_pixel=1712,
         ),
     ]
 }

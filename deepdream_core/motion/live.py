@@ -186,7 +186,7 @@ class LiveSession:
         look = self.settings
         frame_settings = look.replace(
             max_size=self.live.size,
-            tile_size=max(look.tile_size, self.live.size),  # one tile: no seams to hide in a few steps
+            tile_size=self.live.size,  # the frame in one tile: no seams to hide in a few steps
             octaves=octaves,
             steps=steps,
             # The frame's change stays the same whatever the budget: more steps aim it better, not further.

@@ -38,7 +38,7 @@ LONG_NAME = "m" * 8192
 
 def message(field: str, shown: str, bounds: str | None = None) -> str:
     rng = {**RANGES, **MOTION_RANGES, **SEGMENT_RANGES}[field]
-    return f"{bounds or field}: must be a number from {rng.low:g} to {rng.high:g}, got {shown}"
+    return f"{bounds or field}: must be a number {rng.span}, got {shown}"
 
 
 def png_with_record(path: Path, text: str) -> Path:
