@@ -42,15 +42,16 @@ MOTION_RANGES: dict[str, Range] = {
 
 
 class RangedSettings:
-    """Frozen settings whose fields are numbers checked against :data:`MOTION_RANGES`, or switches (bools)."""
+    """Frozen settings whose fields are numbers checked against the class's ``RANGES``, or switches (bools)."""
 
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
+    RANGES: ClassVar[dict[str, Range]] = MOTION_RANGES
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.name in MOTION_RANGES:
-                MOTION_RANGES[field.name].check(field.name, value)
+            if field.name in self.RANGES:
+                self.RANGES[field.name].check(field.name, value)
             elif not isinstance(value, bool):
                 raise SettingsError(field.name, f"must be true or false, got {echo(value)}")
 
@@ -61,7 +62,7 @@ class RangedSettings:
         base = base or cls()
         return dataclasses.replace(
             base,
-            **{k: MOTION_RANGES[k].parse(k, v) if k in MOTION_RANGES else parse_switch(k, v) for k, v in data.items()},
+            **{k: cls.RANGES[k].parse(k, v) if k in cls.RANGES else parse_switch(k, v) for k, v in data.items()},
         )
 
 

@@ -9,12 +9,11 @@ a moving head. The budget adapts to the machine, so a frame's latency stays near
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
@@ -22,7 +21,8 @@ from PIL import Image
 from ..dreaming.cache import get_dreamer
 from ..dreaming.color import color_stats, match_colors
 from ..dreaming.images import MIN_SIDE, ImageInputError, fit_long_side, to_rgb
-from ..dreaming.settings import DreamSettings, Range, SettingsError, parse_switch, reject_unknown
+from ..dreaming.settings import DreamSettings, Range, SettingsError
+from .animation import RangedSettings
 from .video import carry_over
 
 # The look the CLI and the Live tab use when none is chosen: the gallery's "Eyes everywhere".
@@ -51,8 +51,10 @@ class LiveInputError(ImageInputError):
 
 
 @dataclass(frozen=True)
-class LiveSettings:
+class LiveSettings(RangedSettings):
     """How a live session dreams, on top of the look's :class:`DreamSettings`."""
+
+    RANGES: ClassVar[dict[str, Range]] = LIVE_RANGES
 
     # 0 keeps a faint dream that follows every movement; 1 lets it grow strong and hold (it also trails
     # behind fast motion). It sets how much of the previous dream each frame keeps, and each frame's step.
@@ -63,22 +65,6 @@ class LiveSettings:
     target_latency: float = 0.18
     # Each frame's starting point is held to the camera frame's colours, so dream colours cannot pile up.
     color_lock: bool = True
-
-    def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if field.name in LIVE_RANGES:
-                LIVE_RANGES[field.name].check(field.name, value)
-            elif not isinstance(value, bool):
-                raise SettingsError(field.name, f"must be true or false, got {value!r}")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LiveSettings:
-        """Settings from a plain dict (CLI flags, the app's sliders); text is read as numbers or switches."""
-        reject_unknown(data, cls)
-        return cls(
-            **{k: LIVE_RANGES[k].parse(k, v) if k in LIVE_RANGES else parse_switch(k, v) for k, v in data.items()}
-        )
 
     @property
     def keep(self) -> float:

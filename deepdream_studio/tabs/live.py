@@ -22,6 +22,7 @@ from deepdream_core.files.presets import Preset, load_preset
 from deepdream_core.motion.live import LIVE_LOOK, LIVE_RANGES
 
 from ..config import StudioConfig
+from ..controls import whole
 from ..gpu import on_zero_gpu
 from ..handlers import user_errors
 from ..runs import save_png
@@ -77,7 +78,7 @@ class LiveState:
 
 
 def live_settings(strength: float, size: float) -> LiveSettings:
-    return LiveSettings.from_dict({"strength": strength, "size": int(size)})
+    return LiveSettings.from_dict({"strength": strength, "size": whole(size)})
 
 
 @user_errors

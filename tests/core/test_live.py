@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from deepdream_core import LiveSession, LiveSettings
+from deepdream_core import LiveSession, LiveSettings, SettingsError
 from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.dreaming.transforms import pil_to_tensor
 from deepdream_core.files.clips import read_clip
@@ -197,3 +197,14 @@ def test_the_live_command_explains_a_missing_camera_and_a_bad_cap(
     assert "no camera at index 7" in capsys.readouterr().err
     assert main(["live", "clip.mp4", "-o", str(tmp_path / "live.mp4"), "--max-frames", "0"]) == EXIT_BAD_INPUT
     assert "max_frames: must be from 1 to 900, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spelled", ["NaN", "Infinity", "-Infinity", "1e309"])
+def test_live_settings_refuse_a_number_that_is_not_one(spelled: str, capsys: pytest.CaptureFixture[str]) -> None:
+    shown = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity", "1e309": "Infinity"}[spelled]
+    for field in ("strength", "size", "target_latency"):
+        for value in (float(spelled), spelled):  # as JSON and a slider send it, and as a CLI flag's text
+            with pytest.raises(SettingsError, match=re.escape(f"{field}: must be a number from ") + ".*got " + shown):
+                LiveSettings.from_dict({field: value})
+    assert main(["live", "clip.mp4", "-o", "out.mp4", f"--size={spelled}"]) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == f"error: size: must be a number from 64 to 768, got {shown}\n"

@@ -117,8 +117,9 @@ def test_a_photo_over_max_size_is_downscaled_with_a_notice_in_the_status(
 
 def test_sliders_take_their_bounds_from_ranges(app_server) -> None:
     """The page's sliders (from the app's /config) offer exactly what DreamSettings accepts, and the
-    motion tabs' sliders stay inside what the motion settings accept."""
+    motion and live tabs' sliders stay inside what the motion and live settings accept."""
     from deepdream_core.motion.animation import MOTION_RANGES
+    from deepdream_core.motion.live import LIVE_RANGES
 
     components = config(app_server)["components"]
     sliders = {c["props"]["elem_id"].replace("-", "_"): c["props"] for c in components if c["type"] == "slider"}
@@ -128,7 +129,15 @@ def test_sliders_take_their_bounds_from_ranges(app_server) -> None:
     assert set(photo) == {*SLIDERS, "layer_weight"}  # every slider the studio declares, and no other
     for name, props in photo.items():
         assert (props["minimum"], props["maximum"]) == (RANGES[name].low, RANGES[name].high), name
-    motion = {name.split("_", 1)[1]: props for name, props in sliders.items() if name not in RANGES}
+    live = {name.removeprefix("live_"): props for name, props in sliders.items() if name.startswith("live_")}
+    assert set(live) == {"strength", "size"}
+    for name, props in live.items():  # the Live tab's inside what a live session accepts
+        assert LIVE_RANGES[name].low <= props["minimum"] < props["maximum"] <= LIVE_RANGES[name].high, name
+    motion = {
+        name.split("_", 1)[1]: props
+        for name, props in sliders.items()
+        if name not in RANGES and not name.startswith("live_")
+    }
     assert set(motion) == {"frames", "fps", "zoom", "rotate", "translate_x", "translate_y", "blend", "size"}
     motion["max_side"] = motion.pop("size")
     for name, props in motion.items():
