@@ -33,7 +33,8 @@ timeout 150 python3 -m pytest -q -p no:cacheprovider tests/core/test_cuda.py tes
     tests/core/test_precision.py tests/core/test_quality.py tests/core/test_tiles.py tests/core/test_objectives.py \
     tests/core/test_transforms.py tests/core/test_bundled_model.py 2>&1 | tee "$out/tests.log"
 
-# The figures: the GPU fast path first (issue 24), then issue 15's overhead, first frame and precision.
+# The figures: the GPU fast path first (issue 24), the live mirror at 512 px (issue 25), then issue 15's overhead,
+# first frame and precision.
 timeout 300 python3 bench/run.py --device cuda --quick --out "$out/results-cuda.json" \
-    --only cuda_floor cuda_steps cuda_vgg16_sizes cuda_default cuda_memory overhead first_frame precision \
+    --only cuda_floor cuda_steps cuda_vgg16_sizes cuda_default cuda_memory live overhead first_frame precision \
     2>&1 | tee "$out/bench.log"
