@@ -204,6 +204,17 @@ def test_a_string_with_no_closing_quote_nests_nothing_after_it() -> None:
     assert json_depth('["a\\\\", [1]]') == 2  # an escaped backslash ends before the closing quote
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+def test_json_bytes_are_counted_in_the_encoding_the_parser_reads(encoding: str) -> None:
+    # In UTF-16 or UTF-32 an escaped quote followed by a zero byte read as UTF-8 opened a string that hid the
+    # deep brackets after it, while json.loads(bytes) reads the whole text as UTF-16 and recursed into them.
+    hidden = '["\\"", ' + "[" * 5000 + "]" * 5000 + ', "x"]'
+    with pytest.raises(SettingsError, match="nests deeper than"):
+        load_json(hidden.encode(encoding), "settings")
+    record = {"settings": {"steps": 12, "layer": '\\"[['}}
+    assert load_json(json.dumps(record).encode(encoding), "settings") == record
+
+
 def test_a_number_too_long_to_read_is_refused() -> None:
     with pytest.raises(SettingsError) as refused:
         load_json('{"steps": ' + "9" * 5000 + "}", "settings")
