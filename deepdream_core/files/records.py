@@ -98,11 +98,11 @@ def same_dream(found: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> bo
 
     The version and preset name are not compared: a new release or a renamed preset that dreams the
     same pixels does not make old outputs stale. A wanted seed of None (a fresh one per image) matches
-    any seed.
+    any seed. A dream stopped early (its record says where) is not the finished dream of those settings.
     """
     if not isinstance(found, Mapping) or not isinstance(found.get("settings"), Mapping):
         return False
-    for key in ("model", "weights", "source", "guide"):
+    for key in ("model", "weights", "source", "guide", "stopped"):
         if found.get(key) != wanted.get(key):
             return False
     ours, theirs = dict(wanted["settings"]), dict(found["settings"])
