@@ -15,7 +15,7 @@ from deepdream_core.dreaming.images import MAX_FILE_BYTES
 from deepdream_core.files.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
 from deepdream_core.jobs.atlas import atlas_cache
 
-from . import api, phone
+from . import api, numbers, phone, sharing
 from .config import StudioConfig
 from .gpu import preload
 from .json_guard import DeepJsonGuard
@@ -35,6 +35,7 @@ CSS = (
 .secondary-wrap > input { padding-right: var(--size-6); }  /* a dropdown's text stops before its arrow */
 """
     + layers.CSS
+    + sharing.CSS
     + phone.CSS
 )
 THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
@@ -53,7 +54,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
             "**3** press Dream.",
             elem_id="title",
         )
-        link_note = gr.Markdown(visible=False, elem_id="link-note")
+        link_note = sharing.note_layout()
         with gr.Tabs(overflow_behavior="wrap"):  # on a phone, every tab in view: none behind "•••"
             with gr.Tab("Photo", id="photo"):
                 photo_tab = photo.build(demo, config, presets, samples, link_note)
@@ -80,6 +81,7 @@ def launch(demo: gr.Blocks, config: StudioConfig, **options: object) -> None:
         allowed_paths=[str(PRESETS_DIR), str(SAMPLES_DIR), str(atlas_cache())],
         theme=THEME,
         css=CSS,
+        head=numbers.HEAD,
         mcp_server=config.mcp_server,
         **options,
     )  # type: ignore[arg-type]

@@ -229,6 +229,12 @@ def settings_from_file(path: str | os.PathLike) -> SharedLink:
         record = read_record(path)
     except RecordError as err:
         return SharedLink(DreamSettings(), None, [f"{err}; the default settings are used"])
+    return settings_from_record(record)
+
+
+def settings_from_record(record: Mapping[str, Any]) -> SharedLink:
+    """The settings in a file's record (:func:`read_record`), read like a share link, with a note for each entry
+    that cannot be used."""
     notes = []
     newer = record.get("format")
     if not isinstance(newer, int) or isinstance(newer, bool) or newer > FORMAT:

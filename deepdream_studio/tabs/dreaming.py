@@ -68,8 +68,9 @@ def dream_ui(
     }
     try:
         yield from _finished_or_previews(frames, image, note)
-    except USER_ERRORS as err:  # after the start (a model that fails to load): the run ends here, Stop with it
-        yield {"status": problem(err), "stop_btn": gr.update(visible=False)}
+    except USER_ERRORS as err:  # after the start (a model that fails to load): the run ends here, Stop with it,
+        # and the result box empties: the photo it showed at the start is no dream.
+        yield {"result": None, "status": problem(err), "stop_btn": gr.update(visible=False), "so_far": None}
 
 
 def _finished_or_previews(frames: Iterator[PhotoFrame], image: Image.Image, note: str) -> Iterator[dict[str, Any]]:

@@ -21,6 +21,7 @@ from deepdream_core import LiveSession, LiveSettings, dream_record
 from deepdream_core.files.presets import Preset, load_preset
 from deepdream_core.motion.live import LIVE_LOOK, LIVE_RANGES
 
+from .. import numbers
 from ..config import StudioConfig
 from ..controls import whole
 from ..gpu import on_zero_gpu
@@ -150,7 +151,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], tab: gr.Tab) -> None:
             )
             look = gr.Dropdown(choices, value=default_look, label="Look", elem_id="live-look")
             with gr.Row():
-                strength = gr.Slider(
+                strength = numbers.slider(
                     LIVE_RANGES["strength"].low,
                     LIVE_RANGES["strength"].high,
                     value=LiveSettings.strength,
@@ -159,7 +160,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], tab: gr.Tab) -> None:
                     info="Higher: the dream grows stronger and holds; lower: faint, follows every move.",
                     elem_id="live-strength",
                 )
-                size = gr.Slider(
+                size = numbers.slider(
                     128,
                     min(512, int(LIVE_RANGES["size"].high)),
                     value=LiveSettings.size,

@@ -12,6 +12,7 @@ from deepdream_core import DreamSettings
 from deepdream_core.files.presets import Preset, guide_path, load_preset
 from deepdream_core.motion.animation import MOTION_RANGES
 
+from .. import numbers
 from ..config import StudioConfig
 from ..controls import settings_from_values, whole
 from ..uploads import load_optional
@@ -32,7 +33,7 @@ def preset_dropdown(presets: Sequence[Preset], elem_id: str) -> gr.Dropdown:
 def size_slider(config: StudioConfig, elem_id: str, what: str = "each frame") -> gr.Slider:
     """The working size, in pixels on the long side of ``what``."""
     side = config.motion_max_side
-    return gr.Slider(
+    return numbers.slider(
         min(64, side),
         side,
         value=min(256, side),
@@ -55,7 +56,7 @@ def motion_slider(
 ) -> gr.Slider:
     """A slider within motion.MOTION_RANGES (narrower where the full range is more than a person needs)."""
     bounds = MOTION_RANGES[name]
-    return gr.Slider(
+    return numbers.slider(
         max(bounds.low, low if low is not None else bounds.low),
         min(bounds.high, high if high is not None else bounds.high),
         value=value,
@@ -64,6 +65,39 @@ def motion_slider(
         info=info,
         elem_id=elem_id,
     )
+
+
+def run_button_row(label: str, elem_id: str, stop_id: str) -> tuple[gr.Button, gr.Button]:
+    """The tab's action and its Stop, side by side; Stop shows only while a run is on (:func:`run_with_stop`)."""
+    with gr.Row():
+        button = gr.Button(label, variant="primary", size="lg", elem_id=elem_id)
+        stop = gr.Button("Stop", variant="stop", size="lg", visible=False, elem_id=stop_id)
+    return button, stop
+
+
+def run_with_stop(button: gr.Button, stop: gr.Button, handler: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
+    """``button`` runs ``handler`` with ``stop`` shown meanwhile (waiting in the queue too, so the visitor can leave
+    the line); ``stop`` cancels it and hides again, as it does when the run ends. Returns the run's event."""
+    run = button.click(_shown, None, stop, queue=False, show_progress="hidden", api_visibility="private").then(
+        handler, inputs, outputs, **options
+    )
+    run.then(_hidden, None, stop, queue=False, show_progress="hidden", api_visibility="private")
+    return run
+
+
+def wire_stop(stop: gr.Button, run: Any, handler: Any, inputs: Any, outputs: Any) -> None:
+    """``stop`` cancels ``run`` and hides, then ``handler`` keeps what the run made so far."""
+    stop.click(_hidden, None, stop, cancels=[run], api_visibility="private").then(
+        handler, inputs, outputs, concurrency_limit=None, api_visibility="private"
+    )
+
+
+def _shown() -> Any:
+    return gr.update(visible=True)
+
+
+def _hidden() -> Any:
+    return gr.update(visible=False)
 
 
 def color_lock_checkbox(elem_id: str) -> gr.Checkbox:

@@ -90,7 +90,7 @@ class PhotoTab:
 
 
 def build(
-    demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samples: Sequence[str], link_note: gr.Markdown
+    demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samples: Sequence[str], link_note: dict
 ) -> PhotoTab:
     """The tab's layout and events (a share link is read when the page loads); called inside ``gr.Tab``."""
     controls = SettingControls(models=config.models)
@@ -113,16 +113,12 @@ def build(
             buttons=["copy"],
         )
     # The explanation above the box, not in its label: a long label covered the box's icon and text.
-    gr.Markdown(
-        "**Use the settings of a dream:** drop a PNG, GIF or MP4 made here, and every control is set as it was.",
-        elem_id="settings-from-about",
-    )
+    parts["settings_about"] = gr.Markdown(sharing.SETTINGS_FROM_ABOUT, elem_id="settings-from-about")
     parts["settings_file"] = uploads_only(
         gr.File(
             label="Settings from a dream",
             show_label=False,
-            file_types=[".png", ".gif", ".mp4"],
-            type="filepath",
+            type="filepath",  # any file: a JPEG gets our sentence (sharing.file_updates), not Gradio's toast
             height=130,
             elem_id="settings-from",
         )
@@ -132,7 +128,7 @@ def build(
     # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
     # "meta" on the files inside an editor's value, so a bare path there fails validation.)
     uploads_only(parts["result"])
-    _wire(demo, config, presets, controls, {**parts, "link_note": link_note})
+    _wire(demo, config, presets, controls, {**parts, **link_note})
     return PhotoTab(parts["photo"], parts["guide"], controls)
 
 
@@ -247,7 +243,8 @@ def _wire_settings(
 ) -> None:
     """The events that set the controls: presets, another model, share links and dreamed files, and the estimate."""
     status, model = parts["status"], controls.by_name["model"]
-    names = ("preset", "guide", "preset_about", "status", "link_note")  # the note last, as the page reads it
+    # The note last, as the page reads it.
+    names = ("preset", "guide", "preset_about", "status", "link_note_close", "link_note")
     named = {**controls.by_name, **{name: parts[name] for name in names}}
     restorable = list(named.values())
 
@@ -293,10 +290,11 @@ def _wire_settings(
         concurrency_limit=None,
         api_visibility="private",
     )
+    dropped = {**named, "settings_file": parts["settings_file"], "settings_about": parts["settings_about"]}
     parts["settings_file"].upload(
-        by_component(file_updates, named),
+        by_component(file_updates, dropped),
         parts["settings_file"],
-        restorable,
+        list(dropped.values()),
         concurrency_limit=None,
         api_visibility="private",
     )

@@ -171,6 +171,20 @@ def test_settings_from_a_file_holding_nan_dream_with_a_note(
     assert max(Image.open(tmp_path / "new.png").size) == 48
 
 
+def test_settings_from_a_file_naming_a_layer_the_network_lacks_dream_with_a_note(
+    photo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Read like a link: the layer is refused as the file is read, and the dream runs on the network's default.
+    record = '{"format": 1, "settings": {"layers": "blocks.99", "octaves": 1, "steps": 1, "max_size": 48}}'
+    source = png_with_record(tmp_path / "old.png", record)
+    code = main(["dream", str(photo_file), "-o", str(tmp_path / "new.png"), "--settings-from", str(source), "--quiet"])
+    assert code == 0
+    assert "note: settings-from: layers: model 'efficientnet_lite0' has no layer 'blocks.99'; " in (
+        capsys.readouterr().err
+    )
+    assert max(Image.open(tmp_path / "new.png").size) == 48
+
+
 # -- JSON nested too deep ----------------------------------------------------------------------------------------
 
 

@@ -386,7 +386,9 @@ def test_compare_tab_makes_one_sheet_and_offers_it_as_a_png(page: Page, app_serv
     values = page.locator("#compare-values textarea, #compare-values input").first
     values.fill("5, banana")
     page.locator("#compare").click()
-    expect(page.locator("#compare-status")).to_contain_text("Steps: must be a whole number from 1 to 100, got 'banana'")
+    expect(page.locator("#compare-status")).to_contain_text(
+        "Steps per octave: must be a whole number from 1 to 100, got 'banana'"
+    )
     values.fill("1, 2")  # this against that: two values are a comparison
     page.locator("#compare").click()
     expect(page.locator("#compare-status")).to_contain_text("2 dreams", timeout=DREAM_WAIT_MS)
