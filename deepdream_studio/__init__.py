@@ -45,6 +45,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     """The whole page and its API, with the queue set; nothing is dreamed or loaded until someone asks."""
     config = config or StudioConfig.from_env()
     cache_files.install()  # pictures are served whole, never while they are rewritten
+    numbers.install()  # numeric controls hand over what was typed; our checks answer
     preload(config.models)  # on ZeroGPU only: models built and moved to CUDA at module scope
     presets = all_presets() if PRESETS_DIR.is_dir() else []
     samples = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []

@@ -22,8 +22,6 @@ from deepdream_core.dreaming.settings import AUTO, CHOICES, MACHINE_FIELDS, RANG
 from deepdream_core.dreaming.tiles import CPU_TILE
 from deepdream_core.models.echo import echo
 
-from . import numbers
-
 # Where a dream runs is the server's choice on the page; the API and CLI take them.
 API_ONLY = MACHINE_FIELDS
 
@@ -175,7 +173,7 @@ class SettingControls:
         spec, bounds, value = SLIDERS[name], RANGES[name], getattr(self.defaults, name)
         slider = self._keep(
             name,
-            numbers.slider(
+            gr.Slider(
                 bounds.low,
                 bounds.high,
                 value=CPU_TILE if value == AUTO else value,
@@ -245,7 +243,7 @@ class SettingControls:
         weight = RANGES["layer_weight"]
         self._keep(
             "layer_weight",
-            numbers.slider(
+            gr.Slider(
                 weight.low,
                 weight.high,
                 value=1.0,
@@ -291,7 +289,7 @@ class SettingControls:
         bounds = RANGES["seed"]
         self._keep(
             "seed",
-            numbers.number(
+            gr.Number(
                 self.defaults.seed,
                 label="Seed",
                 precision=0,

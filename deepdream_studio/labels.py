@@ -35,6 +35,8 @@ _REWORDED = (
     (re.compile(r"unknown setting; known settings are .*", re.S), "this page has no such setting"),
     (re.compile(r"unknown setting$"), "this page has no such setting"),
     (re.compile(r"model '([^']*)' has no layer (.+?); list them with .*", re.S), r"\1 has no layer \2"),
+    # None: an emptied box, or text the browser cannot read as a number ("1e999"), which it sends as nothing.
+    (re.compile(r"(.*), got nothing$", re.S), r"\1, got no number"),
 )
 
 
@@ -42,10 +44,8 @@ def in_page_words(message: str) -> str:
     """An engine message (``key: reason``) with the control's label for the key, the reason in the page's words,
     and HTML in it escaped for Markdown."""
     key, colon, reason = message.partition(": ")
-    if colon and key in LABELS:
-        message = f"{LABELS[key]}: {_reworded(reason)}"
-    elif colon and reason.startswith("unknown setting"):
-        message = f"{key}: {_reworded(reason)}"
+    if colon:
+        message = f"{LABELS.get(key, key)}: {_reworded(reason)}"
     return html.escape(message, quote=False)
 
 

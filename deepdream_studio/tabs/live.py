@@ -21,7 +21,6 @@ from deepdream_core import LiveSession, LiveSettings, dream_record
 from deepdream_core.files.presets import Preset, load_preset
 from deepdream_core.motion.live import LIVE_LOOK, LIVE_RANGES
 
-from .. import numbers
 from ..config import StudioConfig
 from ..controls import whole
 from ..gpu import on_zero_gpu
@@ -151,7 +150,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], tab: gr.Tab) -> None:
             )
             look = gr.Dropdown(choices, value=default_look, label="Look", elem_id="live-look")
             with gr.Row():
-                strength = numbers.slider(
+                strength = gr.Slider(
                     LIVE_RANGES["strength"].low,
                     LIVE_RANGES["strength"].high,
                     value=LiveSettings.strength,
@@ -160,7 +159,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], tab: gr.Tab) -> None:
                     info="Higher: the dream grows stronger and holds; lower: faint, follows every move.",
                     elem_id="live-strength",
                 )
-                size = numbers.slider(
+                size = gr.Slider(
                     128,
                     min(512, int(LIVE_RANGES["size"].high)),
                     value=LiveSettings.size,

@@ -12,7 +12,6 @@ from deepdream_core import DreamSettings
 from deepdream_core.files.presets import Preset, guide_path, load_preset
 from deepdream_core.motion.animation import MOTION_RANGES
 
-from .. import numbers
 from ..config import StudioConfig
 from ..controls import settings_from_values, whole
 from ..uploads import load_optional
@@ -33,7 +32,7 @@ def preset_dropdown(presets: Sequence[Preset], elem_id: str) -> gr.Dropdown:
 def size_slider(config: StudioConfig, elem_id: str, what: str = "each frame") -> gr.Slider:
     """The working size, in pixels on the long side of ``what``."""
     side = config.motion_max_side
-    return numbers.slider(
+    return gr.Slider(
         min(64, side),
         side,
         value=min(256, side),
@@ -56,7 +55,7 @@ def motion_slider(
 ) -> gr.Slider:
     """A slider within motion.MOTION_RANGES (narrower where the full range is more than a person needs)."""
     bounds = MOTION_RANGES[name]
-    return numbers.slider(
+    return gr.Slider(
         max(bounds.low, low if low is not None else bounds.low),
         min(bounds.high, high if high is not None else bounds.high),
         value=value,

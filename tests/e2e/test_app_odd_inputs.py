@@ -121,8 +121,8 @@ def test_a_share_link_with_nan_and_an_8_kb_model_opens_with_short_notes(app_serv
     ]
     assert len(notes) == 1, message
     note = notes[0]
-    assert "steps: must be a number from 1 to 100, got NaN" in note
-    assert "octaves: must be a number from 1 to 8, got Infinity" in note
+    assert "Steps per octave: must be a number from 1 to 100, got NaN" in note  # by the controls' labels
+    assert "Octaves: must be a number from 1 to 8, got Infinity" in note
     assert "(8,192 characters)" in note and len(note) < 1000, len(note)  # it was 8,275 characters
 
 

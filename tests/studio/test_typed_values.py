@@ -24,11 +24,11 @@ CONFIG = StudioConfig(preview_interval_s=0.0, motion_max_frames=3)
 # read: it sends null), and what only an API client can send.
 TYPED = [
     ("steps", 0, "⚠️ Steps per octave: must be from 1 to 100, got 0."),
-    ("octave_scale", None, "⚠️ Octave scale: must be a number from 1.05 to 2.5, got nothing."),
+    ("octave_scale", None, "⚠️ Octave scale: must be a number from 1.05 to 2.5, got no number."),
     ("octave_scale", math.nan, "⚠️ Octave scale: must be a number from 1.05 to 2.5, got NaN."),
     ("max_size", math.inf, "⚠️ Max size (px): must be a number from 32 to 4096, got Infinity."),
-    ("layer_weight", None, "⚠️ Layer weight: must be a number from -10 to 10, got nothing."),
-    ("seed", None, "⚠️ Seed: must be a whole number from 0 to 2147483647, got nothing."),
+    ("layer_weight", None, "⚠️ Layer weight: must be a number from -10 to 10, got no number."),
+    ("seed", None, "⚠️ Seed: must be a whole number from 0 to 2147483647, got no number."),
     ("seed", 1.5, "⚠️ Seed: must be a whole number from 0 to 2147483647, got 1.5."),
 ]
 
@@ -57,9 +57,13 @@ def test_every_numeric_control_on_every_tab_hands_over_what_was_sent() -> None:
     assert {"steps", "octave-scale", "seed", "layer-weight", "anim-frames", "video-blend", "compare-size"} <= named
     assert {"live-strength", "live-size"} <= named
     for block in numeric:
+        # Gradio rebuilds a control from its arguments whenever a handler updates it in a session (a gr.skip()
+        # too, as the share-link handler does on every page load): the rebuilt one behaves the same.
+        rebuilt = block.__class__(**{**block.constructor_args, "render": False})
         for sent in (0, -5, 1.5, 10**9, None, math.nan, "text"):
-            kept = block.preprocess(sent)
-            assert kept is sent or (kept == sent), (block.elem_id, sent, kept)
+            for control in (block, rebuilt):
+                kept = control.preprocess(sent)
+                assert kept is sent or (kept == sent), (block.elem_id, sent, kept)
 
 
 @pytest.mark.parametrize(("name", "typed", "said"), TYPED)
@@ -89,12 +93,12 @@ def test_a_random_seed_ignores_an_emptied_seed_box(cat_png: str) -> None:
 def test_the_other_tabs_refuse_an_emptied_box_in_their_status_line(cat_png: str) -> None:
     values = control_values(TINY)
     [said] = zoom.animate_ui(CONFIG, cat_png, None, 64, None, 1.1, 0, 0, 0, 4, False, True, None, None, **values)
-    assert said[4] == "⚠️ Frames: must be a whole number from 1 to 600, got nothing."
+    assert said[4] == "⚠️ Frames: must be a whole number from 1 to 600, got no number."
     [said] = zoom.animate_ui(CONFIG, cat_png, None, None, 2, 1.1, 0, 0, 0, 4, False, True, None, None, **values)
-    assert said[4] == "⚠️ Max size (px): must be a whole number from 32 to 4096, got nothing."
+    assert said[4] == "⚠️ Max size (px): must be a whole number from 32 to 4096, got no number."
     [said] = video.video_ui(CONFIG, cat_png, None, 64, None, True, None, None, **values)
-    assert said[2] == "⚠️ Blend: must be a number from 0 to 0.95, got nothing."
+    assert said[2] == "⚠️ Blend: must be a number from 0 to 0.95, got no number."
     [said] = compare.compare_ui(CONFIG, cat_png, compare.LOOKS, "steps", "", ["eyes", "gentle"], None, None, None, None)
-    assert said[2] == "⚠️ Max size (px): must be a whole number from 32 to 4096, got nothing."
+    assert said[2] == "⚠️ Max size (px): must be a whole number from 32 to 4096, got no number."
     with pytest.raises(SettingsError, match="strength: must be a number from 0 to 1, got nothing"):
         live.live_settings(None, 256)
