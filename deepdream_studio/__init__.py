@@ -15,7 +15,7 @@ from deepdream_core.dreaming.images import MAX_FILE_BYTES
 from deepdream_core.files.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
 from deepdream_core.jobs.atlas import atlas_cache
 
-from . import api, cache_files, numbers, phone, sharing
+from . import api, cache_files, numbers, phone, sharing, uploads
 from .config import StudioConfig
 from .gpu import preload
 from .json_guard import DeepJsonGuard
@@ -46,6 +46,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     config = config or StudioConfig.from_env()
     cache_files.install()  # pictures are served whole, never while they are rewritten
     numbers.install()  # numeric controls hand over what was typed; our checks answer
+    uploads.install()  # file inputs take uploads only, handed over undecoded
     preload(config.models)  # on ZeroGPU only: models built and moved to CUDA at module scope
     presets = all_presets() if PRESETS_DIR.is_dir() else []
     samples = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []

@@ -21,7 +21,7 @@ from ..config import StudioConfig
 from ..controls import settings_from_values
 from ..handlers import PROBLEM, USER_ERRORS, in_status, problem, quietly
 from ..runs import DreamSoFar, PhotoFrame, dream_photo
-from ..uploads import load_optional, load_upload, mask_from_editor
+from ..uploads import UPLOADS, load_optional, load_upload, mask_from_editor
 from . import remix
 
 START = "Add a photo (or try a sample), pick a look, then press **Dream**."
@@ -172,6 +172,7 @@ def layout() -> dict:
         height=420,
         buttons=["fullscreen"],  # no download of a preview: Download PNG saves the full-size picture shown
         elem_id="dream-result",
+        elem_classes=[UPLOADS],  # Go deeper takes it as an input: uploads only (see uploads.install)
     )
     with gr.Row(elem_id="dream-row"):
         dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")

@@ -25,7 +25,7 @@ from ..controls import (
 )
 from ..handlers import PROBLEM, USER_ERRORS, bind, by_component, in_status, problem
 from ..sharing import look_about
-from ..uploads import photo_input, uploads_only
+from ..uploads import UPLOADS, photo_input
 from . import dreaming, layers, remix
 from .dreaming import RESULT_ACTIONS, START, shown
 
@@ -114,20 +114,18 @@ def build(
         )
     # The explanation above the box, not in its label: a long label covered the box's icon and text.
     parts["settings_about"] = gr.Markdown(sharing.SETTINGS_FROM_ABOUT, elem_id="settings-from-about")
-    parts["settings_file"] = uploads_only(
-        gr.File(
-            label="Settings from a dream",
-            show_label=False,
-            type="filepath",  # any file: a JPEG gets our sentence (sharing.file_updates), not Gradio's toast
-            height=130,
-            elem_id="settings-from",
-        )
+    parts["settings_file"] = gr.File(
+        label="Settings from a dream",
+        show_label=False,
+        type="filepath",  # any file: a JPEG gets our sentence (sharing.file_updates), not Gradio's toast
+        height=130,
+        elem_id="settings-from",
+        elem_classes=[UPLOADS],
     )
     parts["page_url"] = gr.Textbox(visible=False)
     parts["so_far"] = gr.State(None)  # the running dream's picture at full size, for Stop
-    # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
-    # "meta" on the files inside an editor's value, so a bare path there fails validation.)
-    uploads_only(parts["result"])
+    # Go deeper dreams the result, an input too, so it is marked as one (dreaming.layout). (The mask brush needs no
+    # check: Gradio requires "meta" on the files inside an editor's value, so a bare path there fails validation.)
     _wire(demo, config, presets, controls, {**parts, **link_note})
     return PhotoTab(parts["photo"], parts["guide"], controls)
 
