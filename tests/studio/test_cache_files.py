@@ -15,13 +15,7 @@ from deepdream_studio.config import StudioConfig
 from deepdream_studio.runs import save_png
 from tests.support.photos import skimage_photo
 
-
-@pytest.fixture(autouse=True)
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gradio"
-    folder.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 
 
 def saved_twice(save: object, again: object) -> tuple[Path, Path]:

@@ -18,6 +18,8 @@ from deepdream_studio.tabs import compare, dreaming, live, remix, video, zoom
 from tests.studio.test_controls import control_values
 from tests.support.photos import skimage_photo
 
+pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
+
 TINY = DreamSettings(max_size=64, steps=1, octaves=1, seed=3)
 CONFIG = StudioConfig(preview_interval_s=0.0, motion_max_frames=3)
 # What the browser sends for a slider's number box: 0 typed, an emptied box (or "1e999", which a number box cannot
@@ -31,14 +33,6 @@ TYPED = [
     ("seed", None, "⚠️ Seed: must be a whole number from 0 to 2147483647, got no number."),
     ("seed", 1.5, "⚠️ Seed: must be a whole number from 0 to 2147483647, got 1.5."),
 ]
-
-
-@pytest.fixture(autouse=True)
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gradio"
-    folder.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -19,13 +19,7 @@ from deepdream_studio import build_demo
 from deepdream_studio.config import StudioConfig
 from tests.support.odd_images import png_claiming
 
-
-@pytest.fixture(autouse=True)
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gradio"
-    folder.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 
 
 def test_every_upload_input_keeps_its_checks_when_rebuilt(uploads: Path, tmp_path: Path) -> None:
