@@ -288,7 +288,7 @@ def _wire_settings(
         concurrency_limit=None,
         api_visibility="private",
     )
-    dropped = {**named, "settings_file": parts["settings_file"], "settings_about": parts["settings_about"]}
+    dropped = {"settings_file": parts["settings_file"], "settings_about": parts["settings_about"], **named}
     parts["settings_file"].upload(
         by_component(file_updates, dropped),
         parts["settings_file"],
