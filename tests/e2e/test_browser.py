@@ -142,6 +142,10 @@ def test_a_link_with_bad_values_opens_with_a_note_naming_them(page: Page, app_se
 def shown_picture(page: Page) -> tuple[bytes, tuple[int, int]]:
     """The bytes of the file the result shows, and its size in pixels (not the size it is drawn at)."""
     result = page.locator("#dream-result img")
+    # The status and the picture's new address arrive together; the picture itself loads after.
+    result.evaluate(
+        "img => img.complete && img.naturalWidth ? null : new Promise(done => { img.onload = img.onerror = done; })"
+    )
     size = result.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     return page.request.get(result.get_attribute("src")).body(), (size[0], size[1])
 
