@@ -15,7 +15,7 @@ from deepdream_core.dreaming.images import MAX_FILE_BYTES
 from deepdream_core.files.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
 from deepdream_core.jobs.atlas import atlas_cache
 
-from . import api, phone
+from . import api, cache_files, numbers, phone, sharing, uploads
 from .config import StudioConfig
 from .gpu import preload
 from .json_guard import DeepJsonGuard
@@ -35,6 +35,7 @@ CSS = (
 .secondary-wrap > input { padding-right: var(--size-6); }  /* a dropdown's text stops before its arrow */
 """
     + layers.CSS
+    + sharing.CSS
     + phone.CSS
 )
 THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
@@ -43,6 +44,9 @@ THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
 def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     """The whole page and its API, with the queue set; nothing is dreamed or loaded until someone asks."""
     config = config or StudioConfig.from_env()
+    cache_files.install()  # pictures are served whole, never while they are rewritten
+    numbers.install()  # numeric controls hand over what was typed; our checks answer
+    uploads.install()  # file inputs take uploads only, handed over undecoded
     preload(config.models)  # on ZeroGPU only: models built and moved to CUDA at module scope
     presets = all_presets() if PRESETS_DIR.is_dir() else []
     samples = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []
@@ -53,7 +57,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
             "**3** press Dream.",
             elem_id="title",
         )
-        link_note = gr.Markdown(visible=False, elem_id="link-note")
+        link_note = sharing.note_layout()
         with gr.Tabs(overflow_behavior="wrap"):  # on a phone, every tab in view: none behind "•••"
             with gr.Tab("Photo", id="photo"):
                 photo_tab = photo.build(demo, config, presets, samples, link_note)
@@ -80,6 +84,7 @@ def launch(demo: gr.Blocks, config: StudioConfig, **options: object) -> None:
         allowed_paths=[str(PRESETS_DIR), str(SAMPLES_DIR), str(atlas_cache())],
         theme=THEME,
         css=CSS,
+        head=numbers.HEAD,
         mcp_server=config.mcp_server,
         **options,
     )  # type: ignore[arg-type]

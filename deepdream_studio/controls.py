@@ -18,8 +18,9 @@ import gradio as gr
 
 from deepdream_core import BUNDLED_MODEL, ZOO, DreamSettings, LayerTarget, get_spec
 from deepdream_core.dreaming.objectives import class_index
-from deepdream_core.dreaming.settings import AUTO, CHOICES, MACHINE_FIELDS, RANGES, format_layer
+from deepdream_core.dreaming.settings import AUTO, CHOICES, MACHINE_FIELDS, RANGES, SettingsError, format_layer
 from deepdream_core.dreaming.tiles import CPU_TILE
+from deepdream_core.models.echo import echo
 
 # Where a dream runs is the server's choice on the page; the API and CLI take them.
 API_ONLY = MACHINE_FIELDS
@@ -323,20 +324,44 @@ def settings_from_values(values: Mapping[str, Any]) -> DreamSettings:
     data["model"] = values["model"]
     data["layers"] = _layers_text(values)
     data["class_target"] = values["class_target"] or None
-    seed = values["seed"]
-    data["seed"] = None if values["random_seed"] else whole(seed if seed is not None else 0)
+    data["seed"] = None if values["random_seed"] else whole(values["seed"])
+    if data["seed"] is None and not values["random_seed"]:
+        RANGES["seed"].check("seed", None)  # an emptied box is refused, not read as 0 (or as a random seed)
     return DreamSettings.from_dict(data)
 
 
 def _layers_text(values: Mapping[str, Any]) -> str:
-    """The layer, its weight and channels, and the layers mixed in, as ``parse_layer`` reads them."""
+    """The layer, its weight and channels, and the layers mixed in, as ``parse_layer`` reads them.
+
+    The weight and channels are checked here, by their own controls' names: joined into ``layer:weight:channels``
+    first, a bad one was reported as that joined text, which the visitor never typed.
+    """
     first = ""
     if values["layer"]:
-        channels = ",".join(
-            part.strip() for part in (values["channels"] or "").replace(";", ",").split(",") if part.strip()
-        )
-        first = f"{values['layer']}:{values['layer_weight']:g}" + (f":{channels}" if channels else "")
+        weight = whole(values["layer_weight"])
+        RANGES["layer_weight"].check("layer_weight", weight)
+        channels = ",".join(str(channel) for channel in channels_typed(values["channels"] or ""))
+        first = f"{values['layer']}:{weight:g}" + (f":{channels}" if channels else "")
     return ";".join(part.strip() for part in [first, *(values["extra_layers"] or "").split(";")] if part.strip())
+
+
+def channels_typed(text: str) -> list[int]:
+    """The Channels box ("3, 17"; ";" also separates) as channel numbers; anything else is refused, by that name."""
+    channels = []
+    for part in (part.strip() for part in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        try:
+            channel = int(part)
+        except ValueError:
+            channel = None
+        if channel is None or not RANGES["channel"].low <= channel <= RANGES["channel"].high:
+            raise SettingsError(
+                "channels",
+                f"each must be a whole number {RANGES['channel'].span}, separated by commas, got {echo(part)}",
+            )
+        channels.append(channel)
+    return channels
 
 
 def whole(value: Any) -> Any:

@@ -17,6 +17,8 @@ import gradio as gr
 from deepdream_core import DeviceError, SettingsError, UnknownModelError, WeightsUnavailableError
 from deepdream_core.dreaming.images import ImageInputError
 
+from .labels import in_page_words
+
 USER_ERRORS = (SettingsError, ImageInputError, WeightsUnavailableError, UnknownModelError, DeviceError)
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -44,8 +46,9 @@ PROBLEM = "⚠️"  # starts a status line that says what went wrong
 
 
 def problem(err: Exception) -> str:
-    """A user error as the page's status line says it: one sentence, starting with a capital letter."""
-    return f"{PROBLEM} {sentence(str(err))}"
+    """A user error as the page's status line says it: one sentence, starting with a capital letter, naming a
+    setting by its control's label (:func:`.labels.in_page_words`)."""
+    return f"{PROBLEM} {sentence(in_page_words(str(err)))}"
 
 
 def in_status(handler: Handler) -> Handler:

@@ -15,7 +15,7 @@ import anyio.to_thread
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from deepdream_core.dreaming.json_input import check_depth
+from deepdream_core.dreaming.json_input import check_depth, json_text
 from deepdream_core.dreaming.settings import SettingsError
 
 MCP_PATH = "/gradio_api/mcp/"
@@ -87,5 +87,5 @@ class DeepJsonGuard:
 
 
 def check_body(body: bytes, hint: str) -> None:
-    """Raise :class:`SettingsError` for ``body`` if it nests too deep (any encoding keeps JSON's ASCII brackets)."""
-    check_depth(body.decode("utf-8", errors="replace"), "request body", hint)
+    """Raise :class:`SettingsError` for ``body`` if it nests too deep, read in the encoding the parser will read."""
+    check_depth(json_text(body), "request body", hint)

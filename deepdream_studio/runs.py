@@ -44,6 +44,7 @@ from deepdream_core.jobs.estimate import (
     spaces_duration,
 )
 
+from . import cache_files
 from .config import PREVIEW_SIZE, StudioConfig
 from .gpu import check_offered
 from .uploads import load_upload, upload_folder
@@ -209,8 +210,11 @@ def check_estimate(estimate: Estimate, config: StudioConfig) -> Estimate:
 
 
 def save_png(image: Image.Image, record: dict) -> str:
-    """The full-size result as a lossless PNG with its settings record, in Gradio's cache (``delete_cache`` cleans)."""
-    return processing_utils.save_bytes_to_cache(png_bytes(image, record), "deepdream.png", upload_folder())
+    """The full-size result as a lossless PNG with its settings record, in Gradio's cache (``delete_cache`` cleans).
+
+    Written whole before it can be served (:mod:`.cache_files`): the same dream again must not rewrite it in place.
+    """
+    return cache_files.save_bytes(png_bytes(image, record), "deepdream.png", upload_folder())
 
 
 # -- zoom animations and videos ---------------------------------------------------------------------------

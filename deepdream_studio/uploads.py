@@ -23,67 +23,81 @@ def upload_folder() -> str:
     return get_upload_folder()
 
 
+# The mark of a file input that takes uploads only, read by the checks :func:`install` puts on the classes. A CSS
+# class because Gradio keeps it: it rebuilds a control from its constructor's arguments whenever a handler updates
+# it in a session (gr.skip() included, which fills every output a handler's dict leaves out), and a method replaced
+# on the first instance was gone from the rebuilt one, so after the first photo Gradio decoded the next upload
+# itself (a 12000x12000 PNG: two DecompressionBombWarnings) and took bare server paths again.
+UPLOADS = "deepdream-uploads"
+
+
 def photo_input(**options: Any) -> gr.Image:
-    """An image input whose uploads reach ``load_image`` undecoded, as a file path.
+    """An image input whose uploads reach ``load_image`` undecoded, as a file path in the upload folder.
 
     ``gr.Image`` opens uploads with Pillow itself (every decoder, no pixel limit) before our code
     sees them, so a text file, an EPS or a decompression bomb would fail there with Gradio's
     generic error. Here the path goes straight to ``deepdream_core.dreaming.images.load_image``, which
-    checks size, format and pixels and says what is wrong. (Replacing the method on the instance
-    rather than subclassing: Gradio writes a .pyi stub next to any module that subclasses a
-    component, at import time.)
+    checks size, format and pixels and says what is wrong.
     """
-    image = gr.Image(type="filepath", image_mode=None, **options)
-    image.preprocess = _upload_path  # type: ignore[method-assign]
-    return uploads_only(image)
+    return gr.Image(type="filepath", image_mode=None, elem_classes=[UPLOADS], **options)
 
 
 def clip_input(**options: Any) -> gr.Video:
-    """A video input whose uploads reach ``load_clip`` as they were sent, as a file path.
+    """A video input whose uploads reach ``load_clip`` as they were sent, as a file path in the upload folder.
 
     ``gr.Video`` may run the ffmpeg program on uploads (to mirror webcam clips or change the format),
     which is not installed everywhere and would open any file before our checks; PyAV does the decoding.
     """
-    clip = gr.Video(sources=["upload"], format=None, include_audio=True, **options)
-    clip.preprocess = _upload_path  # type: ignore[method-assign]
-    # Gradio 6.31 already refuses a clip's bare server path (FileData needs "meta"); this keeps it so if that changes.
-    return uploads_only(clip)
+    return gr.Video(sources=["upload"], format=None, include_audio=True, elem_classes=[UPLOADS], **options)
 
 
-def _upload_path(payload: Any) -> str | None:
-    return None if payload is None or payload.path is None else str(payload.path)
+def install() -> None:
+    """Give every ``gr.Image``, ``gr.Video`` and ``gr.File`` marked :data:`UPLOADS` the upload checks, on the classes.
 
+    - Gradio checks that an input file was uploaded only when the request marks it as a file
+      (``"meta": {"_type": "gradio.FileData"}``); a bare ``{"path": "/some/server/file.png"}`` reaches
+      ``preprocess`` unchecked (Gradio 6.31), and any image on the server could be dreamed and sent back. Here
+      every path in a marked input must lie in Gradio's upload folder, or the request is refused before anything
+      is opened, with one message whether or not the file exists.
+    - A marked image or clip is handed over as its path, undecoded (see :func:`photo_input`, :func:`clip_input`).
+    - A file given as a URL that Gradio refuses to fetch is refused in our words (:func:`_fetch_said_plainly`).
 
-def uploads_only(component: gr.components.Component) -> gr.components.Component:
-    """Make a file input refuse any file that was not uploaded to this server.
-
-    Gradio checks that an input file was uploaded only when the request marks it as a file
-    (``"meta": {"_type": "gradio.FileData"}``); a bare ``{"path": "/some/server/file.png"}`` reaches
-    ``preprocess`` unchecked (Gradio 6.31), and any image on the server could be dreamed and sent
-    back. Here every path in the input must lie in Gradio's upload folder, or the request is
-    refused before anything is opened, with one message whether or not the file exists.
+    Unmarked inputs (the Live tab's camera) keep Gradio's own behaviour. Called when the page is built (and the
+    API's endpoints), never at import; calling it again changes nothing.
     """
-    preprocess = component.preprocess
-    uploads = Path(upload_folder()).resolve()
-    name = component.label or "file"
+    for kind in (gr.Image, gr.Video, gr.File):
+        if not getattr(kind.preprocess, "checks_uploads", False):
+            kind.preprocess = _checked(kind.preprocess, undecoded=kind is not gr.File)  # type: ignore[method-assign]
+            kind.async_move_resource_to_block_cache = _fetch_said_plainly(  # type: ignore[method-assign]
+                kind.async_move_resource_to_block_cache
+            )
 
-    def checked(payload: Any) -> Any:
+
+def _marked(component: gr.components.Component) -> bool:
+    classes = component.elem_classes
+    return UPLOADS in ([classes] if isinstance(classes, str) else classes or [])
+
+
+def _checked(preprocess: Callable[..., Any], undecoded: bool) -> Callable[..., Any]:
+    def checked(self: gr.components.Component, payload: Any) -> Any:
+        if not _marked(self):
+            return preprocess(self, payload)
+        uploads = Path(upload_folder()).resolve()
         for path in _paths_in(payload.model_dump() if hasattr(payload, "model_dump") else payload):
             if not Path(path).resolve().is_relative_to(uploads):
                 raise gr.Error(
-                    f"{name}: not an uploaded file. Upload the image (with gradio_client: "
+                    f"{self.label or 'file'}: not an uploaded file. Upload the image (with gradio_client: "
                     f"handle_file(path)); paths on the server are not read"
                 )
-        return preprocess(payload)
+        if undecoded:
+            return None if payload is None or payload.path is None else str(payload.path)
+        return preprocess(self, payload)
 
-    component.preprocess = checked  # type: ignore[method-assign]
-    component.async_move_resource_to_block_cache = _fetch_said_plainly(  # type: ignore[method-assign]
-        component.async_move_resource_to_block_cache, name
-    )
-    return component
+    checked.checks_uploads = True  # type: ignore[attr-defined]
+    return checked
 
 
-def _fetch_said_plainly(fetch: Callable[[Any], Awaitable[str | None]], name: str) -> Callable[..., Any]:
+def _fetch_said_plainly(fetch: Callable[..., Awaitable[str | None]]) -> Callable[..., Any]:
     """Gradio's download of a file given as a URL (the API's and MCP's ``{"path": "https://..."}``), with our message.
 
     Gradio fetches such a URL before ``preprocess``, through ``safehttpx``, which raises ``ValueError`` for an
@@ -97,11 +111,13 @@ def _fetch_said_plainly(fetch: Callable[[Any], Awaitable[str | None]], name: str
         "or, over MCP, inline as data:image/png;base64,..."
     )
 
-    async def fetched(url_or_path: Any) -> str | None:
-        if not (isinstance(url_or_path, str) and url_or_path.startswith(("http://", "https://"))):
-            return await fetch(url_or_path)  # an upload, already in Gradio's folder
+    async def fetched(self: gr.components.Component, url_or_path: Any) -> str | None:
+        is_url = isinstance(url_or_path, str) and url_or_path.startswith(("http://", "https://"))
+        if not (is_url and _marked(self)):
+            return await fetch(self, url_or_path)  # an upload, already in Gradio's folder
+        name = self.label or "file"
         try:
-            return await fetch(url_or_path)
+            return await fetch(self, url_or_path)
         except ValueError:
             raise gr.Error(
                 f"{name}: {shorten(str(url_or_path))} was not fetched: this server refuses private and local "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -131,9 +132,7 @@ def _decode(data: bytes) -> Image.Image:
     if what:
         raise ImageInputError(f"this is {what}, not a photo; {_FORMAT_HINT}")
     try:
-        # Pillow warns (and errors, at twice its own limit) on huge images by itself; our lower
-        # limit below answers first. Its warning filter is process-wide, so it is not touched here.
-        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        image = _identify(data)
         if image.width * image.height > MAX_PIXELS:
             raise ImageInputError(_too_many_pixels(image.size))
         image.load()
@@ -146,6 +145,30 @@ def _decode(data: bytes) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise ImageInputError(f"the image is damaged or truncated ({err}); re-save it and try again") from None
     return image
+
+
+def _identify(data: bytes) -> Image.Image:
+    """The file's header read by the first of Pillow's :data:`FORMATS` decoders that takes it; no pixel decoded.
+
+    ``Image.open`` does this too, then checks the size against its own limit (89 megapixels), which warns with a
+    ``DecompressionBombWarning`` in the server log before our lower limit could refuse the file (a 12000x12000
+    PNG warned twice per upload). Warning filters are process-wide (and not thread-safe), so rather than silence
+    it, the size is read with Pillow's registered decoders directly, as ``Image.open`` reads it, and checked by
+    :func:`_decode`. (A GIF whose first frame is larger than its screen is still checked by Pillow as it opens.)
+    """
+    Image.init()
+    prefix = data[:16]
+    for name in FORMATS:
+        if name not in Image.OPEN:
+            continue  # a decoder this Pillow was built without (WebP needs libwebp)
+        factory, accept = Image.OPEN[name]
+        taken = not accept or accept(prefix)
+        if taken and not isinstance(taken, str):  # a string is Pillow's "looks like it, but cannot be read"
+            try:
+                return factory(io.BytesIO(data), "")
+            except (SyntaxError, IndexError, TypeError, struct.error):
+                continue  # as Image.open does: the next format may take it
+    raise UnidentifiedImageError("cannot identify image file")
 
 
 def _too_many_pixels(size: tuple[int, int] | None) -> str:

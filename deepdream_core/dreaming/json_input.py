@@ -27,6 +27,17 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
+def json_text(data: bytes) -> str:
+    """``data`` decoded as Python's parser decodes bytes: UTF-8, UTF-16 or UTF-32, told by a BOM or the zero bytes.
+
+    ``json.loads(bytes)`` (Starlette's ``request.json()``, the MCP server) picks the encoding itself, so a depth
+    count of a UTF-8 decode is the count of another text: in a UTF-16 body a backslash before a quote swallows
+    the quote's zero byte as an escape, and the brackets after it counted as a string's. Undecodable bytes become
+    U+FFFD here, where the parser would refuse the body; no bracket or quote is lost or made that way.
+    """
+    return data.decode(json.detect_encoding(data), errors="replace")
+
+
 def json_depth(text: str, stop_past: int = MAX_JSON_DEPTH) -> int:
     """How deeply ``text``'s arrays and objects nest (0 for a bare value); counting stops past ``stop_past``."""
     depth = deepest = 0
@@ -59,7 +70,7 @@ def load_json(text: str | bytes, what: str, example: str = "") -> Any:
     Python's parser takes ``NaN``, ``Infinity`` and ``1e309`` (as infinity) too; the settings refuse them.
     """
     if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
+        text = json_text(text)
     hint = f"; send an object such as {example}" if example else ""
     check_depth(text, what, f" (settings need 5 at most){hint}")
     try:

@@ -55,8 +55,9 @@ class Range:
 
     @property
     def span(self) -> str:
-        """The allowed values in words: "from 64 to 2048, or auto"."""
-        return f"from {self.low:g} to {self.high:g}" + (f", or {AUTO}" if self.auto else "")
+        """The allowed values in words: "from 64 to 2048, or auto" (whole bounds in full: 2147483647, not 2.15e+09)."""
+        low, high = (int(bound) if float(bound).is_integer() else f"{bound:g}" for bound in (self.low, self.high))
+        return f"from {low} to {high}" + (f", or {AUTO}" if self.auto else "")
 
     def check(self, name: str, value: Any) -> None:
         kind = "a whole number" if self.integer else "a number"

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..dreaming.settings import MACHINE_FIELDS, DreamSettings, SettingsError, format_layer, settings_from_dict_lenient
 from ..models.echo import echo
+from ..models.zoo import UnknownModelError, has_layer
 from .presets import PRESETS_DIR, load_preset
 
 # Notes a link or file gets at most, then one line counting the rest: a link of a thousand bad entries
@@ -67,10 +68,35 @@ def from_values(values: Mapping[str, Any], folder=PRESETS_DIR, notes: Sequence[s
             preset = None
     ours = {k: v for k, v in values.items() if k != "preset"}
     settings, skipped = settings_from_dict_lenient(ours, base)
-    ignored += skipped
+    settings, unknown_layers = _known_layers(settings)
+    ignored += skipped + unknown_layers
     if len(ignored) > MAX_NOTES:
         ignored[MAX_NOTES:] = [f"and {len(ignored) - MAX_NOTES} more entries that could not be used either"]
     return SharedLink(settings, preset, ignored)
+
+
+def _known_layers(settings: DreamSettings) -> tuple[DreamSettings, list[str]]:
+    """``settings`` without the layers its network does not have, and a note for each one left out.
+
+    Refused when the link opens rather than when its dream fails: the controls then show what will be dreamed.
+    A network that does not exist is left for whoever offers networks to say (the page names the ones it has).
+    """
+    try:
+        known = [target for target in settings.layers if has_layer(settings.model, target.layer)]
+    except UnknownModelError:
+        return settings, []
+    notes = [
+        str(
+            SettingsError(
+                "layers",
+                f"model {echo(settings.model)} has no layer {echo(target.layer)}; "
+                f"list them with `python -m deepdream_core layers {settings.model}`",
+            )
+        )
+        for target in settings.layers
+        if target not in known
+    ]
+    return (settings.replace(layers=tuple(known)), notes) if notes else (settings, [])
 
 
 def _foreign(key: str) -> bool:

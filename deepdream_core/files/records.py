@@ -98,11 +98,11 @@ def same_dream(found: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> bo
 
     The version and preset name are not compared: a new release or a renamed preset that dreams the
     same pixels does not make old outputs stale. A wanted seed of None (a fresh one per image) matches
-    any seed.
+    any seed. A dream stopped early (its record says where) is not the finished dream of those settings.
     """
     if not isinstance(found, Mapping) or not isinstance(found.get("settings"), Mapping):
         return False
-    for key in ("model", "weights", "source", "guide"):
+    for key in ("model", "weights", "source", "guide", "stopped"):
         if found.get(key) != wanted.get(key):
             return False
     ours, theirs = dict(wanted["settings"]), dict(found["settings"])
@@ -229,6 +229,12 @@ def settings_from_file(path: str | os.PathLike) -> SharedLink:
         record = read_record(path)
     except RecordError as err:
         return SharedLink(DreamSettings(), None, [f"{err}; the default settings are used"])
+    return settings_from_record(record)
+
+
+def settings_from_record(record: Mapping[str, Any]) -> SharedLink:
+    """The settings in a file's record (:func:`read_record`), read like a share link, with a note for each entry
+    that cannot be used."""
     notes = []
     newer = record.get("format")
     if not isinstance(newer, int) or isinstance(newer, bool) or newer > FORMAT:

@@ -34,8 +34,11 @@ def echo(value: Any, limit: int = ECHO_CHARS) -> str:
     """``value`` as a message quotes it (``repr``), cut to about ``limit`` characters.
 
     NaN and the infinities are spelled as JSON and JavaScript spell them (``NaN``, ``Infinity``,
-    ``-Infinity``), since that is how they arrive; a very long whole number is described by its length.
+    ``-Infinity``), since that is how they arrive; ``None`` (JSON's ``null``) as "nothing"; a very long whole
+    number is described by its length.
     """
+    if value is None:  # JSON's null, or an emptied box on the page
+        return "nothing"
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _LONG_NUMBER_BITS:

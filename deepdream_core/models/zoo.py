@@ -279,6 +279,24 @@ def dream_layers(module: nn.Module) -> list[str]:
     return [name for name, _ in module.named_modules() if name]
 
 
+def has_layer(model: str, path: str) -> bool:
+    """Whether ``model`` has a module at ``path``, known without its weights: its dream layers are looked up, any
+    other module path in its architecture, built once per model on the meta device (no weights, no memory).
+
+    Raises :class:`UnknownModelError` for a model that is neither in the zoo nor timm's.
+    """
+    spec = get_spec(model)
+    return any(layer.path == path for layer in spec.layers) or path in _module_paths(model)
+
+
+@lru_cache(maxsize=16)
+def _module_paths(model: str) -> frozenset[str]:
+    # Built on the meta device: EfficientNet-Lite0 in 0.05 s here once timm is imported (3 s the first time).
+    with torch.device("meta"):
+        module = get_spec(model).build()
+    return frozenset(dream_layers(module))
+
+
 def load_model(name: str, device: torch.device | str = "cpu") -> nn.Module:
     """A new instance of the model with its weights, on ``device``, in eval mode with gradients off.
 

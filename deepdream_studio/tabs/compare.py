@@ -19,7 +19,7 @@ from ..controls import SLIDERS, whole
 from ..handlers import bind, in_status_at, quietly
 from ..sweeps import dream_sheet
 from ..uploads import load_upload, photo_input
-from .motion_controls import chosen_settings, preset_dropdown, size_slider
+from .motion_controls import chosen_settings, preset_dropdown, run_button_row, run_with_stop, size_slider, wire_stop
 from .photo import PhotoTab
 from .zoom import photo_tab_photo
 
@@ -128,16 +128,15 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                 info="Pick 2 to 6.",
                 elem_id="compare-looks",
             )
-            with gr.Row():
-                compare_btn = gr.Button("🧪 Compare", variant="primary", size="lg", elem_id="compare")
-                stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="compare-stop")
         with gr.Column(scale=6):
-            sheet, status, download = _outputs()
+            sheet, compare_btn, stop_btn, status, download = _outputs()
 
     use_photo.click(photo_tab_photo, photo_tab.photo, photo, concurrency_limit=None, api_visibility="private")
     mode.change(mode_changed, mode, [setting, values, preset, looks], concurrency_limit=None, api_visibility="private")
     setting.input(setting_changed, setting, values, concurrency_limit=None, api_visibility="private")
-    run = compare_btn.click(
+    run = run_with_stop(
+        compare_btn,
+        stop_btn,
         bind(compare_ui, config),
         [photo, mode, setting, values, looks, preset, size, photo_tab.guide],
         [sheet, download, status],
@@ -146,21 +145,22 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
-    stop_btn.click(None, None, None, cancels=[run], api_visibility="private").then(
-        stop_ui, None, status, concurrency_limit=None, api_visibility="private"
-    )
+    wire_stop(stop_btn, run, stop_ui, None, status)
 
 
-def _outputs() -> tuple[gr.Image, gr.Markdown, gr.DownloadButton]:
-    """The sheet as its cells finish, the status, and the sheet's download."""
+def _outputs() -> tuple[gr.Image, gr.Button, gr.Button, gr.Markdown, gr.DownloadButton]:
+    """The sheet as its cells finish, Compare and Stop under it (in view with what they make), the status, and the
+    sheet's download."""
     sheet = gr.Image(
         label="Contact sheet",
         type="filepath",
         format="png",
         interactive=False,
+        height=340,  # fixed, so Compare under it stays where it is when a sheet (of any shape) arrives
         buttons=["fullscreen"],
         elem_id="compare-sheet",
     )
+    compare_btn, stop_btn = run_button_row("🧪 Compare", "compare", "compare-stop")
     status = gr.Markdown("Pick what to compare, then press **Compare**.", elem_id="compare-status")
     download = gr.DownloadButton("⬇ Download sheet (PNG)", visible=False, elem_id="compare-download")
-    return sheet, status, download
+    return sheet, compare_btn, stop_btn, status, download

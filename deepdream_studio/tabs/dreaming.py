@@ -21,7 +21,7 @@ from ..config import StudioConfig
 from ..controls import settings_from_values
 from ..handlers import PROBLEM, USER_ERRORS, in_status, problem, quietly
 from ..runs import DreamSoFar, PhotoFrame, dream_photo
-from ..uploads import load_optional, load_upload, mask_from_editor
+from ..uploads import UPLOADS, load_optional, load_upload, mask_from_editor
 from . import remix
 
 START = "Add a photo (or try a sample), pick a look, then press **Dream**."
@@ -68,8 +68,9 @@ def dream_ui(
     }
     try:
         yield from _finished_or_previews(frames, image, note)
-    except USER_ERRORS as err:  # after the start (a model that fails to load): the run ends here, Stop with it
-        yield {"status": problem(err), "stop_btn": gr.update(visible=False)}
+    except USER_ERRORS as err:  # after the start (a model that fails to load): the run ends here, Stop with it,
+        # and the result box empties: the photo it showed at the start is no dream.
+        yield {"result": None, "status": problem(err), "stop_btn": gr.update(visible=False), "so_far": None}
 
 
 def _finished_or_previews(frames: Iterator[PhotoFrame], image: Image.Image, note: str) -> Iterator[dict[str, Any]]:
@@ -171,6 +172,7 @@ def layout() -> dict:
         height=420,
         buttons=["fullscreen"],  # no download of a preview: Download PNG saves the full-size picture shown
         elem_id="dream-result",
+        elem_classes=[UPLOADS],  # Go deeper takes it as an input: uploads only (see uploads.install)
     )
     with gr.Row(elem_id="dream-row"):
         dream_btn = gr.Button("✨ Dream", variant="primary", size="lg", elem_id="dream")

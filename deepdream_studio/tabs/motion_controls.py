@@ -66,6 +66,39 @@ def motion_slider(
     )
 
 
+def run_button_row(label: str, elem_id: str, stop_id: str) -> tuple[gr.Button, gr.Button]:
+    """The tab's action and its Stop, side by side; Stop shows only while a run is on (:func:`run_with_stop`)."""
+    with gr.Row():
+        button = gr.Button(label, variant="primary", size="lg", elem_id=elem_id)
+        stop = gr.Button("Stop", variant="stop", size="lg", visible=False, elem_id=stop_id)
+    return button, stop
+
+
+def run_with_stop(button: gr.Button, stop: gr.Button, handler: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
+    """``button`` runs ``handler`` with ``stop`` shown meanwhile (waiting in the queue too, so the visitor can leave
+    the line); ``stop`` cancels it and hides again, as it does when the run ends. Returns the run's event."""
+    run = button.click(_shown, None, stop, queue=False, show_progress="hidden", api_visibility="private").then(
+        handler, inputs, outputs, **options
+    )
+    run.then(_hidden, None, stop, queue=False, show_progress="hidden", api_visibility="private")
+    return run
+
+
+def wire_stop(stop: gr.Button, run: Any, handler: Any, inputs: Any, outputs: Any) -> None:
+    """``stop`` cancels ``run`` and hides, then ``handler`` keeps what the run made so far."""
+    stop.click(_hidden, None, stop, cancels=[run], api_visibility="private").then(
+        handler, inputs, outputs, concurrency_limit=None, api_visibility="private"
+    )
+
+
+def _shown() -> Any:
+    return gr.update(visible=True)
+
+
+def _hidden() -> Any:
+    return gr.update(visible=False)
+
+
 def color_lock_checkbox(elem_id: str) -> gr.Checkbox:
     return gr.Checkbox(
         True,

@@ -25,7 +25,7 @@ from ..controls import (
 )
 from ..handlers import PROBLEM, USER_ERRORS, bind, by_component, in_status, problem
 from ..sharing import look_about
-from ..uploads import photo_input, uploads_only
+from ..uploads import UPLOADS, photo_input
 from . import dreaming, layers, remix
 from .dreaming import RESULT_ACTIONS, START, shown
 
@@ -90,7 +90,7 @@ class PhotoTab:
 
 
 def build(
-    demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samples: Sequence[str], link_note: gr.Markdown
+    demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], samples: Sequence[str], link_note: dict
 ) -> PhotoTab:
     """The tab's layout and events (a share link is read when the page loads); called inside ``gr.Tab``."""
     controls = SettingControls(models=config.models)
@@ -113,26 +113,20 @@ def build(
             buttons=["copy"],
         )
     # The explanation above the box, not in its label: a long label covered the box's icon and text.
-    gr.Markdown(
-        "**Use the settings of a dream:** drop a PNG, GIF or MP4 made here, and every control is set as it was.",
-        elem_id="settings-from-about",
-    )
-    parts["settings_file"] = uploads_only(
-        gr.File(
-            label="Settings from a dream",
-            show_label=False,
-            file_types=[".png", ".gif", ".mp4"],
-            type="filepath",
-            height=130,
-            elem_id="settings-from",
-        )
+    parts["settings_about"] = gr.Markdown(sharing.SETTINGS_FROM_ABOUT, elem_id="settings-from-about")
+    parts["settings_file"] = gr.File(
+        label="Settings from a dream",
+        show_label=False,
+        type="filepath",  # any file: a JPEG gets our sentence (sharing.file_updates), not Gradio's toast
+        height=130,
+        elem_id="settings-from",
+        elem_classes=[UPLOADS],
     )
     parts["page_url"] = gr.Textbox(visible=False)
     parts["so_far"] = gr.State(None)  # the running dream's picture at full size, for Stop
-    # Go deeper dreams the result, an input too. (The mask brush needs no check: Gradio requires
-    # "meta" on the files inside an editor's value, so a bare path there fails validation.)
-    uploads_only(parts["result"])
-    _wire(demo, config, presets, controls, {**parts, "link_note": link_note})
+    # Go deeper dreams the result, an input too, so it is marked as one (dreaming.layout). (The mask brush needs no
+    # check: Gradio requires "meta" on the files inside an editor's value, so a bare path there fails validation.)
+    _wire(demo, config, presets, controls, {**parts, **link_note})
     return PhotoTab(parts["photo"], parts["guide"], controls)
 
 
@@ -247,7 +241,8 @@ def _wire_settings(
 ) -> None:
     """The events that set the controls: presets, another model, share links and dreamed files, and the estimate."""
     status, model = parts["status"], controls.by_name["model"]
-    names = ("preset", "guide", "preset_about", "status", "link_note")  # the note last, as the page reads it
+    # The note last, as the page reads it.
+    names = ("preset", "guide", "preset_about", "status", "link_note_close", "link_note")
     named = {**controls.by_name, **{name: parts[name] for name in names}}
     restorable = list(named.values())
 
@@ -293,10 +288,11 @@ def _wire_settings(
         concurrency_limit=None,
         api_visibility="private",
     )
+    dropped = {"settings_file": parts["settings_file"], "settings_about": parts["settings_about"], **named}
     parts["settings_file"].upload(
-        by_component(file_updates, named),
+        by_component(file_updates, dropped),
         parts["settings_file"],
-        restorable,
+        list(dropped.values()),
         concurrency_limit=None,
         api_visibility="private",
     )

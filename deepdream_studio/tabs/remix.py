@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from deepdream_core import DreamSettings
+from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.dreaming.settings import draw_seed, format_layer
 
 from ..controls import SLIDERS, settings_from_values, values_from_settings
@@ -54,7 +54,10 @@ def remix_hint(change: str, **controls: Any) -> dict[str, Any]:
     """What the value box suggests for the setting chosen: its value now, or that a new seed is drawn."""
     if change == NEW_SEED:
         return gr.update(placeholder="a new random seed (or type one)")
-    return gr.update(placeholder=f"now {shown(settings_from_values(controls), change)}")
+    try:
+        return gr.update(placeholder=f"now {shown(settings_from_values(controls), change)}")
+    except SettingsError:  # a control holds a bad value: Remix (or Dream) says which in the status line
+        return gr.update(placeholder="")
 
 
 def layout() -> dict[str, Any]:

@@ -15,7 +15,16 @@ from ..config import StudioConfig
 from ..handlers import bind, in_status_at, quietly
 from ..runs import MotionRun, dream_clip, video_run
 from ..uploads import clip_input
-from .motion_controls import chosen_settings, color_lock_checkbox, motion_slider, preset_dropdown, size_slider
+from .motion_controls import (
+    chosen_settings,
+    color_lock_checkbox,
+    motion_slider,
+    preset_dropdown,
+    run_button_row,
+    run_with_stop,
+    size_slider,
+    wire_stop,
+)
 from .photo import PhotoTab
 
 
@@ -78,9 +87,6 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                     step=0.05,
                 )
             color_lock = color_lock_checkbox("video-color-lock")
-            with gr.Row():
-                dream_btn = gr.Button("🎬 Dream the video", variant="primary", size="lg", elem_id="dream-video")
-                stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="video-stop")
         with gr.Column(scale=6):
             live = gr.Image(
                 label="Latest frame",
@@ -91,6 +97,8 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
                 buttons=["fullscreen"],
                 elem_id="video-live",
             )
+            # Under the picture it makes, in view at 1366x768 (as on the Photo tab).
+            dream_btn, stop_btn = run_button_row("🎬 Dream the video", "dream-video", "video-stop")
             status = gr.Markdown("Upload a clip, then press **Dream the video**.", elem_id="video-status")
             result = gr.Video(
                 label="Your dreamed video", interactive=False, height=300, buttons=["download"], elem_id="video-result"
@@ -98,7 +106,9 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     run = gr.State(None)
 
     # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
-    dream = dream_btn.click(
+    dream = run_with_stop(
+        dream_btn,
+        stop_btn,
         bind(video_ui, config),
         [clip, preset, size, blend, color_lock, photo_tab.guide],
         [live, result, status, run],
@@ -107,6 +117,4 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
-    stop_btn.click(None, None, None, cancels=[dream], api_visibility="private").then(
-        stop_video_ui, run, [result, status, run], concurrency_limit=None, api_visibility="private"
-    )
+    wire_stop(stop_btn, dream, stop_video_ui, run, [result, status, run])

@@ -15,7 +15,16 @@ from ..controls import whole
 from ..handlers import bind, in_status_at, quietly
 from ..runs import MotionRun, animation_run, dream_animation
 from ..uploads import photo_input
-from .motion_controls import chosen_settings, color_lock_checkbox, motion_slider, preset_dropdown, size_slider
+from .motion_controls import (
+    chosen_settings,
+    color_lock_checkbox,
+    motion_slider,
+    preset_dropdown,
+    run_button_row,
+    run_with_stop,
+    size_slider,
+    wire_stop,
+)
 from .photo import PhotoTab
 
 
@@ -93,24 +102,25 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             with gr.Row():
+                # A short label: in this half-column, "Start image (optional)" ran under the picture's corner buttons
+                # (full screen, clear) once one was loaded. The text above says it may stay empty.
                 start = photo_input(
-                    label="Start image (optional)", height=220, sources=["upload", "clipboard"], elem_id="anim-start"
+                    label="Start image", height=220, sources=["upload", "clipboard"], elem_id="anim-start"
                 )
                 with gr.Column():
                     use_photo = gr.Button("Use the Photo tab's photo", size="sm", elem_id="anim-use-photo")
                     preset = preset_dropdown(presets, "anim-look")
                     size = size_slider(config, "anim-size")
             motion = _motion_sliders(config)
-            with gr.Row():
-                render_btn = gr.Button("🎞 Render animation", variant="primary", size="lg", elem_id="animate")
-                stop_btn = gr.Button("Stop", variant="stop", size="lg", elem_id="anim-stop")
         with gr.Column(scale=6):
             out = _outputs()
     run = gr.State(None)
 
     use_photo.click(photo_tab_photo, photo_tab.photo, start, concurrency_limit=None, api_visibility="private")
     # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
-    render = render_btn.click(
+    render = run_with_stop(
+        out["render_btn"],
+        out["stop_btn"],
         bind(animate_ui, config),
         [start, preset, size, *(motion[name] for name in MOTION_INPUTS), photo_tab.guide],
         [out["live"], out["video"], out["mp4"], out["gif"], out["status"], run],
@@ -119,12 +129,8 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
-    stop_btn.click(None, None, None, cancels=[render], api_visibility="private").then(
-        stop_animation_ui,
-        run,
-        [out["video"], out["mp4"], out["gif"], out["status"], run],
-        concurrency_limit=None,
-        api_visibility="private",
+    wire_stop(
+        out["stop_btn"], render, stop_animation_ui, run, [out["video"], out["mp4"], out["gif"], out["status"], run]
     )
 
 
@@ -203,7 +209,8 @@ def _loop_and_drift() -> dict:
 
 
 def _outputs() -> dict:
-    """The latest frame, the status, the animation and its downloads."""
+    """The latest frame with Render and Stop under it (in view with what they make), the status, the animation and
+    its downloads."""
     live = gr.Image(
         label="Latest frame",
         type="pil",
@@ -213,6 +220,7 @@ def _outputs() -> dict:
         buttons=["fullscreen"],
         elem_id="anim-live",
     )
+    render_btn, stop_btn = run_button_row("🎞 Render animation", "animate", "anim-stop")
     status = gr.Markdown("Pick a look and a motion, then press **Render animation**.", elem_id="anim-status")
     video = gr.Video(
         label="Your animation", interactive=False, autoplay=True, loop=True, height=300, elem_id="anim-video"
@@ -220,4 +228,12 @@ def _outputs() -> dict:
     with gr.Row():
         mp4 = gr.DownloadButton("⬇ Download MP4", visible=False, elem_id="anim-mp4")
         gif = gr.DownloadButton("⬇ Download GIF", visible=False, elem_id="anim-gif")
-    return {"live": live, "status": status, "video": video, "mp4": mp4, "gif": gif}
+    return {
+        "live": live,
+        "render_btn": render_btn,
+        "stop_btn": stop_btn,
+        "status": status,
+        "video": video,
+        "mp4": mp4,
+        "gif": gif,
+    }

@@ -19,7 +19,7 @@ from PIL import Image
 from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.cli import main
 from deepdream_core.files.clips import read_clip
-from deepdream_core.files.records import read_record
+from deepdream_core.files.records import read_record, save_png
 from deepdream_core.jobs.batch import EXIT_SOME_FAILED, BatchItem, collect
 from deepdream_core.motion.segments import SegmentSettings, dream_in_segments, join
 from deepdream_core.motion.video import VideoSettings
@@ -182,6 +182,20 @@ def test_batch_dreams_every_photo_reports_the_broken_one_and_resumes(
     assert main(["batch", str(photos), "-o", str(out), "--recursive", *TINY, "--steps", "2"]) == 0
     assert capsys.readouterr().out == f"4 dreamed, 0 failed (of 4) -> {out}\n"
     assert read_record(out / "trip" / "chelsea.png")["settings"]["steps"] == 2
+
+
+def test_a_resume_dreams_a_stopped_dream_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    photos, out = photo_folder(tmp_path, ("chelsea", "coffee")), tmp_path / "out"
+    (photos / "broken.jpg").unlink()
+    assert main(["batch", str(photos), "-o", str(out), "--recursive", *TINY]) == 0
+    capsys.readouterr()
+    # The same input and settings, but stopped early (as the app's Stop writes it): not a finished dream.
+    record = read_record(out / "coffee.png")
+    with Image.open(out / "coffee.png") as image:
+        save_png(image.copy(), out / "coffee.png", {**record, "stopped": {"octave": 1, "step": 0}})
+    assert main(["batch", str(photos), "-o", str(out), "--recursive", *TINY]) == 0
+    assert capsys.readouterr().out == f"1 dreamed, 0 failed, 1 already done (of 2) -> {out}\n"
+    assert read_record(out / "coffee.png") == record
 
 
 def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from deepdream_core.dreaming.images import (
     open_image,
 )
 from tests.support import REPO
-from tests.support.odd_images import BAD, UNUSUAL, colour_distance, png_claiming
+from tests.support.odd_images import BAD, UNUSUAL, colour_distance, header_claiming, png_claiming
 
 SMALL = DreamSettings(max_size=64, steps=1, octaves=1)
 
@@ -70,6 +70,19 @@ def test_bomb_is_a_real_png_tiny_on_disk(files: dict[str, Path]) -> None:
     # ...and the bomb is 900 million pixels in under 1.5 MB: 2.7 GB once decoded as RGB.
     assert files["bomb.png"].stat().st_size < 1_500_000
     assert MAX_PIXELS < 8000 * 8000
+
+
+@pytest.mark.filterwarnings("error")  # Pillow's DecompressionBombWarning (past 89 megapixels) fails the test
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "GIF", "TIFF"])
+def test_too_many_pixels_are_refused_before_pillow_checks_or_decodes(fmt: str) -> None:
+    # 144 megapixels: over our limit and Pillow's warning, under its error. Image.open warned (in the server
+    # log, twice per upload) before our check refused the file; our check must be the first to see the size.
+    data = png_claiming(12000, 12000) if fmt == "PNG" else header_claiming(fmt, 12000, 12000)
+    with pytest.raises(ImageInputError) as refused:
+        load_image(data)
+    assert str(refused.value) == (
+        "the image is 12000x12000 pixels; the limit is 50 megapixels. Scale it down and try again"
+    )
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
@@ -224,7 +237,7 @@ def test_cli_process_refuses_a_bomb_and_notes_a_gif(files: dict[str, Path], tmp_
     _, bomb_err = bomb.communicate(timeout=300)
     _, gif_err = gif.communicate(timeout=300)
     assert bomb.returncode == EXIT_BAD_INPUT
-    assert bomb_err.startswith("error: input: the image claims too many pixels; the limit is 50 megapixels")
+    assert bomb_err.startswith("error: input: the image is 30000x30000 pixels; the limit is 50 megapixels")
     assert gif.returncode == 0, gif_err
     assert "note: input: the file holds several frames" in gif_err
     assert Image.open(tmp_path / "gif.png").size == (64, 64)

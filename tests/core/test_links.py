@@ -91,6 +91,25 @@ def test_bad_link_opens_with_each_bad_value_named(presets: Path) -> None:
     ]
 
 
+def test_a_layer_the_network_does_not_have_is_refused_when_the_link_opens(presets: Path) -> None:
+    # Known from the architecture, without weights: a listed dream layer, or any module path of the network.
+    link = from_query({"layers": "blocks.99;blocks.2:0.5;conv_stem;<script>alert(1)</script>"}, folder=presets)
+    assert link.settings.layers == (LayerTarget("blocks.2", 0.5), LayerTarget("conv_stem"))
+    hint = "list them with `python -m deepdream_core layers efficientnet_lite0`"
+    assert link.ignored == [
+        f"layers: model 'efficientnet_lite0' has no layer 'blocks.99'; {hint}",
+        f"layers: model 'efficientnet_lite0' has no layer '<script>alert(1)</script>'; {hint}",
+    ]
+    # A preset's layer that another network named by the link lacks is refused too, so the dream does not fail.
+    link = from_query({"preset": "eyes", "model": "googlenet"}, folder=presets)
+    assert link.settings.model == "googlenet" and link.settings.layers == ()
+    assert link.ignored == [
+        "layers: model 'googlenet' has no layer 'blocks.3'; list them with `python -m deepdream_core layers googlenet`"
+    ]
+    # A network that does not exist is left to whoever offers networks (the page names its own).
+    assert from_query({"model": "nosuchnet", "layers": "blocks.3"}, folder=presets).ignored == []
+
+
 def test_settings_start_from_a_named_preset_and_its_guide_is_found(presets: Path) -> None:
     data = {"preset": "guided", "steps": 3}
     settings, preset = settings_with_preset(data, presets)

@@ -171,6 +171,20 @@ def test_settings_from_a_file_holding_nan_dream_with_a_note(
     assert max(Image.open(tmp_path / "new.png").size) == 48
 
 
+def test_settings_from_a_file_naming_a_layer_the_network_lacks_dream_with_a_note(
+    photo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Read like a link: the layer is refused as the file is read, and the dream runs on the network's default.
+    record = '{"format": 1, "settings": {"layers": "blocks.99", "octaves": 1, "steps": 1, "max_size": 48}}'
+    source = png_with_record(tmp_path / "old.png", record)
+    code = main(["dream", str(photo_file), "-o", str(tmp_path / "new.png"), "--settings-from", str(source), "--quiet"])
+    assert code == 0
+    assert "note: settings-from: layers: model 'efficientnet_lite0' has no layer 'blocks.99'; " in (
+        capsys.readouterr().err
+    )
+    assert max(Image.open(tmp_path / "new.png").size) == 48
+
+
 # -- JSON nested too deep ----------------------------------------------------------------------------------------
 
 
@@ -202,6 +216,17 @@ def test_a_string_with_no_closing_quote_nests_nothing_after_it() -> None:
     assert json_depth('[["' + "[" * 100) == 2
     assert json_depth('\\"' * 8000 + "[]") == 0  # all one unclosed string
     assert json_depth('["a\\\\", [1]]') == 2  # an escaped backslash ends before the closing quote
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+def test_json_bytes_are_counted_in_the_encoding_the_parser_reads(encoding: str) -> None:
+    # In UTF-16 or UTF-32 an escaped quote followed by a zero byte read as UTF-8 opened a string that hid the
+    # deep brackets after it, while json.loads(bytes) reads the whole text as UTF-16 and recursed into them.
+    hidden = '["\\"", ' + "[" * 5000 + "]" * 5000 + ', "x"]'
+    with pytest.raises(SettingsError, match="nests deeper than"):
+        load_json(hidden.encode(encoding), "settings")
+    record = {"settings": {"steps": 12, "layer": '\\"[['}}
+    assert load_json(json.dumps(record).encode(encoding), "settings") == record
 
 
 def test_a_number_too_long_to_read_is_refused() -> None:

@@ -32,8 +32,9 @@ from tests.support.photos import skimage_photo
 LARGE = "vit_large_patch16_224.augreg_in21k_ft_in1k"
 TINY = {"max_size": 64, "steps": 1, "octaves": 1, "seed": 5}
 NOT_OFFERED = f"model: this app offers efficientnet_lite0; '{LARGE}' is not one of them"
-# What a visitor reads for the same model in a link or a dropped file: the page's networks, by title.
-NOT_ON_THE_PAGE = f"model: there is no network called '{LARGE}' here; this page offers EfficientNet-Lite0"
+# What a visitor reads for the same model in a link or a dropped file: the control by its label, the page's networks
+# by title.
+NOT_ON_THE_PAGE = f"Network: there is no network called '{LARGE}' here; this page offers EfficientNet-Lite0"
 
 
 @pytest.fixture(scope="module")

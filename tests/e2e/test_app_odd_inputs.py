@@ -23,6 +23,7 @@ from tests.support.photos import skimage_photo
 
 TINY = {"max_size": 64, "steps": 1, "octaves": 1, "seed": 0}
 DEEP = "[" * 100_000 + "]" * 100_000
+HIDDEN_IN_UTF16 = ('{"data": ["\\"", ' + DEEP + ', "x"]}').encode("utf-16-le")
 LONG_NAME = "m" * 8192
 # The loopback address as Gradio's guard sees it in each spelling the issue lists (and a private network's).
 PRIVATE_URLS = [
@@ -87,16 +88,18 @@ def test_a_request_body_nested_too_deep_is_refused_and_the_app_keeps_serving(
     too_deep = f"request body: the JSON nests deeper than {MAX_JSON_DEPTH} levels, so it was not read; send "
     logged_before = app_server.log.stat().st_size
     json_body = {"content-type": "application/json"}
-    for route in ("call/dream", "queue/join"):
-        answer = httpx.post(f"{app_server.url}gradio_api/{route}", content=DEEP, headers=json_body, timeout=60)
-        assert answer.status_code == 400, answer.text
-        assert answer.json()["detail"].startswith(too_deep + "the settings as a JSON string"), answer.text
     mcp_headers = {**json_body, "accept": "application/json, text/event-stream"}
-    answer = httpx.post(f"{app_server.url}gradio_api/mcp/", content=DEEP, headers=mcp_headers, timeout=60)
-    assert answer.status_code == 400, answer.text
-    error = answer.json()
-    assert error["jsonrpc"] == "2.0" and error["id"] is None and error["error"]["code"] == -32700, error
-    assert error["error"]["message"].startswith(too_deep + "each tool argument as its schema says"), error
+    # Also in UTF-16, which the parsers read too, with an escaped quote that hid the brackets from a UTF-8 scan.
+    for body in (DEEP.encode(), HIDDEN_IN_UTF16):
+        for route in ("call/dream", "queue/join"):
+            answer = httpx.post(f"{app_server.url}gradio_api/{route}", content=body, headers=json_body, timeout=60)
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["detail"].startswith(too_deep + "the settings as a JSON string"), answer.text
+        answer = httpx.post(f"{app_server.url}gradio_api/mcp/", content=body, headers=mcp_headers, timeout=60)
+        assert answer.status_code == 400, answer.text
+        error = answer.json()
+        assert error["jsonrpc"] == "2.0" and error["id"] is None and error["error"]["code"] == -32700, error
+        assert error["error"]["message"].startswith(too_deep + "each tool argument as its schema says"), error
     # Then a normal request on each transport is served, and the log holds no traceback.
     png, status = client.predict(handle_file(str(cat_png)), json.dumps(TINY), None, None, api_name="/dream")
     assert Path(png).exists() and status.startswith("Done"), status
@@ -118,8 +121,8 @@ def test_a_share_link_with_nan_and_an_8_kb_model_opens_with_short_notes(app_serv
     ]
     assert len(notes) == 1, message
     note = notes[0]
-    assert "steps: must be a number from 1 to 100, got NaN" in note
-    assert "octaves: must be a number from 1 to 8, got Infinity" in note
+    assert "Steps per octave: must be a number from 1 to 100, got NaN" in note  # by the controls' labels
+    assert "Octaves: must be a number from 1 to 8, got Infinity" in note
     assert "(8,192 characters)" in note and len(note) < 1000, len(note)  # it was 8,275 characters
 
 

@@ -157,13 +157,37 @@ def test_browser_handlers_refuse_server_paths(app_server, secret_photo: Path, ha
         assert NOT_AN_UPLOAD in message["output"]["error"]
 
 
+def test_upload_checks_hold_after_the_page_has_updated_its_inputs(
+    app_server, secret_photo: Path, tmp_path: Path
+) -> None:
+    """One visitor's session: a handler that updates the photo and guide boxes (a share link as the page opens, a
+    new photo) made Gradio rebuild them, without the checks that were set on the first instance."""
+    import uuid
+
+    session = uuid.uuid4().hex
+    photo = tmp_path / "cat.png"
+    skimage_photo("chelsea", 64).save(photo)
+    with photo.open("rb") as handle:
+        uploaded = httpx.post(f"{app_server.url}gradio_api/upload", files={"files": handle}, timeout=30).json()[0]
+    upload = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+    assert queue_call(app_server, "restore_link", [], query="steps=2", session=session)["success"] is True
+    changed = queue_call(
+        app_server, "photo_changed", page_inputs(app_server, "photo_changed", {"photo": upload}), session=session
+    )
+    assert changed["success"] is True
+    for slot in ("photo", "guide"):
+        inputs = {"photo": upload, **TINY_CONTROLS, slot: {"path": str(secret_photo)}}
+        message = queue_call(app_server, "dream_ui", page_inputs(app_server, "dream_ui", inputs), session=session)
+        assert message["success"] is False and NOT_AN_UPLOAD in message["output"]["error"], (slot, message)
+
+
 @pytest.mark.parametrize("value", ["../../etc/passwd", "/etc/passwd", "..%2F..%2Fapp", "../app-server.log"])
 def test_a_share_link_preset_with_a_path_is_an_unknown_preset(app_server, value: str) -> None:
     query = httpx.QueryParams({"preset": value})
     message = queue_call(app_server, "restore_link", [], query=str(query))
     assert message["success"] is True
     note = message["output"]["data"][-1]
-    assert note["visible"] is True and f"unknown preset '{value}'" in note["value"]
+    assert note["visible"] is True and f"Look: there is no look called '{value}' here" in note["value"]
     assert "root:" not in json.dumps(message) and "Running on" not in json.dumps(message)
 
 

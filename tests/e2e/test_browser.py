@@ -132,8 +132,8 @@ def test_a_link_with_bad_values_opens_with_a_note_naming_them(page: Page, app_se
     expect(note).to_be_visible()
     expect(note).to_contain_text("there is no network called 'nosuchnet' here; this page offers EfficientNet-Lite0")
     expect(note).not_to_contain_text("python -m")
-    expect(note).to_contain_text("steps: must be from 1 to 100, got 1000")
-    expect(note).to_contain_text("colour: unknown setting")
+    expect(note).to_contain_text("Steps per octave: must be from 1 to 100, got 1000")  # the control's label
+    expect(note).to_contain_text("colour: this page has no such setting")
     open_advanced(page)
     expect(page.locator("#octaves input[type=number]")).to_have_value("3")  # the good value is kept
     screenshot(page, "link-with-bad-values")
@@ -142,6 +142,10 @@ def test_a_link_with_bad_values_opens_with_a_note_naming_them(page: Page, app_se
 def shown_picture(page: Page) -> tuple[bytes, tuple[int, int]]:
     """The bytes of the file the result shows, and its size in pixels (not the size it is drawn at)."""
     result = page.locator("#dream-result img")
+    # The status and the picture's new address arrive together; the picture itself loads after.
+    result.evaluate(
+        "img => img.complete && img.naturalWidth ? null : new Promise(done => { img.onload = img.onerror = done; })"
+    )
     size = result.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     return page.request.get(result.get_attribute("src")).body(), (size[0], size[1])
 
@@ -386,7 +390,9 @@ def test_compare_tab_makes_one_sheet_and_offers_it_as_a_png(page: Page, app_serv
     values = page.locator("#compare-values textarea, #compare-values input").first
     values.fill("5, banana")
     page.locator("#compare").click()
-    expect(page.locator("#compare-status")).to_contain_text("Steps: must be a whole number from 1 to 100, got 'banana'")
+    expect(page.locator("#compare-status")).to_contain_text(
+        "Steps per octave: must be a whole number from 1 to 100, got 'banana'"
+    )
     values.fill("1, 2")  # this against that: two values are a comparison
     page.locator("#compare").click()
     expect(page.locator("#compare-status")).to_contain_text("2 dreams", timeout=DREAM_WAIT_MS)
@@ -447,7 +453,7 @@ def test_every_label_reads_whole(browser: Browser, app_server, cat_png: Path, vi
         assert not label.evaluate(CUT)
         page.get_by_role("tab", name=re.compile(r"^Zoom")).click()
         start = page.locator("#anim-start [data-testid=block-label]")
-        expect(start).to_have_text("Start image (optional)")
+        expect(start).to_have_text("Start image")
         start_box, button_box = start.bounding_box(), page.locator("#anim-use-photo").bounding_box()
         assert start_box and button_box and not start.evaluate(CUT)
         assert not overlaps(start_box, button_box), "no button over the label"

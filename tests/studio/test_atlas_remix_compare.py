@@ -132,7 +132,8 @@ def test_remix_with_a_new_seed_fixes_that_seed_so_the_link_reproduces_it() -> No
 
 def test_a_bad_remix_value_names_the_setting() -> None:
     said = remix.remix_settings("steps", "1000", **control_values(TINY))
-    assert said == {"status": "⚠️ Steps: must be from 1 to 100, got 1000."}  # in the status line; nothing else changes
+    # In the status line, by the control's label; nothing else changes.
+    assert said == {"status": "⚠️ Steps per octave: must be from 1 to 100, got 1000."}
     # and the dream that follows a remix does not run: the page stays as it was.
     assert list(dreaming.remixed_ui(CONFIG, said["status"], None, None, None, None, **control_values(TINY))) == [{}]
     assert remix.remix_hint("steps", **control_values(TINY))["placeholder"] == "now 1"
@@ -161,8 +162,8 @@ def test_compare_streams_the_sheet_then_the_png(cat_png: str, uploads: Path) -> 
     )
     assert len(looks) == 3 and "2 dreams" in looks[-1][2]
     for typed, said in (
-        ("1", "⚠️ Steps: a sheet compares 2 to 6 values, got 1."),
-        ("5, banana", "⚠️ Steps: must be a whole number from 1 to 100, got 'banana'."),
+        ("1", "⚠️ Steps per octave: a sheet compares 2 to 6 values, got 1."),
+        ("5, banana", "⚠️ Steps per octave: must be a whole number from 1 to 100, got 'banana'."),
     ):  # said in the tab's status line, the sheet and download left as they were
         assert list(
             compare.compare_ui(CONFIG, cat_png, compare.ONE_SETTING, "steps", typed, None, "", 48, None, None, **values)

@@ -103,9 +103,14 @@ def test_a_class_by_name_shows_as_the_models_own_class() -> None:
 
 def test_bad_control_values_fail_with_the_settings_message() -> None:
     values = control_values(DreamSettings())
-    values["channels"] = "3, x"
-    with pytest.raises(SettingsError, match="channels whole numbers"):
+    # Each control's value is checked by that control's name, as typed: not as the "layer:weight:channels" text
+    # the controls are joined into, which the visitor never typed.
+    values["channels"] = "3, abc, -5"
+    with pytest.raises(SettingsError) as refused:
         settings_from_values(values)
+    assert str(refused.value) == "channels: each must be a whole number from 0 to 65535, separated by commas, got 'abc'"
+    with pytest.raises(SettingsError, match="got '-5'"):
+        settings_from_values({**values, "channels": "3, -5"})
 
 
 def test_another_model_offers_its_own_layers_and_classes() -> None:

@@ -75,7 +75,7 @@ def test_a_preset_fills_every_control_its_guide_and_its_description() -> None:
     assert photo.preset_chosen("galaxies", "cat.png")["status"] == "**Galaxies** is set: press **Dream**."
     assert photo.preset_chosen(None) == {}
     said = photo.preset_chosen("nope")  # one sentence in the status line; no control changes
-    assert list(said) == ["status"] and said["status"].startswith("⚠️ Preset: unknown preset 'nope';")
+    assert list(said) == ["status"] and said["status"] == "⚠️ Look: there is no look called 'nope' here."
 
 
 def test_a_share_link_round_trips_through_the_controls() -> None:
@@ -100,7 +100,11 @@ def test_a_link_with_bad_values_keeps_the_good_ones_and_names_the_bad() -> None:
     restored = link_updates({"steps": "1000", "octaves": "3", "colour": "blue"})
     assert restored["octaves"] == 3
     note = restored["link_note"]["value"]
-    assert "steps: must be from 1 to 100, got 1000" in note and "colour: unknown setting" in note
+    # Each by its control's label, in the page's words (no list of every setting's key).
+    assert "- Steps per octave: must be from 1 to 100, got 1000\n" in note
+    assert note.endswith("- colour: this page has no such setting")
+    assert restored["link_note_close"]["visible"] is True  # the note can be closed
+    assert restored["status"].startswith("This link set the controls, except the values the note at the top names")
     assert link_updates({}) == {}
 
 
@@ -220,11 +224,18 @@ def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: 
     assert restored["preset"] == "eyes" and restored["link_note"]["visible"] is False
 
 
-def test_a_file_without_settings_opens_with_a_note(cat_png: str) -> None:
-    restored = file_updates(cat_png)  # a plain photo: no record inside
-    assert (
-        restored["link_note"]["visible"] is True
-        and "This file had values that were ignored" in restored["link_note"]["value"]
+def test_a_file_without_settings_is_refused_next_to_the_box_and_changes_nothing(cat_png: str, uploads: Path) -> None:
+    said = file_updates(cat_png)  # a plain photo: no record inside
+    assert said == {
+        "settings_file": None,  # taken out again
+        "settings_about": "⚠️ cat.png has no settings to use: the file holds no DeepDream settings (it was not made "
+        "by DeepDream Studio, or its metadata was stripped). Only dreams made here carry them: drop a PNG, GIF or "
+        "MP4 made with DeepDream Studio.",
+    }
+    jpeg = uploads / "chelsea.jpg"  # the box takes any file, so a JPEG gets this sentence, not Gradio's toast
+    Image.open(cat_png).convert("RGB").save(jpeg)
+    assert file_updates(str(jpeg))["settings_about"].startswith(
+        "⚠️ chelsea.jpg has no settings to use: the file is not a PNG, GIF or MP4, so it holds no DeepDream settings."
     )
 
 
@@ -241,8 +252,8 @@ def test_a_dream_over_the_apps_time_limit_is_refused_saying_what_to_lower(cat_pn
     big = control_values(DreamSettings(max_size=2048, steps=100, octaves=8))
     [said] = dreaming.dream_ui(strict, cat_png, None, None, None, **big)
     assert re.fullmatch(
-        rf"⚠️ Max_size: this dream would take {ABOUT} here, over this app's limit of 1 s; lower max_size, steps or "
-        r"octaves\.",
+        rf"⚠️ Max size \(px\): this dream would take {ABOUT} here, over this app's limit of 1 s; lower max_size, "
+        r"steps or octaves\.",
         said["status"],
     )
 

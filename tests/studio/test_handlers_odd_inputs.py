@@ -103,20 +103,25 @@ def test_a_link_or_a_file_holding_nan_opens_with_a_note(tmp_path: Path) -> None:
     restored = link_updates({"steps": "NaN", "octaves": "Infinity", "jitter": "3"})
     assert restored["jitter"] == 3
     note = restored["link_note"]["value"]
-    assert f"- {STEPS_NAN}" in note and "- octaves: must be a number from 1 to 8, got Infinity" in note
+    assert "- Steps per octave: must be a number from 1 to 100, got NaN" in note
+    assert "- Octaves: must be a number from 1 to 8, got Infinity" in note
     info = PngImagePlugin.PngInfo()
     info.add_text(CHUNK, '{"format": 1, "settings": {"steps": NaN, "jitter": 5}}')
     Image.new("RGB", (16, 16)).save(tmp_path / "dream.png", pnginfo=info)
     restored = file_updates(str(tmp_path / "dream.png"))
-    assert restored["jitter"] == 5 and f"- {STEPS_NAN}" in restored["link_note"]["value"]
+    assert (
+        restored["jitter"] == 5
+        and "- Steps per octave: must be a number from 1 to 100, got NaN" in (restored["link_note"]["value"])
+    )
 
 
-def test_a_file_with_deep_json_opens_with_a_note(tmp_path: Path) -> None:
+def test_a_file_with_deep_json_is_refused_saying_why(tmp_path: Path) -> None:
     info = PngImagePlugin.PngInfo()
     info.add_text(CHUNK, "[" * 30_000 + "]" * 30_000)
     Image.new("RGB", (16, 16)).save(tmp_path / "deep.png", pnginfo=info)
-    note = file_updates(str(tmp_path / "deep.png"))["link_note"]["value"]
-    assert f"the file's settings are damaged: {TOO_DEEP}" in note
+    said = file_updates(str(tmp_path / "deep.png"))
+    assert set(said) == {"settings_file", "settings_about"}  # no control changes
+    assert f"the file's settings are damaged: {TOO_DEEP}" in said["settings_about"]
 
 
 def test_the_page_and_the_motion_tabs_refuse_nan(cat_png: str) -> None:

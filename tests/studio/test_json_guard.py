@@ -67,6 +67,20 @@ def test_a_deep_mcp_body_gets_a_json_rpc_error() -> None:
         assert error["error"]["code"] == -32700 and error["error"]["message"].startswith(TOO_DEEP), error
 
 
+def test_a_deep_body_in_utf_16_or_32_is_refused_too() -> None:
+    # Python's parser reads UTF-16/32 bodies (json.loads on bytes detects the encoding); scanned as UTF-8, an
+    # escaped quote swallowed the zero byte after it and the deep brackets counted as one string's.
+    hidden = '["\\"", ' + "[" * 100_000 + "]" * 100_000 + ', "x"]'
+    for encoding in ("utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32"):
+        body = hidden.encode(encoding)
+        status, answer = call("/gradio_api/queue/join", [body])
+        assert status == 400 and json.loads(answer)["detail"].startswith(TOO_DEEP), (encoding, answer[:200])
+        status, answer = call("/gradio_api/mcp/", [body])
+        assert status == 400 and json.loads(answer)["error"]["code"] == -32700, (encoding, answer[:200])
+    shallow = '{"data": ["\\"", "{\\"steps\\": 12}"]}'.encode("utf-16-le")
+    assert call("/gradio_api/queue/join", [shallow]) == (200, shallow)
+
+
 def test_a_large_deep_body_is_refused_too() -> None:
     padding = b'{"photo": "' + b"A" * THREAD_PAST_BYTES + b'", "x": '  # scanned in a worker thread
     status, answer = call("/gradio_api/call/dream", [padding + DEEP + b"}"])

@@ -137,20 +137,21 @@ def page_inputs(server: AppServer, fn_name: str, values: dict[str, object]) -> l
     return data
 
 
-def queue_call(server: AppServer, fn_name: str, data: list, query: str = "") -> dict:
+def queue_call(server: AppServer, fn_name: str, data: list, query: str = "", session: str | None = None) -> dict:
     """Call an event handler the way the browser does (``queue/join`` then the event stream), by function name.
 
     gradio_client cannot call the app's private (browser-only) handlers, but anyone can post to
     them like the page does, so the security tests do too. ``query`` is the page's query string,
     which the page sends along (share links are read from it). Returns the ``process_completed``
-    message: ``output`` holds ``data`` or ``error``.
+    message: ``output`` holds ``data`` or ``error``. ``session``: a session hash to share with other calls (one
+    visitor's page); by default each call is a visitor of its own.
     """
     import uuid
 
     import httpx
 
     names = [dep["api_name"] for dep in config(server)["dependencies"]]
-    session = uuid.uuid4().hex
+    session = session or uuid.uuid4().hex
     join = httpx.post(
         f"{server.url}gradio_api/queue/join" + (f"?{query}" if query else ""),
         timeout=60,

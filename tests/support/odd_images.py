@@ -57,6 +57,31 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", stream) + chunk(b"IEND", b"")
 
 
+def header_claiming(fmt: str, width: int, height: int) -> bytes:
+    """A small image saved as ``fmt`` whose header is rewritten to claim ``width``x``height`` (its data stays small).
+
+    A reader that trusts the header before decoding sees the claimed size; nothing past the header is valid.
+    """
+    data = bytearray(encode(Image.new("L" if fmt != "GIF" else "P", (16, 16)), fmt))
+    if fmt == "JPEG":
+        sof = data.index(b"\xff\xc0")
+        struct.pack_into(">HH", data, sof + 5, height, width)
+    elif fmt == "BMP":
+        struct.pack_into("<ii", data, 18, width, height)
+    elif fmt == "GIF":
+        struct.pack_into("<HH", data, 6, width, height)  # the logical screen
+    elif fmt == "TIFF":
+        (ifd,) = struct.unpack_from("<I", data, 4)
+        (count,) = struct.unpack_from("<H", data, ifd)
+        for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):
+            tag, kind = struct.unpack_from("<HH", data, entry)
+            if tag in (256, 257):  # ImageWidth, ImageLength
+                struct.pack_into("<H" if kind == 3 else "<I", data, entry + 8, width if tag == 256 else height)
+    else:
+        raise ValueError(fmt)
+    return bytes(data)
+
+
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **params)
