@@ -14,11 +14,30 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+from . import caffe_googlenet
 from .echo import echo
-from .weights import BUNDLED_MODEL, BundledLite0Weights, HubWeights, TorchvisionWeights, WeightSource
+from .places365 import places365_class_names
+from .weights import (
+    BUNDLED_MODEL,
+    BundledLite0Weights,
+    HubStateDictWeights,
+    HubWeights,
+    TorchvisionWeights,
+    WeightSource,
+)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# The Caffe GoogLeNets take 0-255 BGR minus a mean pixel. The loop feeds a network (image - mean) / std of an
+# RGB image in [0, 1]: with mean = the mean pixel / 255 in RGB order and std = 1/255, that is the 0-255 image
+# minus the mean pixel, and the network flips it to BGR itself (models/caffe_googlenet.py). The mean pixels
+# (B, G, R): ImageNet's, the per-channel average of Caffe's ilsvrc_2012_mean (the 2015 notebook rounds it to
+# 104, 116, 122); Places365's, of places365CNN_mean.binaryproto in the Places365 release (averaged here).
+CAFFE_STD = (1 / 255, 1 / 255, 1 / 255)
+CAFFE_IMAGENET_MEAN = (122.679 / 255, 116.669 / 255, 104.007 / 255)
+CAFFE_PLACES365_MEAN = (116.676 / 255, 112.514 / 255, 104.051 / 255)
+# Where ported copies of both Caffe GoogLeNets are served (PyTorch .pth files; ProGamerGov's conversions).
+CAFFE_GOOGLENET_REPO = "mediasynthesismuseum/deepdream-googlenet"
 # The memory of one dream pass (forward + backward, fp32) per input pixel, for a network not measured here
 # (any other timm model): the zoo's largest figure (ResNet-50's 1712, below) rounded up.
 UNMEASURED_PASS_BYTES_PER_PIXEL = 2048
@@ -46,7 +65,8 @@ class ModelSpec:
     std: tuple[float, ...]
     layers: tuple[DreamLayer, ...]
     default_layer: str
-    # Names of the 1000 ImageNet classes, in logit order; None when the model has no classifier.
+    # Names of the classes, in logit order (ImageNet's 1000 for every zoo model but googlenet_places365's
+    # 365 scenes); None when the model has no classifier.
     class_names: Callable[[], list[str]] | None
     download_mb: int = 0  # 0: nothing to download
     # Whether precision="auto" may run this network in bf16/fp16. bench/run.py's "precision" check
@@ -126,7 +146,8 @@ ZOO: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="googlenet",
-            title="GoogLeNet (the original 2015 DeepDream network)",
+            # Not the 2015 network (that is bvlc_googlenet): torchvision's, retrained with batch normalization.
+            title="GoogLeNet (torchvision's, retrained with batch norm; not the 2015 network)",
             build=_googlenet,
             weights=TorchvisionWeights("GoogLeNet_Weights.IMAGENET1K_V1"),
             mean=IMAGENET_MEAN,
@@ -137,7 +158,7 @@ ZOO: dict[str, ModelSpec] = {
                 DreamLayer("inception3b", "spirals and patterns"),
                 DreamLayer("inception4a", "eyes and simple shapes"),
                 DreamLayer("inception4b", "eyes, fur and scales"),
-                DreamLayer("inception4c", "the classic: dog faces, eyes and creatures"),
+                DreamLayer("inception4c", "dog faces, eyes and creatures"),
                 DreamLayer("inception4d", "dogs, birds and insects"),
                 DreamLayer("inception4e", "animals and objects"),
                 DreamLayer("inception5a", "pagodas, vehicles and whole objects"),
@@ -149,6 +170,69 @@ ZOO: dict[str, ModelSpec] = {
             class_names=_timm_class_names,
             download_mb=27,
             pass_bytes_per_pixel=959,
+        ),
+        ModelSpec(
+            name="bvlc_googlenet",
+            title="BVLC GoogLeNet (the 2015 DeepDream network, Caffe, ImageNet)",
+            build=caffe_googlenet.bvlc_googlenet,
+            weights=HubStateDictWeights(
+                CAFFE_GOOGLENET_REPO, "bvlc_googlenet.pth", file_key=caffe_googlenet.ported_name
+            ),
+            mean=CAFFE_IMAGENET_MEAN,
+            std=CAFFE_STD,
+            # What each layer tends to draw, as the 2015 notebook and the galleries made with it show (not
+            # checked here: the weights cannot be downloaded on the machine this was written on).
+            layers=(
+                DreamLayer("conv2/3x3", "fine strokes and grain"),
+                DreamLayer("inception_3a/output", "lines, curls and simple textures"),
+                DreamLayer("inception_3b/5x5_reduce", "swirls and wavy lines (the notebook's first example)"),
+                DreamLayer("inception_3b/output", "spirals and repeating patterns"),
+                DreamLayer("inception_4a/output", "eyes and intricate ornaments"),
+                DreamLayer("inception_4b/output", "eyes, scales and fur"),
+                DreamLayer("inception_4c/output", "the 2015 look: dog faces, eyes and puppy-slugs"),
+                DreamLayer("inception_4d/output", "dogs, birds, insects and slugs"),
+                DreamLayer("inception_4e/output", "whole animals, pagodas and vehicles"),
+                DreamLayer("inception_5a/output", "objects and strange scenes"),
+                DreamLayer("inception_5b/output", "abstract objects, strong and busy"),
+            ),
+            default_layer="inception_4c/output",
+            # ImageNet-1k in the same order as the other zoo models; the logits are the inception_4d
+            # classifier's (loss2), as the ported files hold no final classifier.
+            class_names=_timm_class_names,
+            download_mb=50,
+            # Activations of a 0-255 input, squared by the LRN layers, overflow fp16; and the look should be
+            # fp32's. Unmeasured in bf16 (bench/run.py "precision" has not run on these weights).
+            mixed_precision=False,
+            # Counted as the others (bench/gpu_figures.py, to loss2's logits); torchvision's GoogLeNet counts 960.
+            pass_bytes_per_pixel=962,
+        ),
+        ModelSpec(
+            name="googlenet_places365",
+            title="GoogLeNet Places365 (Caffe, trained on scenes: buildings and places)",
+            build=caffe_googlenet.googlenet_places365,
+            weights=HubStateDictWeights(
+                CAFFE_GOOGLENET_REPO, "googlenet_places365.pth", file_key=caffe_googlenet.ported_name
+            ),
+            mean=CAFFE_PLACES365_MEAN,
+            std=CAFFE_STD,
+            # From the galleries of Places-trained DeepDreams (not checked here, as above).
+            layers=(
+                DreamLayer("conv2/3x3", "fine strokes and grain"),
+                DreamLayer("inception_3a/output", "lines and grid-like textures"),
+                DreamLayer("inception_3b/output", "windows, bricks and tiles"),
+                DreamLayer("inception_4a/output", "arches, windows and ornaments"),
+                DreamLayer("inception_4b/output", "arcades, columns and towers"),
+                DreamLayer("inception_4c/output", "buildings, arches and rooftops"),
+                DreamLayer("inception_4d/output", "pagodas, temples and domes"),
+                DreamLayer("inception_4e/output", "whole buildings and landscapes"),
+                DreamLayer("inception_5a/output", "streets, rooms and landscapes"),
+                DreamLayer("inception_5b/output", "abstract scenes"),
+            ),
+            default_layer="inception_4c/output",
+            class_names=places365_class_names,  # Places365's scenes; the logits are loss2's, as above
+            download_mb=45,
+            mixed_precision=False,
+            pass_bytes_per_pixel=962,  # the same network but for its classifiers' 365 outputs
         ),
         ModelSpec(
             name="inception_v3",
