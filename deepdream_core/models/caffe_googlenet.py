@@ -47,10 +47,27 @@ AUX_HEADS = (("loss1", "inception_4a", 512), ("loss2", "inception_4d", 528))
 LOGITS_HEAD = "loss2"
 
 
-def _lrn() -> nn.Module:
-    """Caffe's LRN (ACROSS_CHANNELS, local_size 5, alpha 1e-4, beta 0.75): x / (1 + alpha/5 * sum of x^2 over 5
-    neighbouring channels)^beta. torch's LocalResponseNorm divides alpha by the size too, so it is the same."""
-    return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
+class CaffeLRN(nn.Module):
+    """Caffe's LRN across channels: x / (1 + alpha / 5 * the sum of x^2 over 5 neighbouring channels)^0.75.
+
+    torch's ``LocalResponseNorm`` computes the same (it divides alpha by the size, as Caffe does), but slowly:
+    forward and backward of a 192-channel 96x96 map took 0.141 s channels_last (0.085 s NCHW) on one CPU
+    thread, 45 % of a pass to ``inception_4c``; the window's sum as a 1x1 convolution with a band of ones
+    takes 0.041 s in either layout, equal to 2e-5 at activations of 100.
+    """
+
+    band: torch.Tensor
+
+    def __init__(self, channels: int, size: int = 5, alpha: float = 1e-4, beta: float = 0.75) -> None:
+        super().__init__()
+        self.alpha, self.beta, self.size = alpha, beta, size
+        index = torch.arange(channels)
+        band = ((index[:, None] - index[None, :]).abs() <= size // 2).float().view(channels, channels, 1, 1)
+        self.register_buffer("band", band, persistent=False)  # not a weight: no file holds it
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        window = F.conv2d(x * x, self.band.to(x.dtype))
+        return x * (1 + self.alpha / self.size * window).pow(-self.beta)
 
 
 class CaffeConv(nn.Conv2d):
@@ -96,10 +113,10 @@ class CaffeGoogLeNet(nn.Module):
         super().__init__()
         self._add("conv1/7x7_s2", CaffeConv(3, 64, 7, stride=2, padding=3))
         self._add("pool1/3x3_s2", nn.MaxPool2d(3, stride=2, ceil_mode=True))
-        self._add("pool1/norm1", _lrn())
+        self._add("pool1/norm1", CaffeLRN(64))
         self._add("conv2/3x3_reduce", CaffeConv(64, 64, 1))
         self._add("conv2/3x3", CaffeConv(64, 192, 3, padding=1))
-        self._add("conv2/norm2", _lrn())
+        self._add("conv2/norm2", CaffeLRN(192))
         self._add("pool2/3x3_s2", nn.MaxPool2d(3, stride=2, ceil_mode=True))
         for name, channels, c1, c3r, c3, c5r, c5, proj in INCEPTIONS:
             self._add(f"{name}/1x1", CaffeConv(channels, c1, 1))

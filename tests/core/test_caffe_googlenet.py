@@ -25,7 +25,7 @@ from torch import nn
 from deepdream_core import Dreamer, DreamSettings, SettingsError, get_spec
 from deepdream_core.dreaming import objectives
 from deepdream_core.dreaming.transforms import pil_to_tensor
-from deepdream_core.models.caffe_googlenet import CaffeGoogLeNet, ported_name
+from deepdream_core.models.caffe_googlenet import CaffeGoogLeNet, CaffeLRN, ported_name
 from deepdream_core.models.weights import HubStateDictWeights
 from tests.core.test_security import malicious_checkpoint
 from tests.support import REPO
@@ -126,12 +126,23 @@ def test_the_network_takes_bgr_0_to_255_minus_the_mean_pixel(name: str) -> None:
 
 
 def test_lrn_is_caffes_across_channels_normalization() -> None:
-    """x / (1 + alpha / 5 * sum of x^2 over 5 neighbouring channels)^0.75, alpha 1e-4, as Caffe's prototxt says."""
-    lrn = network("bvlc_googlenet").get_submodule("pool1/norm1")
+    """x / (1 + alpha / 5 * sum of x^2 over 5 neighbouring channels)^0.75, alpha 1e-4, as Caffe's prototxt says,
+    which torch's LocalResponseNorm computes too (more slowly), gradient included, in either memory layout."""
+    module = network("bvlc_googlenet")
+    assert [m.band.shape[0] for m in module.modules() if isinstance(m, CaffeLRN)] == [64, 192]
+    lrn = CaffeLRN(7)
     x = torch.rand(1, 7, 3, 3) * 300
     padded = torch.nn.functional.pad(x.pow(2), (0, 0, 0, 0, 2, 2))
     window = torch.stack([padded[:, c : c + 5].sum(1) for c in range(7)], dim=1)
     torch.testing.assert_close(lrn(x), x / (1 + 1e-4 / 5 * window).pow(0.75))
+    reference = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        ours, theirs = (x.clone(memory_format=layout).requires_grad_(True) for _ in range(2))
+        torch.testing.assert_close(lrn(ours), reference(theirs))
+        lrn(ours).pow(2).sum().backward()
+        reference(theirs).pow(2).sum().backward()
+        assert ours.grad is not None and ours.grad.abs().sum() > 0
+        torch.testing.assert_close(ours.grad, theirs.grad)
 
 
 def test_an_inception_block_concatenates_its_branches_after_their_relus() -> None:
