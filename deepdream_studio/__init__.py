@@ -17,7 +17,7 @@ from deepdream_core.jobs.atlas import atlas_cache
 
 from . import api, phone
 from .config import StudioConfig
-from .gpu import preload
+from .gpu import offered_looks, preload
 from .json_guard import DeepJsonGuard
 from .tabs import compare, layers, live, photo, video, zoom
 
@@ -44,7 +44,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     """The whole page and its API, with the queue set; nothing is dreamed or loaded until someone asks."""
     config = config or StudioConfig.from_env()
     preload(config.models)  # on ZeroGPU only: models built and moved to CUDA at module scope
-    presets = all_presets() if PRESETS_DIR.is_dir() else []
+    presets = offered_looks(all_presets(), config.models) if PRESETS_DIR.is_dir() else []
     samples = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []
     with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
         gr.Markdown(

@@ -19,8 +19,6 @@ from tests.core.test_space_metadata import preloads
 from tests.support import REPO
 
 NAMES = preset_names()
-# Said in the description of a look whose gallery picture cannot be made here (its network must be downloaded).
-NO_PREVIEW = "No preview yet: its picture is made on a machine that can download the network."
 # What users look for in the gallery (issue 3); every one needs at least one preset.
 REQUIRED_FAMILIES = {
     "textures",
@@ -79,11 +77,11 @@ def test_preset_has_a_fresh_thumbnail(name: str, script: ModuleType) -> None:
         # says so. Where its weights are, the picture can be made.
         assert spec.weights.local_file() is None, (
             f"{name}: the weights are here: run `python scripts/render_thumbnails.py {name}`, then take "
-            f"{NO_PREVIEW!r} out of its description"
+            f"{script.NO_PREVIEW!r} out of its description"
         )
-        assert preset.description.endswith(NO_PREVIEW), f"{name}: say {NO_PREVIEW!r} in its description"
+        assert preset.description.endswith(script.NO_PREVIEW), f"{name}: say {script.NO_PREVIEW!r} in its description"
         return
-    assert NO_PREVIEW not in preset.description, f"{name}: it has its picture now; take {NO_PREVIEW!r} out"
+    assert script.NO_PREVIEW not in preset.description, f"{name}: it has its picture now; take that sentence out"
     expected = script.thumbnail_path(name)
     assert preset.thumbnail == expected, (
         f"{name}: thumbnail must be {expected.name!r}; run `python scripts/render_thumbnails.py {name}`"
