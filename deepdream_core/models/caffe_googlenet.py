@@ -177,13 +177,3 @@ def ported_name(key: str) -> str:
     if module.startswith("loss") and module.endswith((".fc", ".classifier")):
         name += "_1"
     return f"{name}.{tensor}"
-
-
-def bvlc_googlenet() -> nn.Module:
-    """BVLC's GoogLeNet, trained on ImageNet's 1000 classes (random weights; the zoo loads the real ones)."""
-    return CaffeGoogLeNet(1000)
-
-
-def googlenet_places365() -> nn.Module:
-    """MIT's GoogLeNet trained on Places365's 365 scene classes (random weights)."""
-    return CaffeGoogLeNet(365)

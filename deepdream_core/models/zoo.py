@@ -6,10 +6,10 @@ made from timm's own pretrained config, and its layers are listed from its modul
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
 from torch import nn
@@ -115,6 +115,38 @@ def _vgg16_features() -> nn.Module:
     return nn.Sequential(OrderedDict(features=timm.create_model("vgg16", pretrained=False).get_submodule("features")))
 
 
+def _caffe_googlenet(
+    name: str,
+    title: str,
+    mean: tuple[float, ...],
+    layers: tuple[DreamLayer, ...],
+    class_names: Callable[[], list[str]],
+    classes: int,
+    download_mb: int,
+) -> ModelSpec:
+    """One of the Caffe GoogLeNets (models/caffe_googlenet.py), with ``classes`` outputs: ``{name}.pth`` in the
+    ports' repository."""
+    return ModelSpec(
+        name=name,
+        title=title,
+        build=functools.partial(caffe_googlenet.CaffeGoogLeNet, classes),
+        weights=HubStateDictWeights(CAFFE_GOOGLENET_REPO, f"{name}.pth", file_key=caffe_googlenet.ported_name),
+        mean=mean,
+        std=CAFFE_STD,
+        layers=layers,
+        default_layer="inception_4c/output",
+        # The logits are the classifier on inception_4d's (loss2): the ported files hold no final classifier.
+        class_names=class_names,
+        download_mb=download_mb,
+        # Activations of a 0-255 input, squared by the LRN layers, overflow fp16; and the look should be fp32's.
+        # Unmeasured in bf16 (bench/run.py "precision" has not run on these weights).
+        mixed_precision=False,
+        # Counted as the others' (bench/gpu_figures.py, a pass to the logits), the same for both (the classifiers'
+        # 1000 or 365 outputs hardly count); torchvision's GoogLeNet counts 960 that way.
+        pass_bytes_per_pixel=962,
+    )
+
+
 ZOO: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
@@ -171,18 +203,13 @@ ZOO: dict[str, ModelSpec] = {
             download_mb=27,
             pass_bytes_per_pixel=959,
         ),
-        ModelSpec(
-            name="bvlc_googlenet",
-            title="BVLC GoogLeNet (the 2015 DeepDream network, Caffe, ImageNet)",
-            build=caffe_googlenet.bvlc_googlenet,
-            weights=HubStateDictWeights(
-                CAFFE_GOOGLENET_REPO, "bvlc_googlenet.pth", file_key=caffe_googlenet.ported_name
-            ),
-            mean=CAFFE_IMAGENET_MEAN,
-            std=CAFFE_STD,
+        _caffe_googlenet(
+            "bvlc_googlenet",
+            "BVLC GoogLeNet (the 2015 DeepDream network, Caffe, ImageNet)",
+            CAFFE_IMAGENET_MEAN,
             # What each layer tends to draw, as the 2015 notebook and the galleries made with it show (not
             # checked here: the weights cannot be downloaded on the machine this was written on).
-            layers=(
+            (
                 DreamLayer("conv2/3x3", "fine strokes and grain"),
                 DreamLayer("inception_3a/output", "lines, curls and simple textures"),
                 DreamLayer("inception_3b/5x5_reduce", "swirls and wavy lines (the notebook's first example)"),
@@ -195,28 +222,16 @@ ZOO: dict[str, ModelSpec] = {
                 DreamLayer("inception_5a/output", "objects and strange scenes"),
                 DreamLayer("inception_5b/output", "abstract objects, strong and busy"),
             ),
-            default_layer="inception_4c/output",
-            # ImageNet-1k in the same order as the other zoo models; the logits are the inception_4d
-            # classifier's (loss2), as the ported files hold no final classifier.
-            class_names=_timm_class_names,
+            _timm_class_names,  # ImageNet-1k, in the same order as the other zoo models'
+            classes=1000,
             download_mb=50,
-            # Activations of a 0-255 input, squared by the LRN layers, overflow fp16; and the look should be
-            # fp32's. Unmeasured in bf16 (bench/run.py "precision" has not run on these weights).
-            mixed_precision=False,
-            # Counted as the others (bench/gpu_figures.py, to loss2's logits); torchvision's GoogLeNet counts 960.
-            pass_bytes_per_pixel=962,
         ),
-        ModelSpec(
-            name="googlenet_places365",
-            title="GoogLeNet Places365 (Caffe, trained on scenes: buildings and places)",
-            build=caffe_googlenet.googlenet_places365,
-            weights=HubStateDictWeights(
-                CAFFE_GOOGLENET_REPO, "googlenet_places365.pth", file_key=caffe_googlenet.ported_name
-            ),
-            mean=CAFFE_PLACES365_MEAN,
-            std=CAFFE_STD,
+        _caffe_googlenet(
+            "googlenet_places365",
+            "GoogLeNet Places365 (Caffe, trained on scenes: buildings and places)",
+            CAFFE_PLACES365_MEAN,
             # From the galleries of Places-trained DeepDreams (not checked here, as above).
-            layers=(
+            (
                 DreamLayer("conv2/3x3", "fine strokes and grain"),
                 DreamLayer("inception_3a/output", "lines and grid-like textures"),
                 DreamLayer("inception_3b/output", "windows, bricks and tiles"),
@@ -228,11 +243,9 @@ ZOO: dict[str, ModelSpec] = {
                 DreamLayer("inception_5a/output", "streets, rooms and landscapes"),
                 DreamLayer("inception_5b/output", "abstract scenes"),
             ),
-            default_layer="inception_4c/output",
-            class_names=places365_class_names,  # Places365's scenes; the logits are loss2's, as above
+            places365_class_names,  # Places365's scenes
+            classes=365,
             download_mb=45,
-            mixed_precision=False,
-            pass_bytes_per_pixel=962,  # the same network but for its classifiers' 365 outputs
         ),
         ModelSpec(
             name="inception_v3",
@@ -303,7 +316,7 @@ def model_names() -> list[str]:
     return list(ZOO)
 
 
-@lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def get_spec(name: str) -> ModelSpec:
     """The zoo's spec, or one made from timm's pretrained config for any timm model with Hub weights."""
     if name in ZOO:
