@@ -219,6 +219,30 @@ def test_both_networks_load_the_ported_files_from_the_hub_once_and_then_from_the
     assert json.loads(run_child(LOAD_CHILD, list(CAFFE), dict(env, HF_HUB_OFFLINE="1"))) == loaded
 
 
+# Renders bvlc_googlenet's layer atlas (small) into DEEPDREAM_CACHE and prints where each picture went.
+ATLAS_CHILD = textwrap.dedent("""
+    import json
+    from deepdream_core.jobs.atlas import layer_atlas, render_layer_atlas
+    rendered = [str(picture.path) for picture in render_layer_atlas("bvlc_googlenet", 32)]
+    ready = [str(picture.path) for picture in layer_atlas("bvlc_googlenet", 32)]
+    print(json.dumps({"rendered": rendered, "ready": ready}))
+""")
+
+
+def test_the_layer_atlas_of_the_2015_network_renders_a_picture_per_layer(tmp_path: Path) -> None:
+    """Its layer names hold a "/": each block's pictures go in a folder of the block, inside the model's folder."""
+    with HubStandIn() as hub:
+        hub.add(REPO_ID, FILES["bvlc_googlenet"], pth_bytes(ported_state_dict(1000, 0)))
+        env = dict(hub.env(tmp_path / "hf"), DEEPDREAM_CACHE=str(tmp_path / "cache"))
+        atlas = json.loads(run_child(ATLAS_CHILD, [], env))
+    folder = tmp_path / "cache" / "atlas" / "bvlc_googlenet"
+    expected = [str(folder / f"{layer.path}.jpg") for layer in get_spec("bvlc_googlenet").layers]
+    assert atlas == {"rendered": expected, "ready": expected}
+    assert (folder / "inception_4c" / "output.jpg").is_file() and (folder / "conv2" / "3x3.jpg").is_file()
+    with Image.open(folder / "inception_4c" / "output.jpg") as picture:
+        assert picture.size == (64, 32)
+
+
 # Reads bvlc_googlenet's weights from each file named on the command line (served by the stand-in as
 # bvlc_googlenet.pth in turn) and prints the error each gives.
 READ_CHILD = textwrap.dedent("""
