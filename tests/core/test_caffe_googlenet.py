@@ -206,8 +206,8 @@ def run_child(script: str, args: list[str], env: dict[str, str]) -> str:
 def test_both_networks_load_the_ported_files_from_the_hub_once_and_then_from_the_cache(tmp_path: Path) -> None:
     served = {name: ported_state_dict(classes, seed) for seed, (name, classes) in enumerate(CAFFE.items())}
     with HubStandIn() as hub:
-        for name, state in served.items():
-            hub.add(REPO_ID, FILES[name], pth_bytes(state))
+        for name, state in served.items():  # one file in each of torch's two formats
+            hub.add(REPO_ID, FILES[name], pth_bytes(state, legacy=name == "googlenet_places365"))
         env = hub.env(tmp_path / "hf")
         loaded = json.loads(run_child(LOAD_CHILD, list(CAFFE), env))
         assert [hub.downloads(REPO_ID, FILES[name]) for name in CAFFE] == [1, 1]

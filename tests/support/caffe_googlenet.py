@@ -71,8 +71,9 @@ def ported_state_dict(classes: int, seed: int) -> dict[str, torch.Tensor]:
     return state
 
 
-def pth_bytes(state: object) -> bytes:
-    """``state`` as ``torch.save`` writes it: the bytes of a ``.pth`` file."""
+def pth_bytes(state: object, legacy: bool = False) -> bytes:
+    """``state`` as ``torch.save`` writes it: the bytes of a ``.pth`` file; ``legacy``, in the format torch wrote
+    before 1.6 (the ports date from 2020, when either was in use)."""
     buffer = io.BytesIO()
-    torch.save(state, buffer)
+    torch.save(state, buffer, _use_new_zipfile_serialization=not legacy)
     return buffer.getvalue()
