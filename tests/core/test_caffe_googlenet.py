@@ -15,6 +15,7 @@ import math
 import subprocess
 import sys
 import textwrap
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-from deepdream_core import Dreamer, DreamSettings, SettingsError, get_spec
+from deepdream_core import Dreamer, DreamSettings, LayerTarget, SettingsError, get_spec
 from deepdream_core.dreaming import objectives
+from deepdream_core.dreaming.settings import parse_layer
 from deepdream_core.dreaming.transforms import pil_to_tensor
+from deepdream_core.files.links import from_query, to_query
 from deepdream_core.models.caffe_googlenet import CaffeGoogLeNet, CaffeLRN, ported_name
 from deepdream_core.models.weights import HubStateDictWeights
 from tests.core.test_security import malicious_checkpoint
@@ -155,6 +158,16 @@ def test_an_inception_block_concatenates_its_branches_after_their_relus() -> Non
     assert [b.shape[1] for b in branches] == [128, 256, 64, 64]
     assert all(b.min() >= 0 and (b == 0).any() and (b > 0).any() for b in branches)
     assert torch.equal(acts["inception_4c/output"], torch.cat(branches, dim=1))
+
+
+def test_layer_names_with_a_slash_survive_a_share_link_and_the_cli_syntax() -> None:
+    settings = DreamSettings(
+        model="bvlc_googlenet",
+        layers=(LayerTarget("inception_4c/output", 0.5, (3, 7)), LayerTarget("inception_3b/5x5_reduce")),
+    )
+    link = from_query(dict(urllib.parse.parse_qsl(to_query(settings))))
+    assert (link.settings, link.ignored) == (settings, [])
+    assert parse_layer("inception_4c/output:0.5:3,7") == settings.layers[0]
 
 
 def test_places365_has_its_own_classes_and_a_class_target_uses_them() -> None:
