@@ -190,6 +190,18 @@ def vgg16_dreamer(ctx: dict) -> Dreamer:
     return Dreamer.from_spec(spec, spec.build(), ctx["device"])
 
 
+def preset_dreamer(ctx: dict, model: str) -> Dreamer:
+    """A preset's network: the zoo's own where it needs no download, else built with random weights (as VGG16's
+    above), so every shipped preset is timed here; one per model."""
+    spec = get_spec(model)
+    if spec.weights.offline:
+        return get_dreamer(model, ctx["device"])
+    if model not in ctx.setdefault("random_dreamers", {}):
+        torch.manual_seed(0)
+        ctx["random_dreamers"][model] = Dreamer.from_spec(spec, spec.build(), ctx["device"])
+    return ctx["random_dreamers"][model]
+
+
 def bench_peak_rss(ctx: dict) -> dict:
     """Peak resident memory of a tiled 4096x4096 dream, in a fresh process so nothing else counts."""
     command = [sys.executable, __file__, "--rss-child", "--device", ctx["device"], "--threads", str(ctx["threads"])]
@@ -305,7 +317,7 @@ def bench_estimate_error(ctx: dict) -> dict:
         for preset in all_presets():
             image = None if preset.start == "noise" else photo((side, side))  # as the app dreams it
             settings = preset.settings.replace(max_size=side, device=ctx["device"])
-            dreamer = get_dreamer(settings.model, ctx["device"])
+            dreamer = preset_dreamer(ctx, settings.model)
             guide = Image.open(preset.guide) if preset.guide else None
             size = image.size if image is not None else None
             estimates = {

@@ -17,7 +17,7 @@ from deepdream_core.jobs.atlas import atlas_cache
 
 from . import api, cache_files, numbers, phone, sharing, uploads
 from .config import StudioConfig
-from .gpu import preload
+from .gpu import offered_looks, preload
 from .json_guard import DeepJsonGuard
 from .tabs import compare, layers, live, photo, video, zoom
 
@@ -48,7 +48,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     numbers.install()  # numeric controls hand over what was typed; our checks answer
     uploads.install()  # file inputs take uploads only, handed over undecoded
     preload(config.models)  # on ZeroGPU only: models built and moved to CUDA at module scope
-    presets = all_presets() if PRESETS_DIR.is_dir() else []
+    presets = offered_looks(all_presets(), config.models) if PRESETS_DIR.is_dir() else []
     samples = sorted(str(p) for p in SAMPLES_DIR.glob("*.jpg")) if SAMPLES_DIR.is_dir() else []
     with gr.Blocks(title="DeepDream Studio", delete_cache=(1800, 3600)) as demo:
         gr.Markdown(

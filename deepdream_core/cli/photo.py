@@ -63,8 +63,9 @@ def models_command() -> int:
 
 def layers_command(model: str) -> int:
     spec = get_spec(model)
+    width = max(16, *(len(layer.path) for layer in spec.layers))  # the descriptions in one column
     for layer in spec.layers:
         marker = "*" if layer.path == spec.default_layer else " "
-        print(f"{marker} {layer.path:16s} {layer.description}")
+        print(f"{marker} {layer.path:{width}s} {layer.description}")
     print("* default. Any module path of the network works too.")
     return 0

@@ -119,5 +119,6 @@ def class_index(names: list[str] | None, target: str, model: str) -> int:
         return partial[0]
     close = difflib.get_close_matches(text, [w for words in synonyms for w in words], n=3)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    many = f" matches {len(partial)} classes" if partial else " is not an ImageNet class"
+    kind = "an ImageNet class" if len(names) == 1000 else f"one of the {len(names)} classes of {echo(model)}"
+    many = f" matches {len(partial)} classes" if partial else f" is not {kind}"
     raise SettingsError("class_target", f"{echo(target)}{many}{hint}")

@@ -56,6 +56,22 @@ class DefaultCost:
         return (self.cpu, self.cpu_step) if device == "cpu" else (self.gpu, self.gpu_step)
 
 
+# The Caffe GoogLeNets' layer shares, one table for both (their entries below say where they come from).
+_CAFFE_GOOGLENET_SHARES = {
+    "conv2/3x3": 0.47,
+    "inception_3a/output": 0.67,
+    "inception_3b/5x5_reduce": 0.72,
+    "inception_3b/output": 0.86,
+    "inception_4a/output": 0.87,
+    "inception_4b/output": 0.95,
+    "inception_4c/output": 1.0,
+    "inception_4d/output": 1.03,
+    "inception_4e/output": 1.14,
+    "inception_5a/output": 1.23,
+    "inception_5b/output": 1.23,
+    LOGITS: 1.25,
+}
+
 # CPU: the bench machine (AMD EPYC, 2 cores with AVX512-BF16, torch 2.14.1, 2 threads, precision "auto").
 # End to end on a quiet machine (bench/results.json): the bundled model, 0.56 s per megapixel-step at
 # blocks.4 (default_512_s 2.9 s for 5.2 MP-steps counting the steps' fixed cost, default_1024_s 11.8 s
@@ -104,6 +120,18 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
             "inception5b": 1.31,
             LOGITS: 1.44,
         },
+    ),
+    # The Caffe GoogLeNets (one network, two sets of weights): bench/zoo_costs.py, one thread, thread CPU time, on
+    # a busy machine (load average 7-11): 1.62 (bvlc) and 1.49 (places365) s per megapixel-step at
+    # inception_4c/output against torchvision's GoogLeNet's 1.27 at inception4c in the same run, so its 0.52
+    # above times 1.27 and 1.17: 0.66 and 0.61, 0.64 for both. Shares from the same runs, averaged over the two
+    # and made non-decreasing with depth; a class target's pass runs every block (its logits come from
+    # inception_4d's classifier, the rest still runs), so it costs at least inception_5b's. To re-measure quietly.
+    "bvlc_googlenet": DefaultCost(cpu=0.64, gpu=0.64 * GPU_PER_CPU, shares=_CAFFE_GOOGLENET_SHARES),
+    "googlenet_places365": DefaultCost(
+        cpu=0.64,
+        gpu=0.64 * GPU_PER_CPU,
+        shares={k: v for k, v in _CAFFE_GOOGLENET_SHARES.items() if k != "inception_3b/5x5_reduce"},  # not listed
     ),
     "inception_v3": DefaultCost(
         cpu=0.64,

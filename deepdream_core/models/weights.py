@@ -10,7 +10,7 @@ from __future__ import annotations
 import pickle
 import urllib.error
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -47,14 +47,17 @@ class WeightSource(Protocol):
         ...
 
 
-def _check_shapes(model: str, loaded: dict[str, torch.Tensor], expected: Mapping[str, torch.Size]) -> None:
+def _check_shapes(model: str, loaded: dict[str, torch.Tensor], expected: Mapping[str, torch.Size], where: str) -> None:
     missing = [k for k in expected if k not in loaded]
     if missing:
-        raise WeightsUnavailableError(model, f"the checkpoint lacks {len(missing)} tensors, first {missing[0]!r}")
+        raise WeightsUnavailableError(
+            model, f"the checkpoint ({where}) lacks {len(missing)} tensors, first {missing[0]!r}"
+        )
     for key, shape in expected.items():
         if loaded[key].shape != shape:
             raise WeightsUnavailableError(
-                model, f"tensor {key!r} has shape {tuple(loaded[key].shape)}, the model expects {tuple(shape)}"
+                model,
+                f"tensor {key!r} has shape {tuple(loaded[key].shape)} in {where}, the model expects {tuple(shape)}",
             )
 
 
@@ -135,11 +138,15 @@ class TorchvisionWeights:
 
 @dataclass(frozen=True)
 class HubWeights:
-    """A safetensors file on the Hugging Face Hub, fetched into huggingface_hub's own cache."""
+    """A safetensors file on the Hugging Face Hub, fetched into huggingface_hub's own cache.
+
+    Only the tensors the model asks for are read (VGG16's 400 MB classifier never is).
+    """
 
     repo_id: str
     filename: str = "model.safetensors"
     offline: bool = False
+    _format = "safetensors file"  # what a readable file is, for the message when it is not (not a field)
 
     @property
     def where(self) -> str:
@@ -148,16 +155,23 @@ class HubWeights:
     def load(self, model: str, keys: list[str]) -> dict[str, torch.Tensor]:
         path = self._download(model, force=False)
         try:
-            return _read_safetensors(path, keys)
+            return self._read(model, path, keys)
+        except WeightsUnavailableError:
+            raise  # the file was read, and is not what the model needs: fetching it again changes nothing
         except Exception as first_error:
             # A truncated or corrupted cache entry: fetch it again once, then give up clearly.
             path = self._download(model, force=True)
             try:
-                return _read_safetensors(path, keys)
+                return self._read(model, path, keys)
+            except WeightsUnavailableError:
+                raise
             except Exception as err:
                 raise WeightsUnavailableError(
-                    model, f"{self.repo_id}/{self.filename} is not a readable safetensors file ({err})"
+                    model, f"{self.repo_id}/{self.filename} is not a readable {self._format} ({_unreadable(err)})"
                 ) from first_error
+
+    def _read(self, model: str, path: Path, keys: list[str]) -> dict[str, torch.Tensor]:
+        return _read_safetensors(path, keys)
 
     def local_file(self) -> Path | None:
         from huggingface_hub import try_to_load_from_cache
@@ -192,6 +206,49 @@ class HubWeights:
             raise WeightsUnavailableError(model, f"downloading {self.repo_id} failed ({_reason(err)})") from err
 
 
+def _same_name(key: str) -> str:
+    return key
+
+
+@dataclass(frozen=True)
+class HubStateDictWeights(HubWeights):
+    """A PyTorch state dict (a ``.pth`` file) on the Hugging Face Hub, for ports published only in that format.
+
+    Read with ``torch.load(weights_only=True)`` and nothing else: torch refuses a pickle that holds anything
+    but tensors and plain containers, so a tampered file cannot run code; what it does hold must be a flat
+    dict of tensors. The file must hold exactly the model's tensors: one missing, one more, or one of another
+    shape is an error naming the repository and the file.
+    """
+
+    filename: str = "model.pth"
+    # The file's name for the tensor the model calls ``key`` (a port's names need not be the module's).
+    file_key: Callable[[str], str] = _same_name
+    _format = "PyTorch state dict"
+
+    @property
+    def where(self) -> str:
+        return f"Hugging Face Hub: {self.repo_id}, file {self.filename}"
+
+    def _read(self, model: str, path: Path, keys: list[str]) -> dict[str, torch.Tensor]:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict):
+            raise ValueError(f"it holds a {type(state).__name__}, not a dict of named tensors")
+        for name, value in state.items():
+            if not isinstance(name, str) or not isinstance(value, torch.Tensor):
+                raise ValueError(f"its entry {str(name)[:60]!r} is a {type(value).__name__}, not a tensor")
+        names = {self.file_key(key): key for key in keys}
+        missing = [name for name in names if name not in state]
+        extra = [name for name in state if name not in names]
+        if missing or extra:
+            lacks = f"it lacks {len(missing)} of the network's tensors, first {missing[0]!r}" if missing else ""
+            more = f"it holds {len(extra)} tensors the network does not have, first {extra[0]!r}" if extra else ""
+            raise WeightsUnavailableError(
+                model,
+                f"{self.repo_id}/{self.filename} does not match the network: {'; '.join(filter(None, (lacks, more)))}",
+            )
+        return {key: state[name] for name, key in names.items()}
+
+
 def _read_safetensors(path: Path, keys: Iterable[str]) -> dict[str, torch.Tensor]:
     """Only the wanted tensors: VGG's 400 MB classifier is never read when only ``features`` is used."""
     from safetensors import safe_open
@@ -199,6 +256,14 @@ def _read_safetensors(path: Path, keys: Iterable[str]) -> dict[str, torch.Tensor
     with safe_open(str(path), framework="pt", device="cpu") as f:
         available = set(f.keys())
         return {k: f.get_tensor(k) for k in keys if k in available}
+
+
+def _unreadable(err: BaseException) -> str:
+    """Why a weights file could not be read, in a few words."""
+    if isinstance(err, pickle.UnpicklingError):
+        # torch.load(weights_only=True)'s refusal: its own message is a page of advice on loading it anyway.
+        return "it holds objects other than tensors, and such a file is never unpickled here"
+    return str(err)
 
 
 def _reason(err: BaseException) -> str:
@@ -212,7 +277,7 @@ def read_state_dict(
 ) -> dict[str, torch.Tensor]:
     """``source``'s tensors for the names and shapes in ``expected`` (a model's state dict), each one checked."""
     loaded = source.load(model_name, list(expected))
-    _check_shapes(model_name, loaded, expected)
+    _check_shapes(model_name, loaded, expected, source.where)
     return {k: loaded[k] for k in expected}
 
 

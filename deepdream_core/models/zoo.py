@@ -6,19 +6,38 @@ made from timm's own pretrained config, and its layers are listed from its modul
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
 from torch import nn
 
+from . import caffe_googlenet
 from .echo import echo
-from .weights import BUNDLED_MODEL, BundledLite0Weights, HubWeights, TorchvisionWeights, WeightSource
+from .places365 import places365_class_names
+from .weights import (
+    BUNDLED_MODEL,
+    BundledLite0Weights,
+    HubStateDictWeights,
+    HubWeights,
+    TorchvisionWeights,
+    WeightSource,
+)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# The Caffe GoogLeNets take 0-255 BGR minus a mean pixel. The loop feeds a network (image - mean) / std of an
+# RGB image in [0, 1]: with mean = the mean pixel / 255 in RGB order and std = 1/255, that is the 0-255 image
+# minus the mean pixel, and the network flips it to BGR itself (models/caffe_googlenet.py). The mean pixels
+# (B, G, R): ImageNet's, the per-channel average of Caffe's ilsvrc_2012_mean (the 2015 notebook rounds it to
+# 104, 116, 122); Places365's, of places365CNN_mean.binaryproto in the Places365 release (averaged here).
+CAFFE_STD = (1 / 255, 1 / 255, 1 / 255)
+CAFFE_IMAGENET_MEAN = (122.679 / 255, 116.669 / 255, 104.007 / 255)
+CAFFE_PLACES365_MEAN = (116.676 / 255, 112.514 / 255, 104.051 / 255)
+# Where ported copies of both Caffe GoogLeNets are served (PyTorch .pth files; ProGamerGov's conversions).
+CAFFE_GOOGLENET_REPO = "mediasynthesismuseum/deepdream-googlenet"
 # The memory of one dream pass (forward + backward, fp32) per input pixel, for a network not measured here
 # (any other timm model): the zoo's largest figure (ResNet-50's 1712, below) rounded up.
 UNMEASURED_PASS_BYTES_PER_PIXEL = 2048
@@ -46,7 +65,8 @@ class ModelSpec:
     std: tuple[float, ...]
     layers: tuple[DreamLayer, ...]
     default_layer: str
-    # Names of the 1000 ImageNet classes, in logit order; None when the model has no classifier.
+    # Names of the classes, in logit order (ImageNet's 1000 for every zoo model but googlenet_places365's
+    # 365 scenes); None when the model has no classifier.
     class_names: Callable[[], list[str]] | None
     download_mb: int = 0  # 0: nothing to download
     # Whether precision="auto" may run this network in bf16/fp16. bench/run.py's "precision" check
@@ -95,6 +115,38 @@ def _vgg16_features() -> nn.Module:
     return nn.Sequential(OrderedDict(features=timm.create_model("vgg16", pretrained=False).get_submodule("features")))
 
 
+def _caffe_googlenet(
+    name: str,
+    title: str,
+    mean: tuple[float, ...],
+    layers: tuple[DreamLayer, ...],
+    class_names: Callable[[], list[str]],
+    classes: int,
+    download_mb: int,
+) -> ModelSpec:
+    """One of the Caffe GoogLeNets (models/caffe_googlenet.py), with ``classes`` outputs: ``{name}.pth`` in the
+    ports' repository."""
+    return ModelSpec(
+        name=name,
+        title=title,
+        build=functools.partial(caffe_googlenet.CaffeGoogLeNet, classes),
+        weights=HubStateDictWeights(CAFFE_GOOGLENET_REPO, f"{name}.pth", file_key=caffe_googlenet.ported_name),
+        mean=mean,
+        std=CAFFE_STD,
+        layers=layers,
+        default_layer="inception_4c/output",
+        # The logits are the classifier on inception_4d's (loss2): the ported files hold no final classifier.
+        class_names=class_names,
+        download_mb=download_mb,
+        # Activations of a 0-255 input, squared by the LRN layers, overflow fp16; and the look should be fp32's.
+        # Unmeasured in bf16 (bench/run.py "precision" has not run on these weights).
+        mixed_precision=False,
+        # Counted as the others' (bench/gpu_figures.py, a pass to the logits), the same for both (the classifiers'
+        # 1000 or 365 outputs hardly count); torchvision's GoogLeNet counts 960 that way.
+        pass_bytes_per_pixel=962,
+    )
+
+
 ZOO: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
@@ -126,7 +178,8 @@ ZOO: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="googlenet",
-            title="GoogLeNet (the original 2015 DeepDream network)",
+            # Not the 2015 network (that is bvlc_googlenet): torchvision's, retrained with batch normalization.
+            title="GoogLeNet (torchvision's, retrained with batch norm; not the 2015 network)",
             build=_googlenet,
             weights=TorchvisionWeights("GoogLeNet_Weights.IMAGENET1K_V1"),
             mean=IMAGENET_MEAN,
@@ -137,7 +190,7 @@ ZOO: dict[str, ModelSpec] = {
                 DreamLayer("inception3b", "spirals and patterns"),
                 DreamLayer("inception4a", "eyes and simple shapes"),
                 DreamLayer("inception4b", "eyes, fur and scales"),
-                DreamLayer("inception4c", "the classic: dog faces, eyes and creatures"),
+                DreamLayer("inception4c", "dog faces, eyes and creatures"),
                 DreamLayer("inception4d", "dogs, birds and insects"),
                 DreamLayer("inception4e", "animals and objects"),
                 DreamLayer("inception5a", "pagodas, vehicles and whole objects"),
@@ -149,6 +202,50 @@ ZOO: dict[str, ModelSpec] = {
             class_names=_timm_class_names,
             download_mb=27,
             pass_bytes_per_pixel=959,
+        ),
+        _caffe_googlenet(
+            "bvlc_googlenet",
+            "BVLC GoogLeNet (the 2015 DeepDream network, Caffe, ImageNet)",
+            CAFFE_IMAGENET_MEAN,
+            # What each layer tends to draw, as the 2015 notebook and the galleries made with it show (not
+            # checked here: the weights cannot be downloaded on the machine this was written on).
+            (
+                DreamLayer("conv2/3x3", "fine strokes and grain"),
+                DreamLayer("inception_3a/output", "lines, curls and simple textures"),
+                DreamLayer("inception_3b/5x5_reduce", "swirls and wavy lines (the notebook's first example)"),
+                DreamLayer("inception_3b/output", "spirals and repeating patterns"),
+                DreamLayer("inception_4a/output", "eyes and intricate ornaments"),
+                DreamLayer("inception_4b/output", "eyes, scales and fur"),
+                DreamLayer("inception_4c/output", "the 2015 look: dog faces, eyes and puppy-slugs"),
+                DreamLayer("inception_4d/output", "dogs, birds, insects and slugs"),
+                DreamLayer("inception_4e/output", "whole animals, pagodas and vehicles"),
+                DreamLayer("inception_5a/output", "objects and strange scenes"),
+                DreamLayer("inception_5b/output", "abstract objects, strong and busy"),
+            ),
+            _timm_class_names,  # ImageNet-1k, in the same order as the other zoo models'
+            classes=1000,
+            download_mb=50,
+        ),
+        _caffe_googlenet(
+            "googlenet_places365",
+            "GoogLeNet Places365 (Caffe, trained on scenes: buildings and places)",
+            CAFFE_PLACES365_MEAN,
+            # From the galleries of Places-trained DeepDreams (not checked here, as above).
+            (
+                DreamLayer("conv2/3x3", "fine strokes and grain"),
+                DreamLayer("inception_3a/output", "lines and grid-like textures"),
+                DreamLayer("inception_3b/output", "windows, bricks and tiles"),
+                DreamLayer("inception_4a/output", "arches, windows and ornaments"),
+                DreamLayer("inception_4b/output", "arcades, columns and towers"),
+                DreamLayer("inception_4c/output", "buildings, arches and rooftops"),
+                DreamLayer("inception_4d/output", "pagodas, temples and domes"),
+                DreamLayer("inception_4e/output", "whole buildings and landscapes"),
+                DreamLayer("inception_5a/output", "streets, rooms and landscapes"),
+                DreamLayer("inception_5b/output", "abstract scenes"),
+            ),
+            places365_class_names,  # Places365's scenes
+            classes=365,
+            download_mb=45,
         ),
         ModelSpec(
             name="inception_v3",
@@ -219,7 +316,7 @@ def model_names() -> list[str]:
     return list(ZOO)
 
 
-@lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def get_spec(name: str) -> ModelSpec:
     """The zoo's spec, or one made from timm's pretrained config for any timm model with Hub weights."""
     if name in ZOO:

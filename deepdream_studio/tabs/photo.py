@@ -5,11 +5,13 @@ Also holds every setting control (the motion tabs use them too), built by :class
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from PIL import Image, ImageDraw, ImageFont
 
 from deepdream_core.dreaming.images import load_image
 from deepdream_core.files.presets import Preset, load_preset
@@ -69,6 +71,23 @@ def preset_chosen(name: str | None, photo: str | None = None) -> dict[str, Any]:
         "preset_about": look_about(preset),
         "status": f"**{preset.title}** is set: {next_step}.",
     }
+
+
+@functools.cache
+def no_preview() -> Image.Image:
+    """The gallery's card for a look whose picture is not made yet (its description says why): words, not a
+    picture from another network standing in."""
+    card = Image.new("RGB", (256, 256), (58, 46, 84))
+    font = ImageFont.load_default(size=30)
+    ImageDraw.Draw(card).multiline_text(
+        (128, 128), "no preview\nyet", fill=(226, 218, 242), font=font, anchor="mm", align="center"
+    )
+    return card
+
+
+def gallery_items(presets: Sequence[Preset]) -> list[tuple[str | Image.Image, str]]:
+    """Every look in gallery order, so a click's index is the look's: its picture, or :func:`no_preview`."""
+    return [(str(p.thumbnail) if p.thumbnail else no_preview(), p.title) for p in presets]
 
 
 def gallery_selected(presets: Sequence[Preset], photo: str | None, evt: gr.SelectData) -> dict[str, Any]:
@@ -138,7 +157,7 @@ def _photo_and_preset(
     if samples:
         gr.Examples(list(samples), inputs=photo, label="…or try a sample", cache_examples=False, elem_id="samples")
     gallery = gr.Gallery(
-        [(str(p.thumbnail), p.title) for p in presets if p.thumbnail],
+        gallery_items(presets),
         label="2 · Pick a look",
         columns=4,
         height="auto",

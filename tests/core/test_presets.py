@@ -8,12 +8,14 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import torch
 from PIL import Image
 
-from deepdream_core import get_dreamer, get_spec
+from deepdream_core import ZOO, get_spec
 from deepdream_core.dreaming.objectives import class_index
 from deepdream_core.files.links import from_query, to_query
 from deepdream_core.files.presets import PRESETS_DIR, all_presets, fingerprint, load_preset, preset_names
+from tests.core.test_space_metadata import preloads
 from tests.support import REPO
 
 NAMES = preset_names()
@@ -49,12 +51,17 @@ def test_there_are_enough_presets() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_preset_runs_offline_on_layers_its_model_has(name: str) -> None:
+def test_preset_runs_on_layers_its_model_has_with_weights_a_space_preloads(name: str) -> None:
     preset = load_preset(name)
     spec = get_spec(preset.settings.model)
-    assert spec.weights.offline, f"{name}: model {spec.name!r} needs a download; presets must work offline"
     assert preset.title and preset.description and preset.family, f"{name}: title, description and family are shown"
-    layers = get_dreamer(preset.settings.model, "cpu").layer_names
+    if not spec.weights.offline:
+        # The network must be downloaded: a zoo model whose file a Space fetches while it is built, never a
+        # download at a visitor's first click.
+        preloaded = {(repo, file) for repo, files in preloads() for file in files}
+        assert spec.name in ZOO and (spec.weights.repo_id, spec.weights.filename) in preloaded, name
+    with torch.device("meta"):  # the architecture's module names; no weights needed
+        layers = {path for path, _ in spec.build().named_modules()}
     missing = [t.layer for t in preset.settings.layers if t.layer not in layers]
     assert not missing, f"{name}: model {spec.name!r} has no layer {missing}"
     if preset.settings.class_target is not None:
@@ -64,6 +71,17 @@ def test_preset_runs_offline_on_layers_its_model_has(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_preset_has_a_fresh_thumbnail(name: str, script: ModuleType) -> None:
     preset = load_preset(name)
+    spec = get_spec(preset.settings.model)
+    if preset.thumbnail is None and not spec.weights.offline:
+        # Its network must be downloaded. Where it cannot be, no other network's picture may stand in: the look
+        # says so. Where its weights are, the picture can be made.
+        assert spec.weights.local_file() is None, (
+            f"{name}: the weights are here: run `python scripts/render_thumbnails.py {name}`, then take "
+            f"{script.NO_PREVIEW!r} out of its description"
+        )
+        assert preset.description.endswith(script.NO_PREVIEW), f"{name}: say {script.NO_PREVIEW!r} in its description"
+        return
+    assert script.NO_PREVIEW not in preset.description, f"{name}: it has its picture now; take that sentence out"
     expected = script.thumbnail_path(name)
     assert preset.thumbnail == expected, (
         f"{name}: thumbnail must be {expected.name!r}; run `python scripts/render_thumbnails.py {name}`"

@@ -25,8 +25,9 @@ from packaging.specifiers import SpecifierSet
 from safetensors.torch import save as save_safetensors
 
 from deepdream_core import ZOO, get_spec
-from deepdream_core.models.weights import HubWeights
+from deepdream_core.models.weights import HubStateDictWeights, HubWeights
 from tests.support import REPO
+from tests.support.caffe_googlenet import ported_state_dict, pth_bytes
 from tests.support.checkpoints import random_checkpoint, state_dict_digest
 from tests.support.hub_standin import HubStandIn, closed_endpoint, write_hub_cache
 
@@ -64,10 +65,14 @@ DOCUMENTED_KEYS = {
     "preload_from_hub",
     "license",  # repository card metadata, shown on every repo (licenses doc)
 }
-# The Hub repositories the zoo reads, and the one file the loader fetches from each.
+# The Hub repositories the zoo reads, and the files the loader fetches from each (one per model; the two
+# Caffe GoogLeNets share a repository).
 HUB_WEIGHTS = {name: spec.weights for name, spec in ZOO.items() if isinstance(spec.weights, HubWeights)}
-HUB_FILES = {weights.repo_id: weights.filename for weights in HUB_WEIGHTS.values()}
-HUB_MODELS = {weights.repo_id: name for name, weights in HUB_WEIGHTS.items()}
+HUB_FILES = {
+    repo: sorted(w.filename for w in HUB_WEIGHTS.values() if w.repo_id == repo)
+    for repo in {w.repo_id for w in HUB_WEIGHTS.values()}
+}
+HUB_MODELS = {(weights.repo_id, weights.filename): name for name, weights in HUB_WEIGHTS.items()}
 
 
 def front_matter() -> dict:
@@ -124,7 +129,7 @@ def test_preloads_are_the_files_the_loader_reads_for_every_hub_model() -> None:
     entries = preloads()
     assert sorted(repo for repo, _ in entries) == sorted(HUB_FILES)
     for repo, files in entries:
-        assert files == [HUB_FILES[repo]], repo
+        assert sorted(files) == HUB_FILES[repo], repo
 
 
 # -- the preloaded cache, offline -------------------------------------------------------------------------
@@ -146,6 +151,21 @@ DREAM_CHILD = textwrap.dedent("""
         report[name] = {k: hashlib.sha256(v.contiguous().numpy().tobytes()).hexdigest() for k, v in state.items()}
     print(json.dumps(report))
 """)
+
+
+def preloaded_file(name: str, seed: int) -> tuple[bytes, dict[str, str]]:
+    """A model's Hub file as the Hub holds it (safetensors; the Caffe ports' .pth with their own names), with
+    random values, and a digest of each tensor by the model's own names."""
+    spec = get_spec(name)
+    weights = spec.weights
+    if isinstance(weights, HubStateDictWeights):
+        ported = ported_state_dict(len(spec.class_names()), seed)  # values a 0-255 input stays finite through
+        ours = {key: weights.file_key(key) for key in spec.build().state_dict()}
+        return pth_bytes(ported), state_dict_digest({key: ported[theirs] for key, theirs in ours.items()})
+    checkpoint = random_checkpoint(spec.build(), seed)
+    return save_safetensors(checkpoint), state_dict_digest(checkpoint)
+
+
 # Inception v3's stem leaves nothing of a 64 px image; 80 px is the smallest round size it takes.
 DREAM_SIDE = {"inception_v3": 80}
 
@@ -153,11 +173,12 @@ DREAM_SIDE = {"inception_v3": 80}
 def test_each_preloaded_model_dreams_from_the_preloaded_cache_with_the_network_off(tmp_path: Path) -> None:
     home = tmp_path / "hf"
     written = {}
-    for seed, (repo, files) in enumerate(preloads()):
-        name = HUB_MODELS[repo]
-        checkpoint = random_checkpoint(get_spec(name).build(), seed)
-        write_hub_cache(home, repo, {files[0]: save_safetensors(checkpoint)})
-        written[name] = state_dict_digest(checkpoint)
+    for repo, files in preloads():
+        contents = {}
+        for filename in files:
+            name = HUB_MODELS[(repo, filename)]
+            contents[filename], written[name] = preloaded_file(name, seed=len(written))
+        write_hub_cache(home, repo, contents)
     env = HubStandIn().env(home, endpoint=closed_endpoint())  # nothing listens there
     env.update(HF_HUB_OFFLINE="1", TORCH_HOME=str(tmp_path / "torch"))
     args = [f"{name}={DREAM_SIDE.get(name, 64)}" for name in written]

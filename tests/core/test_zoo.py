@@ -36,7 +36,7 @@ from deepdream_core.dreaming import objectives
 from deepdream_core.dreaming.cache import loaded_models
 from deepdream_core.dreaming.transforms import pil_to_tensor
 from deepdream_core.models import zoo
-from deepdream_core.models.weights import HubWeights, TorchvisionWeights
+from deepdream_core.models.weights import HubStateDictWeights, HubWeights, TorchvisionWeights
 from tests.support import REPO
 from tests.support.checkpoints import random_checkpoint, state_dict_digest
 from tests.support.hub_standin import HubStandIn
@@ -45,7 +45,8 @@ from tests.support.photos import skimage_photo
 # Any timm model with Hub weights works by name; a small one keeps the test quick.
 TIMM_NAME = "mobilenetv3_small_100.lamb_in1k"
 MODELS = [*ZOO, TIMM_NAME]
-HUB_MODELS = [name for name in MODELS if isinstance(get_spec(name).weights, HubWeights)]
+# Hub models read from safetensors; the Caffe GoogLeNets' .pth ports have tests of their own (test_caffe_googlenet.py).
+HUB_MODELS = [name for name in MODELS if type(get_spec(name).weights) is HubWeights]
 # Unpadded stems and reductions (Inception v3's) need about 75 px on the short side: chelsea at 120x80.
 MIN_SIDE = {"inception_v3": 120}
 TABBY = 281
@@ -66,6 +67,8 @@ def test_the_timm_example_is_a_timm_model_with_hub_weights() -> None:
     assert get_pretrained_cfg(TIMM_NAME).hf_hub_id == f"timm/{TIMM_NAME}"
     assert TIMM_NAME not in ZOO
     assert set(HUB_MODELS) == {"inception_v3", "vgg16", "resnet50", TIMM_NAME}
+    ported = {name for name in ZOO if isinstance(get_spec(name).weights, HubStateDictWeights)}
+    assert ported == {"bvlc_googlenet", "googlenet_places365"}
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -112,19 +115,23 @@ def test_inception_v3_skips_octaves_smaller_than_its_stem_takes() -> None:
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_class_names_are_imagenets_in_logit_order(name: str) -> None:
+def test_class_names_are_the_models_classes_in_logit_order(name: str) -> None:
     spec = get_spec(name)
     if spec.class_names is None:  # vgg16 keeps only the convolutional features
         assert not hasattr(built(name), "fc") and name == "vgg16"
         return
     names = spec.class_names()
+    side = MIN_SIDE.get(name, 64)
+    with torch.no_grad():
+        logits = built(name)(torch.zeros(1, 3, side, side))
+    assert logits.shape == (1, len(names))
+    if name == "googlenet_places365":  # scenes, not ImageNet (see test_caffe_googlenet.py)
+        assert len(names) == 365
+        return
     assert len(names) == 1000
     # The same class target means the same class on every model (presets and share links switch models).
     assert objectives.class_index(names, "tabby cat", name) == TABBY
     assert objectives.class_index(names, "goldfish", name) == 1
-    with torch.no_grad():
-        logits = built(name)(torch.zeros(1, 3, MIN_SIDE.get(name, 64), MIN_SIDE.get(name, 64)))
-    assert logits.shape == (1, 1000)
 
 
 # -- weights through the real code paths ----------------------------------------------------------------

@@ -32,9 +32,9 @@ from tests.support.photos import skimage_photo
 TINY = DreamSettings(max_size=48, steps=2, octaves=1, seed=1)
 
 
-def test_a_space_offers_the_bundled_model_unless_told_otherwise() -> None:
+def test_a_zero_gpu_space_offers_the_bundled_model_and_the_2015_networks_unless_told_otherwise() -> None:
     assert offered_models({}, zero_gpu=False) is None  # one's own machine: every model
-    assert offered_models({}, zero_gpu=True) == ("efficientnet_lite0",)
+    assert offered_models({}, zero_gpu=True) == ("efficientnet_lite0", "bvlc_googlenet", "googlenet_places365")
     assert offered_models({"DEEPDREAM_SPACE_MODELS": "googlenet, efficientnet_lite0"}, zero_gpu=True) == (
         "googlenet",
         "efficientnet_lite0",
