@@ -30,12 +30,13 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # The Caffe GoogLeNets take 0-255 BGR minus a mean pixel. The loop feeds a network (image - mean) / std of an
 # RGB image in [0, 1]: with mean = the mean pixel / 255 in RGB order and std = 1/255, that is the 0-255 image
-# minus the mean pixel, and the network flips it to BGR itself (models/caffe_googlenet.py). The mean pixels
-# (B, G, R): ImageNet's, the per-channel average of Caffe's ilsvrc_2012_mean (the 2015 notebook rounds it to
-# 104, 116, 122); Places365's, of places365CNN_mean.binaryproto in the Places365 release (averaged here).
+# minus the mean pixel, and the network flips it to BGR itself (models/caffe_googlenet.py). One mean pixel for
+# both, (B, G, R) = (104, 117, 123), as the issue that added them asks and the DeepDream tools feed them: it is
+# Caffe's ilsvrc_2012_mean averaged (104.0, 116.7, 122.7; the 2015 notebook rounds it to 104, 116, 122). The
+# Places365 release's own mean image averages (104.1, 112.5, 116.7), at most 6.3 grey levels from it: a shift
+# of the input's colour that the dream's own changes (tens of levels) dwarf.
 CAFFE_STD = (1 / 255, 1 / 255, 1 / 255)
-CAFFE_IMAGENET_MEAN = (122.679 / 255, 116.669 / 255, 104.007 / 255)
-CAFFE_PLACES365_MEAN = (116.676 / 255, 112.514 / 255, 104.051 / 255)
+CAFFE_MEAN = (123 / 255, 117 / 255, 104 / 255)
 # Where ported copies of both Caffe GoogLeNets are served (PyTorch .pth files; ProGamerGov's conversions).
 CAFFE_GOOGLENET_REPO = "mediasynthesismuseum/deepdream-googlenet"
 # The memory of one dream pass (forward + backward, fp32) per input pixel, for a network not measured here
@@ -206,7 +207,7 @@ ZOO: dict[str, ModelSpec] = {
         _caffe_googlenet(
             "bvlc_googlenet",
             "BVLC GoogLeNet (the 2015 DeepDream network, Caffe, ImageNet)",
-            CAFFE_IMAGENET_MEAN,
+            CAFFE_MEAN,
             # What each layer tends to draw, as the 2015 notebook and the galleries made with it show (not
             # checked here: the weights cannot be downloaded on the machine this was written on).
             (
@@ -229,7 +230,7 @@ ZOO: dict[str, ModelSpec] = {
         _caffe_googlenet(
             "googlenet_places365",
             "GoogLeNet Places365 (Caffe, trained on scenes: buildings and places)",
-            CAFFE_PLACES365_MEAN,
+            CAFFE_MEAN,
             # From the galleries of Places-trained DeepDreams (not checked here, as above).
             (
                 DreamLayer("conv2/3x3", "fine strokes and grain"),
@@ -386,7 +387,7 @@ def has_layer(model: str, path: str) -> bool:
     return any(layer.path == path for layer in spec.layers) or path in _module_paths(model)
 
 
-@lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=16)
 def _module_paths(model: str) -> frozenset[str]:
     # Built on the meta device: EfficientNet-Lite0 in 0.05 s here once timm is imported (3 s the first time).
     with torch.device("meta"):

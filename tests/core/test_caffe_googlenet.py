@@ -40,9 +40,8 @@ from tests.support.photos import skimage_photo
 CAFFE = {"bvlc_googlenet": 1000, "googlenet_places365": 365}  # each network and its classes
 REPO_ID = "mediasynthesismuseum/deepdream-googlenet"
 FILES = {"bvlc_googlenet": "bvlc_googlenet.pth", "googlenet_places365": "googlenet_places365.pth"}
-# The mean pixel each was trained with, (B, G, R) in 0-255: ImageNet's (Caffe's ilsvrc_2012_mean) and
-# Places365's (places365CNN_mean.binaryproto).
-MEAN_BGR = {"bvlc_googlenet": (104.007, 116.669, 122.679), "googlenet_places365": (104.051, 112.514, 116.676)}
+# The mean pixel both take off, (B, G, R) in 0-255 (issue 32).
+MEAN_BGR = {"bvlc_googlenet": (104, 117, 123), "googlenet_places365": (104, 117, 123)}
 
 
 def network(name: str, seed: int = 0) -> CaffeGoogLeNet:
