@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 # The load is read at the end of the first step, then at most this often, and at the end: each read costs about
 # 0.1 ms (two counters), and a run's load changes over seconds.
 LOAD_EVERY_S = 2.0
+# A run whose steps after the first took less than this, or did less work (megapixel-steps), teaches nothing: a
+# pause of the machine's scheduler, a garbage collection or a preview's encoding (tens of milliseconds) would be a
+# large share of it, or the fixed cost of its steps (which a cost per megapixel models only roughly) most of it,
+# and one run replaces a built-in cost whole. A visitor's default dream is about 5 megapixel-steps and seconds
+# long; the app's own tests dream 64 px (0.01 megapixel-steps a step).
+MIN_TIMED_S = 0.5
+MIN_TIMED_MEGAPIXEL_STEPS = 0.25
 # A run's own pace is trusted fully once this share of its work after its first step is done; before, its remaining
 # time blends the pace with the estimate.
 PACE_TRUSTED_SHARE = 0.2
@@ -109,11 +116,11 @@ def timed(
 def _learn(run: Run, costs: CostTable, now: float) -> None:
     estimate = run.estimate
     assert run.first_step is not None, "the final event comes after at least one step"
-    share = 1.0 - run.first_share
-    if share <= 0:  # a one-step dream: nothing after its first step to time
+    share = 1.0 - run.first_share  # a one-step dream: nothing after its first step to time
+    seconds, work = now - run.first_step, estimate.megapixel_steps * share
+    if seconds < MIN_TIMED_S or work < MIN_TIMED_MEGAPIXEL_STEPS:
         return
-    seconds = now - run.first_step
-    costs.record_run(estimate.model, estimate.device, estimate.megapixel_steps * share, seconds, _mean(run.slowdowns))
+    costs.record_run(estimate.model, estimate.device, work, seconds, _mean(run.slowdowns))
 
 
 def _mean(values: list[float]) -> float:

@@ -14,6 +14,7 @@ import pytest
 
 from deepdream_core import DreamProgress, DreamSettings, dream, dream_frames
 from deepdream_core.cli import main
+from deepdream_core.jobs import timing
 from deepdream_core.jobs.costs import COSTS, CostTable, DefaultCost
 from deepdream_core.jobs.estimate import estimate_dream
 from deepdream_core.jobs.load import QUIET, CpuMeter, Load
@@ -29,8 +30,10 @@ def taught() -> int:
     return COSTS.runs_recorded(LITE0, "cpu")
 
 
-def test_a_dream_from_every_path_teaches_the_estimate(tmp_path: Path) -> None:
+def test_a_dream_from_every_path_teaches_the_estimate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI, the Python API (dream, dream_frames), batch and the sheets: each finished dream is one run taught."""
+    monkeypatch.setattr(timing, "MIN_TIMED_S", 0.0)  # these dreams are tiny: taught however short
+    monkeypatch.setattr(timing, "MIN_TIMED_MEGAPIXEL_STEPS", 0.0)
     photo = tmp_path / "in" / "chelsea.png"
     photo.parent.mkdir()
     skimage_photo("chelsea", 96).save(photo)
@@ -73,18 +76,30 @@ def cost_table() -> CostTable:
 
 def test_a_run_teaches_from_after_its_first_step_at_a_quiet_machines_cost() -> None:
     """The first step (the model's load in a first dream) is left out, and the load as it ran is taken out."""
-    settings = DreamSettings(max_size=64, steps=4, octaves=1, device="cpu")
+    settings = DreamSettings(max_size=512, steps=4, octaves=1, device="cpu")
     costs = cost_table()
-    estimate = estimate_dream(settings, (64, 64), costs=costs)
+    estimate = estimate_dream(settings, (512, 512), costs=costs)
     times: list[float] = []
-    events = steps(settings, pause_s=0.05, first_s=0.5, times=times)
+    events = steps(settings, pause_s=0.2, first_s=0.5, times=times)
     busy = Load(others=2.0, cores=2.0, threads=2.0)  # every core wanted twice over: a dream takes twice as long
     assert list(timed(events, estimate, costs=costs, load=lambda: busy))[-1].final
     learned, measured = costs.seconds_per_megapixel_step(LITE0, "cpu")
-    # The three steps after the first, of 64x64 pixels each, halved for the load; the slow first step not counted.
-    expected = (times[-1] - times[0]) / (3 * 64 * 64 / 1e6) / 2
+    # The three steps after the first, of 512x512 pixels each, halved for the load; the slow first step not counted.
+    expected = (times[-1] - times[0]) / (3 * 512 * 512 / 1e6) / 2
     assert measured and learned == pytest.approx(expected, rel=0.05)
     assert costs.runs_recorded(LITE0, "cpu") == 1
+
+
+def test_a_run_too_short_or_too_small_to_time_teaches_nothing() -> None:
+    """A quick run (a scheduler's pause would be much of it), or a tiny one (its steps' fixed cost would be)."""
+    costs = cost_table()
+    for settings, pause_s in (
+        (DreamSettings(max_size=512, steps=4, octaves=1, device="cpu"), 0.0),  # 0.8 megapixel-steps at once
+        (DreamSettings(max_size=64, steps=4, octaves=1, device="cpu"), 0.2),  # 0.6 s for 0.01 megapixel-steps
+    ):
+        estimate = estimate_dream(settings, (settings.max_size,) * 2, costs=costs)
+        assert list(timed(steps(settings, pause_s), estimate, costs=costs, load=lambda: QUIET))[-1].final
+    assert costs.runs_recorded(LITE0, "cpu") == 0 and not costs.seconds_per_megapixel_step(LITE0, "cpu")[1]
 
 
 def test_a_stopped_run_teaches_nothing_and_leaves_the_runs_in_progress() -> None:
