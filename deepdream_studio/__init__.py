@@ -19,7 +19,7 @@ from . import api, phone
 from .config import StudioConfig
 from .gpu import preload
 from .json_guard import DeepJsonGuard
-from .tabs import compare, layers, live, photo, video, zoom
+from .tabs import compare, dreaming, layers, live, photo, video, zoom
 
 __all__ = ["StudioConfig", "build_demo", "launch", "main"]
 
@@ -35,6 +35,7 @@ CSS = (
 .secondary-wrap > input { padding-right: var(--size-6); }  /* a dropdown's text stops before its arrow */
 """
     + layers.CSS
+    + dreaming.CSS
     + phone.CSS
 )
 THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
