@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+import gradio as gr
 from gradio.context import LocalContext
 
 from deepdream_core import DreamSettings
@@ -143,16 +144,30 @@ def _average(queue: Any, event: Any, load: Load) -> float:
 # -- a visitor waiting ----------------------------------------------------------------------------------------
 
 
-def said(place: Place) -> str:
-    """The wait in words, for the status line."""
+def said(place: Place, leave: str = "Leave the line") -> str:
+    """The wait in words, for the status line; ``leave`` is the button that takes a visitor out of the line."""
     if place.ahead == 0:
         return "⏳ Yours is next: it starts in a moment."
     count = f"{place.ahead} dream{'s' if place.ahead != 1 else ''}"
     verb = "is" if place.ahead == 1 else "are"
     return (
         f"⏳ In line: {count} {verb} ahead of yours, which starts in {about(place.seconds)}. "
-        "**Leave the line** if you would rather not wait."
+        f"**{leave}** if you would rather not wait."
     )
+
+
+def say_the_wait(start: Any, dream: Any, status: Any) -> Any:
+    """Another tab's dream (``dream``, a ``.then`` of ``start``) in the line: a waiter beside it, also after
+    ``start``, says the wait in ``status`` while it waits. Its Stop leaves the line (cancel the returned event too).
+    The tab's handler calls :func:`handover` before its first word."""
+    fns = {dream["id"]}
+
+    async def in_line(request: gr.Request) -> AsyncIterator[Any]:
+        async for update in waiting(request.session_hash, fns, None, lambda place: {status: said(place, "Stop")}):
+            yield update
+        yield gr.skip()  # a generator that yields nothing would clear its outputs (Gradio 6.31)
+
+    return start.then(in_line, None, status, concurrency_limit=None, show_progress="hidden", api_visibility="private")
 
 
 async def waiting(

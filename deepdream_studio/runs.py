@@ -47,7 +47,7 @@ from deepdream_core.jobs.timing import runs_in_progress, timed
 
 from .config import PREVIEW_SIZE, StudioConfig
 from .gpu import check_offered
-from .line import current_event_id
+from .line import current_event_id, handover
 from .uploads import load_upload, upload_folder
 
 # -- photos -----------------------------------------------------------------------------------------------
@@ -291,6 +291,7 @@ def animation_run(
     preset: str | None = None,
 ) -> tuple[MotionRun, Image.Image | None, AnimationSettings]:
     """A zoom animation within the app's caps, and its start image (None: noise); raises user errors."""
+    handover()  # the page says nothing of this run before the last word of its wait in the line
     check_offered(settings.model, config.models)
     settings, notices = settings.with_seed(), []
     if motion.frames > config.motion_max_frames:
@@ -311,6 +312,7 @@ def video_run(
     clip_path: str, settings: DreamSettings, video: VideoSettings, config: StudioConfig, preset: str | None = None
 ) -> tuple[MotionRun, Clip, VideoSettings]:
     """A clip read within the app's caps (``load_clip`` notes what it cut); raises user errors."""
+    handover()  # the page says nothing of this run before the last word of its wait in the line
     check_offered(settings.model, config.models)
     settings = settings.with_seed()
     video = dataclasses.replace(

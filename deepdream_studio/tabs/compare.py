@@ -14,6 +14,7 @@ import gradio as gr
 from deepdream_core.files.presets import Preset
 from deepdream_core.jobs.sheets import preset_variants, setting_variants, split_values
 
+from .. import line
 from ..config import StudioConfig
 from ..controls import SLIDERS, whole
 from ..handlers import bind, in_status_at, quietly
@@ -73,6 +74,7 @@ def compare_ui(
     **controls: Any,
 ) -> Iterator[tuple]:
     """Compare: the sheet as each cell finishes, then the PNG and its download."""
+    line.handover()  # after the last word of its wait in the line
     if mode == LOOKS:
         variants = preset_variants(looks or [], {"max_size": whole(size)})
     else:
@@ -137,7 +139,8 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     use_photo.click(photo_tab_photo, photo_tab.photo, photo, concurrency_limit=None, api_visibility="private")
     mode.change(mode_changed, mode, [setting, values, preset, looks], concurrency_limit=None, api_visibility="private")
     setting.input(setting_changed, setting, values, concurrency_limit=None, api_visibility="private")
-    run = compare_btn.click(
+    pressed = compare_btn.click(None, api_visibility="private")  # then the sheet, and its wait (line.say_the_wait)
+    run = pressed.then(
         bind(compare_ui, config),
         [photo, mode, setting, values, looks, preset, size, photo_tab.guide],
         [sheet, download, status],
@@ -146,7 +149,8 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
-    stop_btn.click(None, None, None, cancels=[run], api_visibility="private").then(
+    waits = line.say_the_wait(pressed, run, status)
+    stop_btn.click(None, None, None, cancels=[run, waits], api_visibility="private").then(
         stop_ui, None, status, concurrency_limit=None, api_visibility="private"
     )
 

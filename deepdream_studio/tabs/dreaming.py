@@ -35,12 +35,17 @@ DREAM, DREAMING, IN_LINE = "✨ Dream", "Dreaming…", "In line…"
 STOP, LEAVE = "Stop", "Leave the line"
 # The load's slowdown from which the estimate says the machine is busy (below it, the estimate's own noise).
 BUSY = 1.3
-# One progress display, the status line: Gradio's own tracker still writes "queue: 1/1 | 0.5s" into the outputs of
-# a waiting event whatever show_progress says (Gradio 6.31), so it is hidden in the dream's outputs.
-CSS = """
-:is(#status, #dream-result, #estimate) :is(.progress-text, .meta-text, .meta-text-center, .eta-bar, .progress-bar) {
+# One progress display, the status line: Gradio's own tracker still writes "queue: 1/1 | 0.5s" (and a handler that
+# takes gr.Progress, "1/40 steps") into the outputs of an event whatever show_progress says (Gradio 6.31), so it is
+# hidden in the dreams' outputs, on this tab and on the others that share the line.
+DREAM_OUTPUTS = (
+    "#status, #dream-result, #estimate, #anim-status, #anim-live, #anim-video, #video-status, #video-live, "
+    "#video-result, #compare-status, #compare-sheet"
+)
+CSS = f"""
+:is({DREAM_OUTPUTS}) :is(.progress-text, .meta-text, .meta-text-center, .eta-bar, .progress-bar, .progress-level) {{
   display: none !important;
-}
+}}
 """
 
 

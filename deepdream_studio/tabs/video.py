@@ -11,6 +11,7 @@ from deepdream_core import VideoSettings
 from deepdream_core.dreaming.images import ImageInputError
 from deepdream_core.files.presets import Preset
 
+from .. import line
 from ..config import StudioConfig
 from ..handlers import bind, in_status_at, quietly
 from ..runs import MotionRun, dream_clip, video_run
@@ -97,8 +98,10 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
             )
     run = gr.State(None)
 
-    # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
-    dream = dream_btn.click(
+    # The same queue as photo dreams (concurrency_id "dream"), its wait said in the status (line.say_the_wait);
+    # Stop keeps what was dreamed, or leaves the line.
+    pressed = dream_btn.click(None, api_visibility="private")
+    dream = pressed.then(
         bind(video_ui, config),
         [clip, preset, size, blend, color_lock, photo_tab.guide],
         [live, result, status, run],
@@ -107,6 +110,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
-    stop_btn.click(None, None, None, cancels=[dream], api_visibility="private").then(
+    waits = line.say_the_wait(pressed, dream, status)
+    stop_btn.click(None, None, None, cancels=[dream, waits], api_visibility="private").then(
         stop_video_ui, run, [result, status, run], concurrency_limit=None, api_visibility="private"
     )

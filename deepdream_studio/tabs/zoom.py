@@ -10,6 +10,7 @@ import gradio as gr
 from deepdream_core import AnimationSettings
 from deepdream_core.files.presets import Preset
 
+from .. import line
 from ..config import StudioConfig
 from ..controls import whole
 from ..handlers import bind, in_status_at, quietly
@@ -109,8 +110,10 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     run = gr.State(None)
 
     use_photo.click(photo_tab_photo, photo_tab.photo, start, concurrency_limit=None, api_visibility="private")
-    # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
-    render = render_btn.click(
+    # The same queue as photo dreams (concurrency_id "dream"), its wait said in the status (line.say_the_wait);
+    # Stop keeps what was dreamed, or leaves the line.
+    pressed = render_btn.click(None, api_visibility="private")
+    render = pressed.then(
         bind(animate_ui, config),
         [start, preset, size, *(motion[name] for name in MOTION_INPUTS), photo_tab.guide],
         [out["live"], out["video"], out["mp4"], out["gif"], out["status"], run],
@@ -119,7 +122,8 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
         show_progress="hidden",  # the status line is the one progress display
         api_visibility="private",
     )
-    stop_btn.click(None, None, None, cancels=[render], api_visibility="private").then(
+    waits = line.say_the_wait(pressed, render, out["status"])
+    stop_btn.click(None, None, None, cancels=[render, waits], api_visibility="private").then(
         stop_animation_ui,
         run,
         [out["video"], out["mp4"], out["gif"], out["status"], run],

@@ -215,3 +215,29 @@ def test_the_estimate_shows_nothing_without_a_photo_and_follows_the_steps_down(
         expect(estimate).to_have_text("")
     finally:
         page.context.close()
+
+
+def test_the_other_tabs_say_the_wait_too(browser: Browser, app: AppServer, astronaut: Path) -> None:
+    """Zoom, Video and Compare share the line: a render that waits says so in its tab's status line, in words."""
+    first = with_photo(visitor(browser, app, DESKTOP, LONG), astronaut)
+    zoom = visitor(browser, app, PHONE, SHORT)
+    try:
+        first.locator("#dream").click()
+        expect(first.locator("#status")).to_contain_text("Octave", timeout=WAIT_MS)
+        zoom.get_by_role("tab", name="Zoom animation").click()
+        zoom.locator("#animate").click()
+        status = zoom.locator("#anim-status")
+        expect(status).to_contain_text("In line: 1 dream is ahead of yours, which starts in")
+        expect(zoom.locator(GRADIOS_OWN)).to_have_count(0)
+        expect(zoom.get_by_text(re.compile(r"queue: \d")).filter(visible=True)).to_have_count(0)
+        zoom.locator("#anim-status").scroll_into_view_if_needed()
+        screenshot(zoom, "phone-zoom-in-line")
+        zoom.locator("#anim-stop").click()  # leaves the line
+        expect(status).not_to_contain_text("In line")
+        first.locator("#stop").click()
+        expect(first.locator("#status")).to_contain_text("Stopped at octave")
+        zoom.wait_for_timeout(2000)
+        expect(status).not_to_contain_text("Dreaming")  # the render that left the line never ran
+    finally:
+        for page in (first, zoom):
+            page.context.close()
