@@ -8,6 +8,7 @@ screenshots land in test-artifacts/ (``visitors-*``), for a person to look at.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -197,7 +198,7 @@ def test_visitors_in_line_are_told_their_place_and_wait_and_can_leave(
 def test_the_estimate_shows_nothing_without_a_photo_and_follows_the_steps_down(
     browser: Browser, app: AppServer, astronaut: Path
 ) -> None:
-    page = visitor(browser, app, DESKTOP, "?steps=10&max_size=512")
+    page = visitor(browser, app, DESKTOP, "?steps=10&max_size=1024")
     try:
         page.wait_for_timeout(1000)
         expect(page.locator("#estimate")).to_have_text("")  # no photo, no figure
@@ -209,8 +210,12 @@ def test_the_estimate_shows_nothing_without_a_photo_and_follows_the_steps_down(
         steps = page.locator("#steps input[type=number]")
         steps.fill("1")
         steps.press("Tab")
-        expect(estimate).not_to_have_text(ten)
-        assert said_seconds(estimate.inner_text()) < said_seconds(ten)
+        # A tenth of the work: the figure falls well below the ten steps' (the load may move both a little, and the
+        # estimate is said again every few seconds, so it is read until it has followed or a minute has passed).
+        deadline = time.monotonic() + 60
+        while said_seconds(estimate.inner_text() or ten) > said_seconds(ten) / 4 and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        assert said_seconds(estimate.inner_text()) <= said_seconds(ten) / 4, (ten, estimate.inner_text())
         page.locator("#photo button[aria-label='Remove Image']").click()
         expect(estimate).to_have_text("")
     finally:
