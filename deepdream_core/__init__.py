@@ -10,7 +10,7 @@ The subpackages, each importing only those before it: ``models`` (the zoo and it
 ``motion`` (animation, video, live), ``jobs`` (batch, Ray, sheets, atlas, estimate) and ``cli``.
 """
 
-from .dreaming.cache import dream, dream_frames, get_dreamer
+from .dreaming.cache import get_dreamer
 from .dreaming.devices import DeviceError
 from .dreaming.loop import Dreamer, DreamProgress, fit_image
 from .dreaming.objectives import Objective
@@ -18,6 +18,7 @@ from .dreaming.settings import DreamSettings, LayerTarget, SettingsError, settin
 from .files.records import dream_record, read_record, save_png, save_video, settings_from_file
 from .jobs.costs import record_run
 from .jobs.estimate import Estimate, estimate_animation, estimate_dream, estimate_video, spaces_duration
+from .jobs.timing import dream, dream_frames
 from .models.weights import BUNDLED_MODEL, WeightsUnavailableError
 from .models.zoo import ZOO, DreamLayer, ModelSpec, UnknownModelError, get_spec, load_model, model_names
 from .motion.animation import AnimationSettings, FrameProgress, animate

@@ -19,7 +19,7 @@ from . import api, cache_files, numbers, phone, sharing, uploads
 from .config import StudioConfig
 from .gpu import offered_looks, preload
 from .json_guard import DeepJsonGuard
-from .tabs import compare, layers, live, photo, video, zoom
+from .tabs import compare, dreaming, layers, live, photo, video, zoom
 
 __all__ = ["StudioConfig", "build_demo", "launch", "main"]
 
@@ -36,6 +36,7 @@ CSS = (
 """
     + layers.CSS
     + sharing.CSS
+    + dreaming.CSS
     + phone.CSS
 )
 THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")

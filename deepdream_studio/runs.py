@@ -27,14 +27,13 @@ from deepdream_core import (
     FrameProgress,
     VideoSettings,
     animate,
-    dream_frames,
     dream_video,
     load_clip,
 )
+from deepdream_core.dreaming.cache import dream_frames
 from deepdream_core.dreaming.settings import SettingsError
 from deepdream_core.files.clips import Clip
 from deepdream_core.files.records import dream_record, png_bytes, save_video
-from deepdream_core.jobs.costs import record_run
 from deepdream_core.jobs.estimate import (
     Estimate,
     about,
@@ -43,10 +42,13 @@ from deepdream_core.jobs.estimate import (
     estimate_video,
     spaces_duration,
 )
+from deepdream_core.jobs.load import current_load
+from deepdream_core.jobs.timing import runs_in_progress, timed
 
 from . import cache_files
 from .config import PREVIEW_SIZE, StudioConfig
 from .gpu import check_offered
+from .line import current_event_id, handover
 from .uploads import load_upload, upload_folder
 
 # -- photos -----------------------------------------------------------------------------------------------
@@ -170,22 +172,23 @@ def dream_photo(
     settings = settings.with_seed()  # drawn here, so the status can say which seed made this dream
     estimate = check_estimate(estimate_dream(settings, image.size), config)
     started = time.monotonic()
-    first_step: tuple[float, int] | None = None  # when the first step was done, and how many steps that was
     if previews:
-        yield PhotoFrame(image, f"Dreaming… {about(estimate.seconds)}")
-    for event in photo_events(image, settings, guide, mask, config.preview_interval_s if previews else None):
-        first_step = first_step or (time.monotonic(), event.done)
+        # As busy as the machine is now, with the app's other dreams running beside this one.
+        busy = estimate.under(current_load(), len(runs_in_progress(estimate.device)))
+        yield PhotoFrame(image, f"Dreaming… {about(busy.seconds)}")
+    # Timed by the engine (the estimate learns from it), under this queue event's name, so the line can say
+    # how long this run has left.
+    events = timed(
+        photo_events(image, settings, guide, mask, config.preview_interval_s if previews else None),
+        estimate,
+        current_event_id(),
+    )
+    for event in events:
         where = f"Octave {event.octave} of {event.octaves} · step {event.step} of {event.steps}"
         if progress is not None:
             progress((event.done, event.total), desc=where)
         if event.final:
             seconds = time.monotonic() - started
-            # The next estimate learns from the steps after the first: the first dream of a process also loads
-            # the model (a 3-step 128 px first dream: 7.9 s, 5.7 s of it up to the end of the first step), which,
-            # timed in, taught a cost 2.4 times too high. The first step's share is taken off by step count.
-            after_first = (event.total - first_step[1]) / event.total
-            timed = time.monotonic() - first_step[0]
-            record_run(estimate.model, estimate.device, estimate.megapixel_steps * after_first, timed)
             yield PhotoFrame(
                 event.image,
                 f"Done in {seconds:.1f} s · {event.image.width}×{event.image.height} px · seed {settings.seed}",
@@ -292,6 +295,7 @@ def animation_run(
     preset: str | None = None,
 ) -> tuple[MotionRun, Image.Image | None, AnimationSettings]:
     """A zoom animation within the app's caps, and its start image (None: noise); raises user errors."""
+    handover()  # the page says nothing of this run before the last word of its wait in the line
     check_offered(settings.model, config.models)
     settings, notices = settings.with_seed(), []
     if motion.frames > config.motion_max_frames:
@@ -312,6 +316,7 @@ def video_run(
     clip_path: str, settings: DreamSettings, video: VideoSettings, config: StudioConfig, preset: str | None = None
 ) -> tuple[MotionRun, Clip, VideoSettings]:
     """A clip read within the app's caps (``load_clip`` notes what it cut); raises user errors."""
+    handover()  # the page says nothing of this run before the last word of its wait in the line
     check_offered(settings.model, config.models)
     settings = settings.with_seed()
     video = dataclasses.replace(

@@ -16,7 +16,7 @@ from .args import guide_from_args, open_image, output_path, settings_from_args, 
 def dream_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..dreaming.cache import dream_frames
+    from ..jobs.timing import dream_frames
 
     settings, preset = settings_from_args(args)
     settings = settings.with_seed()  # drawn now, so the file's record holds the seed that made it

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 # Larger images are refused before decoding: a small file can claim billions of pixels.
 MAX_PIXELS = 50_000_000
@@ -41,6 +41,9 @@ class LoadedImage:
     image: Image.Image  # upright RGB, no larger than the max_size asked for
     notices: tuple[str, ...] = ()  # one sentence per change the user should know about
     original_size: tuple[int, int] = (0, 0)  # (width, height) as stored in the file, before any change
+    # (width, height) upright, before downscaling: what a dream fits to its max_size (the estimate keeps it, so a
+    # change of a setting needs no decoding).
+    upright_size: tuple[int, int] = (0, 0)
 
 
 def load_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image, max_size: int | None = None) -> LoadedImage:
@@ -70,6 +73,7 @@ def load_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image, max_s
     except (OSError, SyntaxError, ValueError) as err:
         raise ImageInputError(f"the image could not be converted to RGB ({err}); re-save it as PNG or JPEG") from None
     _check_shape(image.size)
+    upright_size = image.size
     if max_size is not None and max(image.size) > max_size:
         width, height = image.size
         image = fit_long_side(image, max_size, reducing_gap=3.0)
@@ -77,7 +81,7 @@ def load_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image, max_s
             f"the image is {width}x{height} pixels; it was scaled down to "
             f"{image.width}x{image.height} (the maximum working size is {max_size})"
         )
-    return LoadedImage(image, tuple(notices), original_size)
+    return LoadedImage(image, tuple(notices), original_size, upright_size)
 
 
 def open_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image) -> Image.Image:
@@ -88,8 +92,11 @@ def open_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image) -> Im
 def to_rgb(image: Image.Image) -> Image.Image:
     """Upright (EXIF orientation applied) RGB; transparency composited onto white.
 
-    The one place an image is made upright: photos, guides and images passed to the Python API.
+    The one place an image is made upright: photos, guides and images passed to the Python API. An image that is
+    already upright RGB is returned as it is, not copied: the loop calls this on every photo the app already loaded.
     """
+    if image.mode == "RGB" and ExifTags.Base.Orientation not in image.getexif() and not image.has_transparency_data:
+        return image
     image = ImageOps.exif_transpose(image)
     if image.has_transparency_data:
         rgba = image.convert("RGBA")

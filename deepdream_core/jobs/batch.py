@@ -33,6 +33,7 @@ from ..files.records import (
     weights_fingerprint,
     write_atomic,
 )
+from .timing import dream_with
 
 # What a folder is searched for (a file named on the command line is always tried).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
@@ -292,7 +293,7 @@ def dream_bytes(dreamer: Dreamer, job: BatchJob, data: bytes, weights: str) -> t
     """
     loaded = load_image(data, job.settings.max_size)
     settings = job.settings.with_seed()
-    image = dreamer.dream(loaded.image, settings, job.guide)
+    image = dream_with(dreamer, loaded.image, settings, job.guide)
     record = dream_record(settings, job.preset, source=data, guide=job.guide, weights=weights)
     return png_bytes(image, record), loaded.notices
 

@@ -1,8 +1,9 @@
 """Seconds per megapixel-step of each model on each device: what :mod:`.estimate` multiplies the work by.
 
 The numbers come from built-in defaults (:data:`DEFAULT_COSTS`), then a short timed pass on this device
-(:meth:`CostTable.calibrate`), then every finished run (:func:`record_run`), as a moving average. One
-table per process (:data:`COSTS`) is shared by every request.
+(:meth:`CostTable.calibrate`), then every finished run (:meth:`CostTable.record_run`, which :mod:`.timing` calls for
+every photo dream of every path), as a moving average, each run's time taken back to what it would have been on a
+quiet machine. One table per process (:data:`COSTS`) is shared by every request.
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ class CostTable:
         self._step: dict[tuple[str, str], float] = {}
         # Per layer: (cost per pixel / the default layer's, fixed cost of a step in megapixels).
         self._layers: dict[tuple[str, str, str], tuple[float, float]] = {}
+        self._runs: dict[tuple[str, str], int] = {}  # finished runs folded in, per model and device
 
     def seconds_per_megapixel_step(self, model: str, device: str) -> tuple[float, bool]:
         """The cost at the model's default layer, and whether it was measured on this device."""
@@ -274,29 +276,38 @@ class CostTable:
                 for layer in new:
                     self._layers[(model, device, layer)] = (per_pixel[layer] / per_pixel[reference], fixed[layer])
 
-    def record_run(self, model: str, device: str, megapixel_steps: float, seconds: float) -> None:
+    def record_run(
+        self, model: str, device: str, megapixel_steps: float, seconds: float, slowdown: float = 1.0
+    ) -> None:
         """Fold a finished run into the model's cost on ``device``: a moving average over runs.
 
         ``megapixel_steps`` is :attr:`Estimate.megapixel_steps` (the work at the default layer's cost) and
-        ``seconds`` the run's time less :attr:`Estimate.flow_seconds`. The first run on a device whose
-        cost is still a built-in default replaces the default.
+        ``seconds`` the run's time less :attr:`Estimate.flow_seconds`; ``slowdown`` how many times longer than
+        alone the machine's load made it (:meth:`.load.Load.slowdown`), so the table keeps a quiet machine's
+        cost. The first run on a device whose cost is still a built-in default replaces the default.
         """
-        if not (megapixel_steps > 0 and seconds > 0 and math.isfinite(seconds)):
+        if not (megapixel_steps > 0 and seconds > 0 and math.isfinite(seconds) and slowdown >= 1):
             return
-        observed = seconds / megapixel_steps
+        observed = seconds / megapixel_steps / slowdown
         key = (model, _device_type(device))
         with self._lock:
             previous = self._seconds.get(key)
             self._seconds[key] = observed if previous is None else previous + RUN_WEIGHT * (observed - previous)
+            self._runs[key] = self._runs.get(key, 0) + 1
+
+    def runs_recorded(self, model: str, device: str) -> int:
+        """How many finished runs have taught the model's cost on ``device`` in this process."""
+        with self._lock:
+            return self._runs.get((model, _device_type(device)), 0)
 
 
 # The process's table: every request's estimate and finished run goes through it.
 COSTS = CostTable()
 
 
-def record_run(model: str, device: str, megapixel_steps: float, seconds: float) -> None:
+def record_run(model: str, device: str, megapixel_steps: float, seconds: float, slowdown: float = 1.0) -> None:
     """Fold a finished run into this process's costs; see :meth:`CostTable.record_run`."""
-    COSTS.record_run(model, device, megapixel_steps, seconds)
+    COSTS.record_run(model, device, megapixel_steps, seconds, slowdown)
 
 
 def _time_steps(dreamer: Dreamer, keys: list[tuple[str, int]]) -> dict[tuple[str, int], float]:

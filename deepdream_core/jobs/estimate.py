@@ -9,7 +9,8 @@ model's default layer, per pixel and per step. Settings that make every step dea
 padding, transformation robustness, on a CPU tiles above 512 px square) multiply it. The time is the work
 times the model's seconds per megapixel-step on this device, from :mod:`.costs`: built-in defaults,
 then a short timed pass on this device (done on first use when the estimate is given the
-:class:`~deepdream_core.dreaming.loop.Dreamer` that will run), then every finished run.
+:class:`~deepdream_core.dreaming.loop.Dreamer` that will run), then every finished run (:mod:`.timing`). That is
+a quiet machine's time; :meth:`Estimate.under` gives it on a machine as busy as :mod:`.load` measures.
 
 :func:`spaces_duration` turns an estimate into the seconds a ``@spaces.GPU`` function asks for.
 Left out, as small next to the load of a shared machine: a precision other than ``auto``, the guide
@@ -22,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..dreaming.devices import resolve_device
@@ -35,6 +36,7 @@ from ..models.zoo import get_spec
 from ..motion.animation import AnimationSettings, feedback_settings
 from ..motion.video import VideoSettings, carried_settings
 from .costs import COSTS, CostTable
+from .load import Load
 
 if TYPE_CHECKING:
     from ..dreaming.loop import Dreamer
@@ -72,6 +74,26 @@ class Estimate:
     measured: bool
     # The part of ``seconds`` spent on a video's optical flow, on the CPU: leave it out of what record_run gets.
     flow_seconds: float = 0.0
+    # How many times longer than on a quiet machine ``seconds`` counts (see :meth:`under`); 1 unless asked.
+    slowdown: float = 1.0
+    # A photo or noise dream's work of one step in each octave, smallest first (``steps`` of each make
+    # ``megapixel_steps``): how far along a run is by its octave and step (:meth:`share_done`).
+    octave_work: tuple[float, ...] = ()
+    steps: int = 0
+
+    def under(self, load: Load, alongside: int = 0) -> Estimate:
+        """This estimate on a machine with ``load``, ``alongside`` more dreams of this process running beside it."""
+        factor = load.slowdown(self.device, alongside)
+        scale = factor / self.slowdown
+        return replace(self, seconds=self.seconds * scale, flow_seconds=self.flow_seconds * scale, slowdown=factor)
+
+    def share_done(self, octave: int, step: int, done: int, total: int) -> float:
+        """The share of the work done once ``step`` of ``octave`` (both 1-based; ``done`` of ``total`` steps) is:
+        later octaves are larger, so a step there counts for more. Without octaves, the share of the steps."""
+        if len(self.octave_work) < octave or self.steps <= 0:
+            return done / total if total else 0.0
+        finished = sum(self.octave_work[: octave - 1]) * self.steps + self.octave_work[octave - 1] * step
+        return min(1.0, finished / (sum(self.octave_work) * self.steps))
 
 
 def about(seconds: float) -> str:
@@ -102,11 +124,20 @@ def megapixel_steps(
 ) -> float:
     """Sum over the octaves the loop runs of (octave pixels / 10^6 + ``step_megapixels``) x steps,
     at working size ``size`` (width, height), times what the options add on ``device`` (:func:`option_cost`)."""
+    return sum(octave_steps(settings, size, min_side, step_megapixels, device)) * settings.steps
+
+
+def octave_steps(
+    settings: DreamSettings,
+    size: tuple[int, int],
+    min_side: int = 32,
+    step_megapixels: float = 0.0,
+    device: str = "cpu",
+) -> list[float]:
+    """The work of one step in each octave the loop runs, smallest first (see :func:`megapixel_steps`)."""
     width, height = size
     sizes = octave_sizes((height, width), settings.octaves, settings.octave_scale, min_side)
-    return (
-        sum((h * w / 1e6 + step_megapixels) * option_cost(settings, (w, h), device) for h, w in sizes) * settings.steps
-    )
+    return [(h * w / 1e6 + step_megapixels) * option_cost(settings, (w, h), device) for h, w in sizes]
 
 
 def option_cost(settings: DreamSettings, octave: tuple[int, int], device: str = "cpu") -> float:
@@ -195,10 +226,15 @@ def _estimate(
     if dreamer is not None:
         costs.calibrate(dreamer, layers)
     share, step = costs.layer_cost(model, device, layers)
-    work = share * sum(
-        megapixel_steps(part, size, min_side, step / share, device) * count for part, size, count in parts if count > 0
-    )
+    octaves = [
+        (part, [share * work for work in octave_steps(part, size, min_side, step / share, device)], count)
+        for part, size, count in parts
+        if count > 0
+    ]
+    work = sum(sum(steps) * part.steps * count for part, steps, count in octaves)
     cost, measured = costs.seconds_per_megapixel_step(model, device)
+    # One dream (a photo, noise): its octaves, so a run can say how far along it is.
+    single = len(parts) == 1 and parts[0][2] == 1
     return Estimate(
         seconds=work * cost + flow_seconds,
         megapixel_steps=work,
@@ -206,6 +242,8 @@ def _estimate(
         device=device,
         measured=measured,
         flow_seconds=flow_seconds,
+        octave_work=tuple(octaves[0][1]) if single else (),
+        steps=settings.steps if single else 0,
     )
 
 

@@ -93,7 +93,7 @@ def _check_count(field: str, count: int, bounds: tuple[int, int], what: str) -> 
 
 def dream_variants(image: Image.Image, variants: Sequence[Variant]) -> Iterator[SweepCell]:
     """Dream ``image`` with each variant in turn, yielding each cell as it finishes."""
-    from ..dreaming.cache import dream
+    from .timing import dream
 
     for index, variant in enumerate(variants):
         yield SweepCell(index, variant, dream(image, variant.settings, guide=variant.guide))

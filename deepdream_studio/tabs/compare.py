@@ -14,6 +14,7 @@ import gradio as gr
 from deepdream_core.files.presets import Preset
 from deepdream_core.jobs.sheets import preset_variants, setting_variants, split_values
 
+from .. import line
 from ..config import StudioConfig
 from ..controls import SLIDERS, whole
 from ..handlers import bind, in_status_at, quietly
@@ -73,6 +74,7 @@ def compare_ui(
     **controls: Any,
 ) -> Iterator[tuple]:
     """Compare: the sheet as each cell finishes, then the PNG and its download."""
+    line.handover()  # after the last word of its wait in the line
     if mode == LOOKS:
         variants = preset_variants(looks or [], {"max_size": whole(size)})
     else:
@@ -137,6 +139,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     run = run_with_stop(
         compare_btn,
         stop_btn,
+        status,
         bind(compare_ui, config),
         [photo, mode, setting, values, looks, preset, size, photo_tab.guide],
         [sheet, download, status],

@@ -12,6 +12,7 @@ from deepdream_core import DreamSettings
 from deepdream_core.files.presets import Preset, guide_path, load_preset
 from deepdream_core.motion.animation import MOTION_RANGES
 
+from .. import line
 from ..config import StudioConfig
 from ..controls import settings_from_values, whole
 from ..uploads import load_optional
@@ -74,19 +75,23 @@ def run_button_row(label: str, elem_id: str, stop_id: str) -> tuple[gr.Button, g
     return button, stop
 
 
-def run_with_stop(button: gr.Button, stop: gr.Button, handler: Any, inputs: Any, outputs: Any, **options: Any) -> Any:
+def run_with_stop(
+    button: gr.Button, stop: gr.Button, status: gr.Markdown, handler: Any, inputs: Any, outputs: Any, **options: Any
+) -> tuple[Any, Any]:
     """``button`` runs ``handler`` with ``stop`` shown meanwhile (waiting in the queue too, so the visitor can leave
-    the line); ``stop`` cancels it and hides again, as it does when the run ends. Returns the run's event."""
-    run = button.click(_shown, None, stop, queue=False, show_progress="hidden", api_visibility="private").then(
-        handler, inputs, outputs, **options
-    )
+    the line) and the wait said in ``status`` (:func:`..line.say_the_wait`); ``stop`` hides again when the run ends.
+    Returns the run's event and the waiter's, for :func:`wire_stop` to cancel."""
+    pressed = button.click(_shown, None, stop, queue=False, show_progress="hidden", api_visibility="private")
+    run = pressed.then(handler, inputs, outputs, **options)
+    waits = line.say_the_wait(pressed, run, status)
     run.then(_hidden, None, stop, queue=False, show_progress="hidden", api_visibility="private")
-    return run
+    return run, waits
 
 
-def wire_stop(stop: gr.Button, run: Any, handler: Any, inputs: Any, outputs: Any) -> None:
-    """``stop`` cancels ``run`` and hides, then ``handler`` keeps what the run made so far."""
-    stop.click(_hidden, None, stop, cancels=[run], api_visibility="private").then(
+def wire_stop(stop: gr.Button, events: tuple[Any, Any], handler: Any, inputs: Any, outputs: Any) -> None:
+    """``stop`` cancels the run and its waiter (:func:`run_with_stop`'s events) and hides, then ``handler`` keeps
+    what the run made so far (or says the visitor left the line)."""
+    stop.click(_hidden, None, stop, cancels=list(events), api_visibility="private").then(
         handler, inputs, outputs, concurrency_limit=None, api_visibility="private"
     )
 

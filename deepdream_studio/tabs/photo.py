@@ -6,7 +6,7 @@ Also holds every setting control (the motion tabs use them too), built by :class
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 from deepdream_core.dreaming.images import load_image
 from deepdream_core.files.presets import Preset, load_preset
 
-from .. import phone, sharing
+from .. import line, phone, sharing
 from ..config import StudioConfig
 from ..controls import (
     CHOICE_CONTROLS,
@@ -32,6 +32,8 @@ from . import dreaming, layers, remix
 from .dreaming import RESULT_ACTIONS, START, shown
 
 READY = "Ready: pick a look, then press **Dream**."
+# How often the estimate under Dream is said again (the line moves, the load changes): one small event a visitor.
+ESTIMATE_EVERY_S = 5
 COPY_LINK_JS = """
 (url) => {
   if (url && navigator.clipboard) { navigator.clipboard.writeText(url).catch(() => {}); }
@@ -42,11 +44,11 @@ COPY_LINK_JS = """
 
 @in_status
 def photo_changed(photo: str | None, status: str) -> dict[str, Any]:
-    """A new photo: check it, show it under the mask brush, and clear the last result.
+    """A new photo: check it, show it under the mask brush, keep its size (for the estimate), clear the last result.
 
     A file that is not a picture we read is taken out again (no broken image stays), and the status says why.
     """
-    cleared = {"mask_editor": None, "result": None, "so_far": None, **shown(RESULT_ACTIONS, False)}
+    cleared = {"mask_editor": None, "photo_size": None, "result": None, "so_far": None, **shown(RESULT_ACTIONS, False)}
     if not photo:
         # Taking out a refused file must not wipe the message that says why it was refused.
         return {**cleared, "status": status if status.startswith(PROBLEM) else START}
@@ -55,7 +57,7 @@ def photo_changed(photo: str | None, status: str) -> dict[str, Any]:
     except USER_ERRORS as err:
         return {**cleared, "photo": None, "status": problem(err)}
     editor = {"background": loaded.image, "layers": [], "composite": loaded.image}
-    return {**cleared, "mask_editor": editor, "status": READY}
+    return {**cleared, "mask_editor": editor, "photo_size": loaded.upright_size, "status": READY}
 
 
 @in_status
@@ -143,6 +145,9 @@ def build(
     )
     parts["page_url"] = gr.Textbox(visible=False)
     parts["so_far"] = gr.State(None)  # the running dream's picture at full size, for Stop
+    parts["photo_size"] = gr.State(None)  # the photo's (width, height), upright: what the estimate needs of it
+    # The estimate under Dream counts the line and the machine's load, which change while the visitor looks.
+    parts["estimate_timer"] = gr.Timer(ESTIMATE_EVERY_S)
     # Go deeper dreams the result, an input too, so it is marked as one (dreaming.layout). (The mask brush needs no
     # check: Gradio requires "meta" on the files inside an editor's value, so a bare path there fails validation.)
     _wire(demo, config, presets, controls, {**parts, **link_note})
@@ -185,9 +190,15 @@ def _photo_and_preset(
 def _wire(
     demo: gr.Blocks, config: StudioConfig, presets: Sequence[Preset], controls: SettingControls, parts: dict
 ) -> None:
-    """The tab's events: dreaming and stopping, a new photo; then :func:`_wire_settings`."""
+    """The tab's events: dreaming (and waiting in line) and stopping, a new photo; then :func:`_wire_settings`.
+
+    Gradio 6.31's page runs the listeners of one trigger one after another, each to its end, so a dream's click
+    only scrolls (on a phone) and then starts two events at once: the dream, in the line, and its waiter, which
+    says where the dream stands while it waits (before, the scroll waited for the whole dream).
+    """
     status, result = parts["status"], parts["result"]
-    outputs = {name: parts[name] for name in ("result", "status", "stop_btn", "so_far", *RESULT_ACTIONS)}
+    names = ("result", "status", "dream_btn", "stop_btn", "so_far", *RESULT_ACTIONS)
+    outputs = {name: parts[name] for name in names}
     dream_options: dict[str, Any] = dict(
         inputs_kwargs={**controls.by_name, "preset": parts["preset"]},
         concurrency_id="dream",
@@ -195,35 +206,45 @@ def _wire(
         show_progress="hidden",
         api_visibility="private",
     )
-    dreams = by_component(bind(dreaming.dream_ui, config), outputs)
+    # Remix dreams the photo (not the result): the settings it shows, with the photo, make the same dream again.
+    remixed = remix.wire(parts, controls.by_name, status)
+    starts = {
+        name: trigger(None, js=phone.SHOW_RESULT_JS, api_visibility="private")
+        for name, trigger in (
+            ("dream", parts["dream_btn"].click),
+            ("deeper", parts["deeper_btn"].click),
+            ("remix", remixed.success),
+        )
+    }
     dream_events = [
-        parts["dream_btn"].click(
-            dreams, [parts["photo"], parts["mask_editor"], parts["guide"]], list(outputs.values()), **dream_options
+        starts["dream"].then(
+            by_component(bind(dreaming.dream_ui, config), outputs),
+            [parts["photo"], parts["mask_editor"], parts["guide"]],
+            list(outputs.values()),
+            **dream_options,
         ),
-        parts["deeper_btn"].click(
+        starts["deeper"].then(
             by_component(bind(dreaming.deeper_ui, config), outputs),
             [result, parts["mask_editor"], parts["guide"]],
             list(outputs.values()),
             **dream_options,
         ),
-    ]
-    # Remix dreams the photo (not the result): the settings it shows, with the photo, make the same dream again.
-    remixed = remix.wire(parts, controls.by_name, status)
-    dream_events.append(
-        remixed.success(
+        starts["remix"].then(
             by_component(bind(dreaming.remixed_ui, config), outputs),
             [status, parts["photo"], parts["mask_editor"], parts["guide"]],
             list(outputs.values()),
             **dream_options,
-        )
-    )
-    for button in (parts["dream_btn"], parts["deeper_btn"], parts["remix_btn"]):
-        button.click(None, js=phone.SHOW_RESULT_JS, api_visibility="private")
+        ),
+    ]
+    for event in dream_events:  # however a dream ends (done, stopped, failed), Dream can be pressed again
+        event.then(by_component(dreaming.settled, outputs), None, list(outputs.values()), api_visibility="private")
+    waits = _wire_line(controls, parts, list(starts.values()), {event["id"] for event in dream_events})
     layers.wire(config, parts["picker"], controls, parts["photo"])
     # Stop's own step comes after the cancel, so no frame still on its way from the stopped run can overwrite it.
-    parts["stop_btn"].click(None, None, None, cancels=dream_events, api_visibility="private").then(
+    # While the dream waits, Stop reads "Leave the line": the cancel takes it out of the queue.
+    parts["stop_btn"].click(None, None, None, cancels=[*dream_events, *waits], api_visibility="private").then(
         by_component(dreaming.stop_ui, outputs),
-        [parts["so_far"], parts["photo"]],
+        [parts["so_far"], parts["photo"], parts["stop_btn"]],
         list(outputs.values()),
         concurrency_limit=None,
         api_visibility="private",
@@ -232,19 +253,57 @@ def _wire(
     _wire_settings(demo, presets, controls, parts, config.models)
 
 
+def _wire_line(controls: SettingControls, parts: dict, starts: list[Any], fns: set[int]) -> list[Any]:
+    """While a dream of this page waits in the line (its event one of ``fns``), the status line says where it
+    stands and Stop reads "Leave the line": a waiter that starts with the dream (after each of ``starts``), outside
+    the line."""
+    outputs = {name: parts[name] for name in ("status", "dream_btn", "stop_btn", "estimate")}
+
+    async def in_line(size: tuple[int, int] | None, request: gr.Request, **values: Any) -> AsyncIterator[Any]:
+        estimate = dreaming.quiet_estimate(size, values)
+        said = functools.partial(dreaming.waiting_updates, estimate=estimate)
+        async for updates in line.waiting(request.session_hash, fns, estimate, said):
+            yield {outputs[name]: value for name, value in updates.items()}
+        # Last, a word that changes nothing: Gradio clears the outputs of a generator that yields nothing (6.31),
+        # and this one does when its dream never waited.
+        yield gr.skip()
+
+    return [
+        start.then(
+            in_line,
+            parts["photo_size"],
+            list(outputs.values()),
+            inputs_kwargs=controls.by_name,
+            concurrency_limit=None,
+            show_progress="hidden",
+            api_visibility="private",
+        )
+        for start in starts
+    ]
+
+
 def _wire_photo(controls: SettingControls, parts: dict, outputs: dict) -> None:
-    """A new photo (or settings) changes the estimate; a new photo clears the last result, or is refused."""
+    """A new photo (a setting, the line) changes the estimate; a new photo clears the last result, or is refused."""
     gr.on(
-        [parts["photo"].change, *[control.change for control in controls.by_name.values()]],
+        [
+            parts["photo_size"].change,
+            parts["estimate_timer"].tick,
+            *[control.change for control in controls.by_name.values()],
+        ],
         dreaming.estimate_ui,
-        parts["photo"],
+        parts["photo_size"],
         parts["estimate"],
         inputs_kwargs=controls.by_name,
         concurrency_limit=None,
         show_progress="hidden",
         api_visibility="private",
     )
-    cleared = {**outputs, "photo": parts["photo"], "mask_editor": parts["mask_editor"]}
+    cleared = {
+        **outputs,
+        "photo": parts["photo"],
+        "mask_editor": parts["mask_editor"],
+        "photo_size": parts["photo_size"],
+    }
     parts["photo"].change(
         by_component(photo_changed, cleared),
         [parts["photo"], parts["status"]],
@@ -252,7 +311,7 @@ def _wire_photo(controls: SettingControls, parts: dict, outputs: dict) -> None:
         concurrency_limit=None,
         show_progress="hidden",
         api_visibility="private",
-    )
+    ).then(None, js=phone.SHOW_STATUS_JS, api_visibility="private")  # on a phone, a refusal is brought into view
 
 
 def _wire_settings(

@@ -105,10 +105,12 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
             )
     run = gr.State(None)
 
-    # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
+    # The same queue as photo dreams (concurrency_id "dream"), its wait said in the status; Stop keeps what was
+    # dreamed, or leaves the line.
     dream = run_with_stop(
         dream_btn,
         stop_btn,
+        status,
         bind(video_ui, config),
         [clip, preset, size, blend, color_lock, photo_tab.guide],
         [live, result, status, run],

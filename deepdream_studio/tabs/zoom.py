@@ -117,10 +117,12 @@ def build(config: StudioConfig, presets: Sequence[Preset], photo_tab: PhotoTab) 
     run = gr.State(None)
 
     use_photo.click(photo_tab_photo, photo_tab.photo, start, concurrency_limit=None, api_visibility="private")
-    # The same queue as photo dreams (concurrency_id "dream"); Stop keeps what was dreamed.
+    # The same queue as photo dreams (concurrency_id "dream"), its wait said in the status; Stop keeps what was
+    # dreamed, or leaves the line.
     render = run_with_stop(
         out["render_btn"],
         out["stop_btn"],
+        out["status"],
         bind(animate_ui, config),
         [start, preset, size, *(motion[name] for name in MOTION_INPUTS), photo_tab.guide],
         [out["live"], out["video"], out["mp4"], out["gif"], out["status"], run],

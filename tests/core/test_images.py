@@ -138,6 +138,7 @@ def test_exif_rotated_photo_is_dreamed_upright(files: dict[str, Path], cat: Imag
     upright = cat.transpose(Image.Transpose.ROTATE_270)  # what a viewer shows: 106x160
     loaded = load_image(files["sideways.jpg"], max_size=64)
     assert loaded.image.size == (42, 64)
+    assert loaded.upright_size == (106, 160) and loaded.original_size == (160, 106)  # what a dream fits from
     result = dream(loaded.image, SMALL)
     assert result.size == (42, 64)
     assert colour_distance(result, upright) < colour_distance(result, upright.transpose(Image.Transpose.ROTATE_180))
@@ -165,6 +166,12 @@ def test_images_passed_to_the_python_api_are_made_upright_rgb_like_uploads(files
     for name in ("rgba.png", "sideways.jpg"):
         with Image.open(files[name]) as raw:
             assert fit_image(raw, 64).tobytes() == load_image(files[name], max_size=64).image.tobytes()
+
+
+def test_a_photo_already_upright_and_fitted_is_not_copied_again(files: dict[str, Path]) -> None:
+    """The app loads a photo at its working size; the loop's own fit then keeps that very picture (no copy)."""
+    loaded = load_image(files["photo.jpg"], max_size=64).image
+    assert fit_image(loaded, 64) is loaded
 
 
 @pytest.mark.parametrize("name", UNUSUAL)

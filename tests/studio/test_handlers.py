@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -13,7 +14,9 @@ from PIL import Image
 from deepdream_core import DreamSettings, SettingsError
 from deepdream_core.files.presets import load_preset
 from deepdream_core.files.records import read_record
-from deepdream_studio import api
+from deepdream_core.jobs.estimate import Estimate
+from deepdream_core.jobs.load import Load
+from deepdream_studio import api, build_demo, line
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.handlers import bind, user_errors
 from deepdream_studio.sharing import file_updates, link_updates, look_about, make_link
@@ -110,16 +113,19 @@ def test_a_link_with_bad_values_keeps_the_good_ones_and_names_the_bad() -> None:
 
 def test_dream_button_streams_previews_then_the_png(cat_png: str, uploads: Path) -> None:
     values = control_values(TINY.replace(steps=3))
-    first, *steps, done = list(dreaming.dream_ui(CONFIG, cat_png, None, None, None, **values))
+    first, *steps, done = list(dreaming.dream_ui(CONFIG, cat_png, None, None, **values))
     # The estimate comes first, with Stop shown and what acts on the last result hidden while this one grows.
     assert re.fullmatch(rf"Dreaming… {ABOUT}  \n<small>The image is 96x64 pixels; .*</small>", first["status"])
-    assert first["stop_btn"]["visible"] is True
+    assert first["stop_btn"]["visible"] is True and first["stop_btn"]["value"] == "Stop"
+    # Dream says a dream is running, and cannot be pressed again until it ends.
+    assert first["dream_btn"] == {"__type__": "update", "value": "Dreaming…", "interactive": False}
     assert all(first[name]["visible"] is False for name in ("deeper_btn", "download", "remix_row", "compare"))
     assert steps and all(frame["status"].startswith("Dreaming… Octave 1 of 1") for frame in steps)
     png = done["result"]
     assert Path(png).is_relative_to(uploads) and png.endswith(".png") and "seed 3" in done["status"]
     assert done["compare"]["visible"] is True and done["download"]["value"] == png
     assert done["stop_btn"]["visible"] is False and done["deeper_btn"]["visible"] is True
+    assert done["dream_btn"]["interactive"] is True and done["dream_btn"]["value"] == "✨ Dream"
 
 
 def test_stop_keeps_the_picture_on_screen_at_full_size_for_download_and_go_deeper(uploads: Path) -> None:
@@ -127,7 +133,7 @@ def test_stop_keeps_the_picture_on_screen_at_full_size_for_download_and_go_deepe
     astronaut = uploads / "astronaut.png"
     skimage_photo("astronaut", 512).save(astronaut)
     values = control_values(TINY.replace(max_size=512, octaves=2, steps=2))
-    stream = dreaming.dream_ui(CONFIG, str(astronaut), None, None, None, **values)
+    stream = dreaming.dream_ui(CONFIG, str(astronaut), None, None, **values)
     next(stream)  # started
     preview = next(stream)  # octave 1, step 1 on screen; then the visitor presses Stop
     stream.close()
@@ -141,13 +147,33 @@ def test_stop_keeps_the_picture_on_screen_at_full_size_for_download_and_go_deepe
     assert stopped["status"].startswith("Stopped at octave 1 of 2 · step 1 of 2: this is the dream so far, at full")
     assert stopped["deeper_btn"]["visible"] is True and stopped["stop_btn"]["visible"] is False
     # Go deeper dreams exactly that picture, at its full size.
-    *_, deeper = dreaming.deeper_ui(CONFIG, png, None, None, None, **values)
+    *_, deeper = dreaming.deeper_ui(CONFIG, png, None, None, **values)
     assert Image.open(deeper["result"]).size == (512, 512)
     assert dreaming.stop_ui(None, str(astronaut))["status"].startswith("Stopped before the first preview")
 
 
+def test_leaving_the_line_says_so_and_dream_can_be_pressed_again() -> None:
+    """Stop reads "Leave the line" while the dream waits; pressed then, nothing was dreamed and the page says so."""
+    waiting = dreaming.waiting_updates(line.Place(ahead=2, seconds=40.0, alongside=0))
+    assert waiting["status"] == (
+        "⏳ In line: 2 dreams are ahead of yours, which starts in about 40 s. "
+        "**Leave the line** if you would rather not wait."
+    )
+    assert waiting["stop_btn"]["value"] == "Leave the line" and waiting["stop_btn"]["visible"] is True
+    assert waiting["dream_btn"]["value"] == "In line…" and waiting["dream_btn"]["interactive"] is False
+    estimate = Estimate(seconds=8.0, megapixel_steps=4.0, model="efficientnet_lite0", device="cpu", measured=True)
+    with_time = dreaming.waiting_updates(line.Place(ahead=2, seconds=40.0, alongside=0), estimate)
+    assert re.fullmatch(rf"{ABOUT} on this machine.*\.", with_time["estimate"].lower())  # its own time, not the wait
+    assert "in line" not in with_time["estimate"]
+    left = dreaming.stop_ui(None, None, waiting["stop_btn"]["value"])
+    assert left["status"] == "You left the line: nothing was dreamed. Press **Dream** to join it again."
+    assert left["dream_btn"]["interactive"] is True and left["stop_btn"]["visible"] is False
+    assert line.said(line.Place(1, 0.4, 0)).startswith("⏳ In line: 1 dream is ahead of yours, which starts in under")
+    assert dreaming.settled() == dreaming.buttons(None)  # after any dream, however it ended
+
+
 def test_go_deeper_before_any_dream_says_there_is_none_yet(cat_png: str) -> None:
-    said = list(dreaming.deeper_ui(CONFIG, None, None, None, None, **control_values(TINY)))
+    said = list(dreaming.deeper_ui(CONFIG, None, None, None, **control_values(TINY)))
     assert said == [{"status": "⚠️ There is no dream to go deeper into yet: press **Dream** first."}]
 
 
@@ -163,7 +189,7 @@ def test_a_file_that_is_not_a_picture_is_taken_out_and_the_status_says_why(uploa
 
 
 def test_dream_button_without_a_photo_says_what_to_do() -> None:
-    said = list(dreaming.dream_ui(CONFIG, None, None, None, None, **control_values(TINY)))
+    said = list(dreaming.dream_ui(CONFIG, None, None, None, **control_values(TINY)))
     assert said == [{"status": "⚠️ Add a photo first: upload one, paste it, or take one with the webcam."}]
 
 
@@ -215,7 +241,7 @@ def test_video_tab_without_a_clip_says_what_to_do() -> None:
 def test_a_dreamed_png_carries_its_settings_and_restores_every_control(cat_png: str) -> None:
     """The app's PNG holds its record; dropped back in, it sets the controls as a share link does."""
     settings = TINY.replace(steps=2, octave_scale=1.6, keep_colors=True)
-    *_, done = dreaming.dream_ui(CONFIG, cat_png, None, None, None, preset="eyes", **control_values(settings))
+    *_, done = dreaming.dream_ui(CONFIG, cat_png, None, None, preset="eyes", **control_values(settings))
     png = done["result"]
     record = read_record(png)
     assert record["preset"] == "eyes" and record["settings"]["steps"] == 2 and record["settings"]["seed"] == 3
@@ -250,7 +276,7 @@ def test_animation_files_carry_their_settings(cat_png: str) -> None:
 def test_a_dream_over_the_apps_time_limit_is_refused_saying_what_to_lower(cat_png: str) -> None:
     strict = StudioConfig(max_seconds=1)
     big = control_values(DreamSettings(max_size=2048, steps=100, octaves=8))
-    [said] = dreaming.dream_ui(strict, cat_png, None, None, None, **big)
+    [said] = dreaming.dream_ui(strict, cat_png, None, None, **big)
     assert re.fullmatch(
         rf"⚠️ Max size \(px\): this dream would take {ABOUT} here, over this app's limit of 1 s; lower max_size, "
         r"steps or octaves\.",
@@ -258,11 +284,55 @@ def test_a_dream_over_the_apps_time_limit_is_refused_saying_what_to_lower(cat_pn
     )
 
 
-def test_the_page_says_about_how_long_a_dream_takes(cat_png: str, uploads: Path) -> None:
-    big = uploads / "astronaut.png"
-    skimage_photo("astronaut").save(big)
-    quick = dreaming.estimate_ui(cat_png, **control_values(TINY))
-    slow = dreaming.estimate_ui(str(big), **control_values(TINY.replace(max_size=1024, steps=50, octaves=4)))
+def test_the_page_says_about_how_long_a_dream_takes_and_nothing_without_a_photo() -> None:
+    quick = dreaming.estimate_ui((96, 64), **control_values(TINY))
+    slow = dreaming.estimate_ui((512, 512), **control_values(TINY.replace(max_size=1024, steps=50, octaves=4)))
     assert re.fullmatch(rf"{ABOUT} on this machine.*\.", quick.lower())
     assert said_seconds(slow) > said_seconds(quick)
-    assert dreaming.estimate_ui(cat_png, **{**control_values(TINY), "steps": 1000}) == ""  # Dream says what is wrong
+    assert dreaming.estimate_ui((96, 64), **{**control_values(TINY), "steps": 1000}) == ""  # Dream says what is wrong
+    assert dreaming.estimate_ui(None, **control_values(TINY)) == ""  # no photo, no figure
+
+
+def test_the_estimate_follows_the_steps_down_as_well_as_up() -> None:
+    """From 10 steps to 1 the work is a tenth (less the fixed cost of a step): the figure follows."""
+    settings = DreamSettings(max_size=1024, steps=10, octaves=4, device="cpu")
+    ten, one = (dreaming.quiet_estimate((1024, 768), control_values(settings.replace(steps=n))) for n in (10, 1))
+    assert ten is not None and one is not None and one.seconds == pytest.approx(ten.seconds / 10, rel=0.01)
+
+
+def test_the_estimate_says_the_line_and_the_load() -> None:
+    estimate = Estimate(seconds=8.0, megapixel_steps=4.0, model="efficientnet_lite0", device="cpu", measured=True)
+    quiet, alone = Load(others=0.0, cores=2.0, threads=2.0), line.Place(0, 0.0, 0)
+    assert dreaming.said_estimate(estimate, quiet, alone) == "About 8 s on this machine."
+    busy = Load(others=2.0, cores=2.0, threads=2.0)  # another process keeps both cores busy: twice as long
+    assert dreaming.said_estimate(estimate, busy, alone) == "About 16 s on this machine (busy now)."
+    behind = line.Place(ahead=2, seconds=40.0, alongside=0)
+    said = dreaming.said_estimate(replace(estimate, measured=False), quiet, behind)
+    assert said == "About 8 s on this machine (a first guess), after about 40 s in line (2 dreams ahead)."
+    beside = line.Place(ahead=1, seconds=0.0, alongside=1)  # two workers: it starts at once, beside the one running
+    assert dreaming.said_estimate(estimate, quiet, beside) == "About 16 s on this machine (busy now)."
+
+
+def test_a_new_photo_keeps_its_upright_size_for_the_estimate(files: dict[str, Path], uploads: Path) -> None:
+    """The estimate reads the size kept when the photo came, never the file: a sideways JPEG counts upright."""
+    sideways = uploads / "sideways.jpg"
+    sideways.write_bytes(files["sideways.jpg"].read_bytes())
+    stored = Image.open(sideways).size
+    updates = photo.photo_changed(str(sideways), dreaming.START)
+    assert updates["photo_size"] == (stored[1], stored[0])
+    assert photo.photo_changed(None, dreaming.START)["photo_size"] is None
+
+
+def test_the_estimate_follows_every_control_the_photo_and_the_line() -> None:
+    """Each setting control's change, a new photo's size and the line's clock say the estimate again."""
+    demo = build_demo(StudioConfig())
+    blocks = {block._id: block for block in demo.blocks.values()}
+    [estimate] = [d for d in demo.config["dependencies"] if d["api_name"] == "estimate_ui"]
+    said_on = {
+        (getattr(blocks[target], "elem_id", None) or type(blocks[target]).__name__, event)
+        for target, event in estimate["targets"]
+    }
+    controls = {blocks[i].elem_id for i in estimate["inputs"] if getattr(blocks[i], "elem_id", None)}
+    assert controls >= {"steps", "octaves", "octave-scale", "max-size", "layer", "model", "tile-size", "wrap"}
+    assert {(control, "change") for control in controls} <= said_on
+    assert ("State", "change") in said_on and ("Timer", "tick") in said_on  # the photo's size; the line and load
