@@ -182,6 +182,8 @@ def camera_input(**options: Any) -> gr.Image:
     camera = gr.Image(sources=["webcam"], streaming=True, **options)
     camera.data_model = CameraPayload
     camera.preprocess = inline_frame  # type: ignore[method-assign]
+    # A frame marked as a Gradio file is fetched (a URL) or copied (a path) before preprocess: neither, ever.
+    camera.async_move_resource_to_block_cache = _never_fetched  # type: ignore[method-assign]
     return camera
 
 
@@ -189,6 +191,20 @@ class CameraPayload(GradioRootModel):
     """A streamed frame as the client sent it, any JSON: :func:`inline_frame` says what is wrong with it."""
 
     root: Any = None
+
+
+def _not_inline(what: str) -> gr.Error:
+    return gr.Error(
+        f"camera frame: {what} was sent; a frame is read only from the request itself, as "
+        '{"url": "data:image/jpeg;base64,..."} (as the page\'s camera sends it). Paths and URLs are not read'
+    )
+
+
+async def _never_fetched(url_or_path: Any) -> str | None:
+    if url_or_path is None:
+        return None
+    text = str(url_or_path)
+    raise _not_inline(f"the URL {shorten(text)}" if "://" in text else "a file path")
 
 
 def inline_frame(payload: CameraPayload | None) -> bytes | None:
@@ -205,10 +221,7 @@ def inline_frame(payload: CameraPayload | None) -> bytes | None:
             if isinstance(url, str) and "://" in url
             else echo(url if isinstance(url, str) else sent)
         )
-        raise gr.Error(
-            f"camera frame: {what} was sent; a frame is read only from the request itself, as "
-            '{"url": "data:image/jpeg;base64,..."} (as the page\'s camera sends it). Paths and URLs are not read'
-        )
+        raise _not_inline(what)
     header, _, data = url.partition(",")  # its size and what it holds are load_image's to check
     if not header.endswith(";base64"):
         return urllib.parse.unquote_to_bytes(data)
