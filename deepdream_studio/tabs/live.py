@@ -5,7 +5,9 @@ arrives while the last one is still dreaming replaces it (Gradio keeps one pendi
 the dream always works on the newest picture. Each visitor's :class:`~deepdream_core.LiveSession` lives
 in their own ``gr.State``; only the model is shared. Frames come in and go out inside the event's messages,
 never as files: a camera frame is read only from the request (:func:`~deepdream_studio.uploads.camera_input`)
-and the dream goes back as a JPEG data URL (:func:`inline_image`), so streaming writes nothing to disk.
+and the dream goes back as a JPEG data URL (the stream skips gr.Image's postprocess), so streaming writes nothing
+to disk. No event may send an update (``gr.update``, ``gr.skip``) to the camera: Gradio would rebuild it for the
+session from its constructor, without camera_input's checks.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import gradio as gr
-from gradio.data_classes import Base64ImageData
 from PIL import Image
 
 from deepdream_core import LiveSession, LiveSettings, dream_record
@@ -55,15 +56,16 @@ JPEG_QUALITY = 88
 CSS = f"""
 #live-dream img {{ width: 100%; height: 100%; object-fit: contain; }}
 @media (max-width: {PHONE_WIDTH_PX}px) {{
-  #live-intro {{ font-size: var(--text-sm); }}
+  #live-intro * {{ font-size: var(--text-sm) !important; line-height: 1.35 !important; }}
   #live-row {{ display: grid !important; grid-template-columns: 1fr 1fr; }}
   #live-camera-column, #live-dream-column {{ display: contents; }}
   #live-row > * > * {{ grid-column: 1 / -1; order: 3; }}
   #live-dream {{ order: 0; height: auto !important; aspect-ratio: 4 / 3; }}
   #live-dream:not(:has(img)) {{ aspect-ratio: auto; height: 96px !important; }}
   #live-fps {{ order: 1; }}
-  #live-camera {{ grid-column: 1; order: 2; height: 170px !important; }}
-  #live-buttons {{ grid-column: 2; order: 2; flex-direction: column; justify-content: center; }}
+  #live-camera {{ grid-column: 1; order: 2; height: 132px !important; }}
+  #live-buttons {{ grid-column: 2; order: 2; flex-direction: column; justify-content: space-between; gap: 6px; }}
+  #live-buttons button {{ padding: 6px; min-height: 0; }}
 }}
 """
 
@@ -110,9 +112,10 @@ class LiveState:
     run_frames: int = 0  # dreamed since the run started
     replay: Replay = field(default_factory=Replay)
 
-    def fps(self) -> float:
-        now = time.monotonic()
-        recent = [t for t in self.done if now - t <= FPS_WINDOW_S]
+    def fps(self, until: float | None = None) -> float:
+        """Frames dreamed per second in the :data:`FPS_WINDOW_S` up to ``until`` (now)."""
+        until = time.monotonic() if until is None else until
+        recent = [t for t in self.done if 0 <= until - t <= FPS_WINDOW_S]
         return (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
 
     def restart(self, now: float) -> None:
@@ -147,8 +150,9 @@ def camera_image(frame: bytes | None) -> Image.Image | None:
 def live_frame(
     frame: bytes | None, look: str, strength: Any, size: Any, state: LiveState | None
 ) -> tuple[Any, str, LiveState | None, Any]:
-    """One camera frame in, its dream out (a JPEG data URL), with the frames/s readout; paused: the frame is
-    ignored. The fourth output starts the stop watch (:func:`watch_stream`) when a run starts."""
+    """One camera frame in, its dream out (``{"url": "data:image/jpeg;base64,..."}``, as the page shows it), with the
+    frames/s readout; paused: the frame is ignored. The fourth output starts the stop watch (:func:`watch_stream`)
+    when a run starts."""
     now = time.monotonic()
     if state is not None and state.paused:
         state.seen = now
@@ -172,7 +176,7 @@ def live_frame(
     state.done.append(state.seen)
     state.run_frames += 1
     state.replay.add(state.seen, jpeg)
-    inline = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+    inline = {"url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")}
     return inline, readout(state), state, gr.Timer(active=True) if starting else gr.skip()
 
 
@@ -203,7 +207,8 @@ def watch_stream(seconds_limit: float, state: LiveState | None) -> tuple[Any, An
         return gr.skip(), gr.skip()
     ran = state.seen - state.started
     why = f"**Time's up** ({seconds_limit:g} s per start)" if ran >= seconds_limit - 1 else "**Stopped**"
-    rate = f" at {(state.run_frames - 1) / ran:.1f} frames/s" if state.run_frames > 1 and ran > 0 else ""
+    last = state.fps(until=state.done[-1]) if state.done else 0.0
+    rate = f", {last:.1f} frames/s at the end" if last else ""
     keep = f" **Save last {RECORD_SECONDS:g} s** still can." if len(state.replay) else ""
     said = f"{why}: {state.run_frames} frames dreamed{rate}. Start the camera again to dream on.{keep}"
     return said, gr.Timer(active=False)
@@ -236,21 +241,6 @@ def record(state: LiveState | None) -> Any:
     session = state.session
     record = dream_record(session.settings, state.look, motion=asdict(session.live), kind="live")
     return gr.update(value=save_clip(frames, record), visible=True)
-
-
-def inline_image(**options: Any) -> gr.Image:
-    """An output image that goes to the page inside the event's message, as the data URL the handler returns.
-
-    ``gr.Image`` writes every value it shows into Gradio's cache, kept up to an hour: at 5 frames/s that was
-    300 files a visitor-minute. A data URL is no file at all.
-    """
-    image = gr.Image(interactive=False, **options)
-    image.postprocess = _data_url  # type: ignore[method-assign]
-    return image
-
-
-def _data_url(value: str | None) -> Base64ImageData | None:
-    return None if value is None else Base64ImageData(url=value)
 
 
 def as_sent(component: Any) -> Any:
@@ -307,7 +297,7 @@ def build(config: StudioConfig, presets: Sequence[Preset], tab: gr.Tab, demo: gr
                     )
                 )
         with gr.Column(scale=1, elem_id="live-dream-column"):
-            dream = inline_image(label="Live dream", height=300, elem_id="live-dream")
+            dream = gr.Image(label="Live dream", interactive=False, height=300, elem_id="live-dream")
             fps = gr.Markdown("Start the camera to dream.", elem_id="live-fps")
             with gr.Row(elem_id="live-buttons"):
                 pause_btn = gr.Button("⏸ Pause", elem_id="live-pause")
@@ -333,6 +323,9 @@ def build(config: StudioConfig, presets: Sequence[Preset], tab: gr.Tab, demo: gr
         _remembered(live_frame, visitors),
         [camera, look, strength, size, state],
         [dream, fps, state, watch],
+        # The dream goes out as the handler made it, a data URL: gr.Image's postprocess would write every frame
+        # into Gradio's cache, kept up to an hour (300 files a visitor-minute at 5 frames/s).
+        postprocess=False,
         stream_every=STREAM_EVERY,
         time_limit=config.live_seconds,
         concurrency_limit=config.live_visitors,
