@@ -160,7 +160,6 @@ def test_dreamed_frames_stream_back_and_pause_and_snapshot_work(
         assert closest > 3  # grey levels; the camera's own noise and JPEG are about 2
         # Drawn as large as the camera (at its own 256 px it was a stamp in a 655 px box).
         assert drawn_width(page, "#live-dream img") >= 0.9 * drawn_width(page, "#live-camera video")
-        screenshot(page, "live-desktop")
 
         page.locator("#live-pause").click()
         expect(page.locator("#live-pause")).to_have_text(re.compile("Resume"))
@@ -176,6 +175,7 @@ def test_dreamed_frames_stream_back_and_pause_and_snapshot_work(
         assert record["kind"] == "live" and record["preset"] == "eyes"
 
         # Stop: the readout says so, instead of the last frames/s.
+        screenshot(page, "live-desktop")  # the dream grown for a while (README's docs/live.jpg)
         page.locator("#live-camera button:has([title='stop recording'])").click()
         expect(page.locator("#live-fps")).to_contain_text("Stopped", timeout=15_000)
         expect(page.locator("#live-fps")).not_to_contain_text("ms per frame")
@@ -207,8 +207,10 @@ def test_the_tab_on_a_phone(live_server: AppServer, camera_browser: Browser) -> 
         screenshot(page, "live-phone-before")
         start.click()
         page.locator("#live-camera button:has([title='start recording'])").click()
-        assert wait_for_new_dream(page, None, FIRST_FRAME_WAIT_S), "no dreamed frame arrived on the phone"
-        time.sleep(3)  # a few frames in
+        latest = wait_for_new_dream(page, None, FIRST_FRAME_WAIT_S)
+        assert latest, "no dreamed frame arrived on the phone"
+        for _ in range(8):  # let the dream grow a little (README's docs/live-phone.jpg)
+            latest = wait_for_new_dream(page, latest, 10) or latest
         dream, camera = page.locator("#live-dream").bounding_box(), page.locator("#live-camera").bounding_box()
         assert dream is not None and camera is not None
         screenshot(page, "live-phone")
