@@ -32,7 +32,7 @@ from deepdream_core.motion.live import CAMERA_MAX_PIXELS, LIVE_LOOK, LIVE_RANGES
 from ..config import StudioConfig
 from ..controls import whole
 from ..gpu import on_zero_gpu
-from ..handlers import user_errors
+from ..handlers import bind, user_errors
 from ..phone import PHONE_WIDTH_PX
 from ..runs import save_png
 from ..uploads import camera_input
@@ -266,63 +266,81 @@ def build(config: StudioConfig, presets: Sequence[Preset], tab: gr.Tab, demo: gr
         f"at a time (the others wait their turn).",
         elem_id="live-intro",
     )
-    camera_note = gr.Markdown("", elem_id="live-camera-note")
-    choices = look_choices(presets)
-    default_look = LIVE_LOOK if any(name == LIVE_LOOK for _, name in choices) else (choices[0][1] if choices else "")
+    parts = {"camera_note": gr.Markdown("", elem_id="live-camera-note")}
     with gr.Row(equal_height=False, elem_id="live-row"):
         with gr.Column(scale=1, elem_id="live-camera-column"):
-            camera = camera_input(label="Your camera", height=300, elem_id="live-camera")
-            look = gr.Dropdown(choices, value=default_look, label="Look", elem_id="live-look")
-            with gr.Row():
-                strength = as_sent(
-                    gr.Slider(
-                        LIVE_RANGES["strength"].low,
-                        LIVE_RANGES["strength"].high,
-                        value=LiveSettings.strength,
-                        step=0.05,
-                        label="Strength",
-                        info="Higher: the dream grows stronger and holds; lower: fainter, follows every move.",
-                        elem_id="live-strength",
-                    )
-                )
-                size = as_sent(
-                    gr.Slider(
-                        128,
-                        min(512, int(LIVE_RANGES["size"].high)),
-                        value=LiveSettings.size,
-                        step=32,
-                        label="Size (px)",
-                        info="Long side of the dream; smaller is smoother.",
-                        elem_id="live-size",
-                    )
-                )
+            parts.update(_camera_column(presets))
         with gr.Column(scale=1, elem_id="live-dream-column"):
-            dream = gr.Image(label="Live dream", interactive=False, height=300, elem_id="live-dream")
-            fps = gr.Markdown("Start the camera to dream.", elem_id="live-fps")
-            with gr.Row(elem_id="live-buttons"):
-                pause_btn = gr.Button("⏸ Pause", elem_id="live-pause")
-                snap_btn = gr.Button("📸 Snapshot", elem_id="live-snapshot")
-                # "Record" alone would read as the camera's own Record button, which starts the stream.
-                record_btn = gr.Button(f"🎬 Save last {RECORD_SECONDS:g} s", variant="primary", elem_id="live-record")
-            snap = gr.File(
-                label="Snapshot (PNG with its settings)", interactive=False, visible=False, elem_id="live-snap-file"
-            )
-            clip = gr.File(
-                label=f"The last {RECORD_SECONDS:g} s (MP4 and GIF with their settings)",
-                interactive=False,
-                file_count="multiple",
-                visible=False,
-                elem_id="live-record-files",
-            )
-    state = gr.State(None)
-    watch = gr.Timer(1.0, active=False)
-    visitors: weakref.WeakValueDictionary[str, LiveState] = weakref.WeakValueDictionary()
+            parts.update(_dream_column())
+    parts.update(state=gr.State(None), watch=gr.Timer(1.0, active=False))
+    _wire(config, tab, demo, parts)
 
-    tab.select(None, None, camera_note, js=CHECK_CAMERA_JS, api_visibility="private")
-    camera.stream(
+
+def _camera_column(presets: Sequence[Preset]) -> dict[str, Any]:
+    """The camera, the look and the sliders."""
+    choices = look_choices(presets)
+    default_look = LIVE_LOOK if any(name == LIVE_LOOK for _, name in choices) else (choices[0][1] if choices else "")
+    camera = camera_input(label="Your camera", height=300, elem_id="live-camera")
+    look = gr.Dropdown(choices, value=default_look, label="Look", elem_id="live-look")
+    with gr.Row():
+        strength = gr.Slider(
+            LIVE_RANGES["strength"].low,
+            LIVE_RANGES["strength"].high,
+            value=LiveSettings.strength,
+            step=0.05,
+            label="Strength",
+            info="Higher: the dream grows stronger and holds; lower: fainter, follows every move.",
+            elem_id="live-strength",
+        )
+        size = gr.Slider(
+            128,
+            min(512, int(LIVE_RANGES["size"].high)),
+            value=LiveSettings.size,
+            step=32,
+            label="Size (px)",
+            info="Long side of the dream; smaller is smoother.",
+            elem_id="live-size",
+        )
+    return {"camera": camera, "look": look, "strength": as_sent(strength), "size": as_sent(size)}
+
+
+def _dream_column() -> dict[str, Any]:
+    """The dream, its readout, the buttons and what they save."""
+    dream = gr.Image(label="Live dream", interactive=False, height=300, elem_id="live-dream")
+    fps = gr.Markdown("Start the camera to dream.", elem_id="live-fps")
+    with gr.Row(elem_id="live-buttons"):
+        pause = gr.Button("⏸ Pause", elem_id="live-pause")
+        snap_btn = gr.Button("📸 Snapshot", elem_id="live-snapshot")
+        # "Record" alone would read as the camera's own Record button, which starts the stream.
+        record_btn = gr.Button(f"🎬 Save last {RECORD_SECONDS:g} s", variant="primary", elem_id="live-record")
+    snap = gr.File(label="Snapshot (PNG with its settings)", interactive=False, visible=False, elem_id="live-snap-file")
+    clip = gr.File(
+        label=f"The last {RECORD_SECONDS:g} s (MP4 and GIF with their settings)",
+        interactive=False,
+        file_count="multiple",
+        visible=False,
+        elem_id="live-record-files",
+    )
+    return {
+        "dream": dream,
+        "fps": fps,
+        "pause": pause,
+        "snap_btn": snap_btn,
+        "record_btn": record_btn,
+        "snap": snap,
+        "clip": clip,
+    }
+
+
+def _wire(config: StudioConfig, tab: gr.Tab, demo: gr.Blocks, parts: dict[str, Any]) -> None:
+    state, watch, fps = parts["state"], parts["watch"], parts["fps"]
+    visitors: weakref.WeakValueDictionary[str, LiveState] = weakref.WeakValueDictionary()
+    quiet = {"concurrency_limit": None, "api_visibility": "private"}
+    tab.select(None, None, parts["camera_note"], js=CHECK_CAMERA_JS, api_visibility="private")
+    parts["camera"].stream(
         _remembered(live_frame, visitors),
-        [camera, look, strength, size, state],
-        [dream, fps, state, watch],
+        [parts[name] for name in ("camera", "look", "strength", "size", "state")],
+        [parts["dream"], fps, state, watch],
         # The dream goes out as the handler made it, a data URL: gr.Image's postprocess would write every frame
         # into Gradio's cache, kept up to an hour (300 files a visitor-minute at 5 frames/s).
         postprocess=False,
@@ -333,17 +351,10 @@ def build(config: StudioConfig, presets: Sequence[Preset], tab: gr.Tab, demo: gr
         show_progress="hidden",
         api_visibility="private",
     )
-    watch.tick(
-        lambda state: watch_stream(config.live_seconds, state),
-        state,
-        [fps, watch],
-        concurrency_limit=None,
-        show_progress="hidden",
-        api_visibility="private",
-    )
-    pause_btn.click(toggle_pause, state, [state, pause_btn], concurrency_limit=None, api_visibility="private")
-    snap_btn.click(snapshot, state, snap, concurrency_limit=None, api_visibility="private")
-    record_btn.click(record, state, clip, concurrency_limit=None, api_visibility="private")
+    watch.tick(bind(watch_stream, config.live_seconds), state, [fps, watch], show_progress="hidden", **quiet)
+    parts["pause"].click(toggle_pause, state, [state, parts["pause"]], **quiet)
+    parts["snap_btn"].click(snapshot, state, parts["snap"], **quiet)
+    parts["record_btn"].click(record, state, parts["clip"], **quiet)
 
     def forget(request: gr.Request) -> None:
         """The visitor left: free their frames now (Gradio keeps a closed session's state for an hour)."""
