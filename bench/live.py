@@ -1,4 +1,11 @@
-"""Live figures (issue 25): how fast the live mirror runs, how long a frame takes, how much it flickers.
+"""Live figures (issues 25, 30): how fast the live mirror runs, how long a frame takes, how much it flickers and
+how visibly it dreams.
+
+Targets (issue 30): at default settings, >= 5 frames/s dreamed at 256 px on two CPU cores (``live_fps_256``),
+>= 8 grey levels between the dream and the camera on a still scene and a pan (``live_change_still`` /
+``_pan``), also at the cheapest budget a busy machine falls to (``..._1x1``), and the still scene's flicker
+<= 1.5 (``live_flicker_still``). The change figures do not depend on the machine at a fixed budget
+(tests/core/test_live.py asserts them); the frame rate does: measure it on a quiet machine.
 
 A camera is played from a generated scene (tests/support/live_scenes.py: a photo with sensor noise, still or
 panning 3 px a frame) at 30 frames/s through :func:`deepdream_core.motion.live.play`, exactly as the ``live``
@@ -15,8 +22,8 @@ from PIL import Image
 from deepdream_core import LiveSession, LiveSettings
 from deepdream_core.dreaming.transforms import pil_to_tensor
 from deepdream_core.files.presets import load_preset
-from deepdream_core.motion.live import LIVE_LOOK, play
-from tests.support.live_scenes import mean_change, panning_scene, still_scene
+from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, play
+from tests.support.live_scenes import dream_change, mean_change, panning_scene, still_scene
 
 CAMERA_FPS = 30
 
@@ -25,9 +32,11 @@ def bench_live(ctx: dict) -> dict:
     """``live_fps_<size>`` (frames dreamed per second of camera time) and ``live_latency_s_<size>`` (median, from a
     frame's arrival to its dream) on a panning camera: 256 and 384 px on the CPU, 512 px on CUDA. Then on the
     first size, every frame dreamed: ``live_flicker_still`` / ``_pan``, the output's mean frame-to-frame change
-    over the camera's (frames 10 to 40, once the dream has settled), and ``live_strength_gain_30``, the mean
-    squared activation at the dreamed layer after 30 frames of a still scene over the camera frame's, beside
-    ``live_one_shot_gain``, one dream of that frame at the budget the session had reached.
+    over the camera's (frames 10 to 40, once the dream has settled), ``live_change_still`` / ``_pan``, the mean
+    grey levels between each dream and its camera frame (frames 10 to 40), and ``live_strength_gain_30``, the
+    mean squared activation at the dreamed layer after 30 frames of a still scene over the camera frame's, beside
+    ``live_one_shot_gain``, one dream of that frame at the budget the session had reached. Then
+    ``live_change_still_1x1`` / ``_pan_1x1``: the same change at the cheapest budget (1 octave x 1 step).
     """
     look = load_preset(LIVE_LOOK).settings.replace(device=ctx["device"])
     sizes = (512,) if ctx["device"] == "cuda" else (256, 384)
@@ -50,6 +59,9 @@ def bench_live(ctx: dict) -> dict:
         session.warm_up(scene[0])
         out = [session.frame(frame) for frame in scene]
         figures[f"live_flicker_{name}"] = mean_change(out[10:]) / mean_change(scene[10:])
+        figures[f"live_change_{name}"] = dream_change(out[10:], scene[10:])
+        cheapest = LiveSession(look, LiveSettings(size=size), budget=BUDGETS[0])
+        figures[f"live_change_{name}_1x1"] = dream_change([cheapest.frame(f) for f in scene][10:], scene[10:])
         if name == "still":
             budget = look.replace(max_size=size, octaves=session.stats.octaves, steps=session.stats.steps)
             one_shot = session.dreamer.dream(scene[29], budget)

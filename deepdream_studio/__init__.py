@@ -38,6 +38,7 @@ CSS = (
     + sharing.CSS
     + dreaming.CSS
     + phone.CSS
+    + live.CSS
 )
 THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
 
@@ -69,7 +70,7 @@ def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
             with gr.Tab("Compare", id="compare"):
                 compare.build(config, presets, photo_tab)
             with gr.Tab("Live", id="live", visible=live.offered()) as live_tab:
-                live.build(config, presets, live_tab)
+                live.build(config, presets, live_tab, demo)
         api.build(config)
     demo.queue(default_concurrency_limit=config.concurrency, max_size=config.queue_size)
     return demo

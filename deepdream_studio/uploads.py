@@ -6,16 +6,20 @@ what is wrong), and every clip to ``load_clip``; no input accepts a path on the 
 
 from __future__ import annotations
 
+import base64
+import binascii
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import GradioRootModel
 from gradio.utils import get_upload_folder
 from PIL import Image
 
 from deepdream_core.dreaming.images import ImageInputError, load_image
-from deepdream_core.models.echo import shorten
+from deepdream_core.models.echo import echo, shorten
 
 
 def upload_folder() -> str:
@@ -178,3 +182,69 @@ def mask_from_editor(editor: dict | None, size: tuple[int, int]) -> Image.Image 
 def mask_from_upload(path: str | None, size: tuple[int, int]) -> Image.Image | None:
     """An uploaded mask image (white = dream) as greyscale at the working size; None when none was sent."""
     return load_upload(path, None, "mask")[0].convert("L").resize(size) if path else None
+
+
+def camera_input(**options: Any) -> gr.Image:
+    """A streaming webcam input whose frames reach the handler as the bytes the request carried, undecoded.
+
+    The browser sends each streamed frame inline, as ``{"url": "data:image/jpeg;base64,..."}``, to the queue and
+    then to ``/gradio_api/stream/{event}``. ``gr.Image`` would decode it itself (any format, no pixel limit) and
+    would open a ``{"path": ...}`` a client sent instead, anywhere on the server (a FIFO blocks it). Here a
+    frame is read only from the request: its bytes go to ``load_image``, which checks size, format and
+    pixels as it does an upload's; a path or a web URL is refused without being opened. Any JSON is taken
+    as the payload (Gradio's own model would refuse a frame that is not an object with a bare error), so
+    every malformed frame gets a sentence.
+    """
+    camera = gr.Image(sources=["webcam"], streaming=True, **options)
+    camera.data_model = CameraPayload
+    camera.preprocess = inline_frame  # type: ignore[method-assign]
+    # A frame marked as a Gradio file is fetched (a URL) or copied (a path) before preprocess: neither, ever.
+    camera.async_move_resource_to_block_cache = _never_fetched  # type: ignore[method-assign]
+    return camera
+
+
+class CameraPayload(GradioRootModel):
+    """A streamed frame as the client sent it, any JSON: :func:`inline_frame` says what is wrong with it."""
+
+    root: Any = None
+
+
+def _not_inline(what: str) -> gr.Error:
+    return gr.Error(
+        f"camera frame: {what} was sent; a frame is read only from the request itself, as "
+        '{"url": "data:image/jpeg;base64,..."} (as the page\'s camera sends it). Paths and URLs are not read'
+    )
+
+
+async def _never_fetched(url_or_path: Any) -> str | None:
+    if url_or_path is None:
+        return None
+    text = str(url_or_path)
+    raise _not_inline(f"the URL {shorten(text)}" if "://" in text else "a file path")
+
+
+def inline_frame(payload: CameraPayload | None) -> bytes | None:
+    """A streamed frame's bytes, from the data URL it arrived as (base64 or percent-encoded)."""
+    sent = payload.root if payload is not None else None
+    if sent is None:
+        return None
+    url = sent if isinstance(sent, str) else sent.get("url") if isinstance(sent, dict) else None
+    if not isinstance(url, str) or not url.startswith("data:"):
+        what = (
+            "a file path"
+            if isinstance(sent, dict) and sent.get("path")
+            else f"the URL {shorten(url)}"
+            if isinstance(url, str) and "://" in url
+            else echo(url if isinstance(url, str) else sent)
+        )
+        raise _not_inline(what)
+    header, _, data = url.partition(",")  # its size and what it holds are load_image's to check
+    if not header.endswith(";base64"):
+        return urllib.parse.unquote_to_bytes(data)
+    try:
+        return base64.b64decode(data, validate=True)
+    except binascii.Error as err:
+        raise gr.Error(
+            f"camera frame: its data is not valid base64 ({err}); send data:image/jpeg;base64,... "
+            f"with the JPEG or PNG encoded whole"
+        ) from None

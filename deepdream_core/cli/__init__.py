@@ -57,3 +57,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(err), EXIT_NO_WEIGHTS)
     except KeyboardInterrupt:
         return fail("stopped", EXIT_STOPPED)
+    except OSError as err:  # checked up front where it can be (output_path); a full disk shows only when written
+        return fail(f"{err.filename or 'a file'}: {err.strerror or err}", 1)

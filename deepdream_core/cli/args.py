@@ -7,6 +7,7 @@ images failed (the others were dreamed), 130 stopped with Ctrl-C, 1 anything els
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -263,14 +264,43 @@ def open_image(path: str | Path, what: str, max_size: int) -> Image.Image:
     return loaded.image
 
 
-def output_path(text: str, suffixes: Sequence[str]) -> Path:
-    """The output path, checked before any dreaming so a typo does not cost a whole run."""
+def output_path(text: str, suffixes: Sequence[str], args: argparse.Namespace) -> Path:
+    """The output path, checked before anything is read or dreamed, so a typo does not cost a whole run.
+
+    It may not be any file the command reads (:func:`input_files`): a dream written over its own photo, clip
+    or guide would lose it.
+    """
     output = Path(text)
+    if output.is_dir():
+        example = output / f"dream{suffixes[0]}"
+        raise SettingsError("output", f"{text} is a folder; give a file name in it, such as {example}")
     if output.suffix.lower() not in suffixes:
-        raise SettingsError("output", f"{output} must end in {', '.join(suffixes)}")
-    if not output.parent.is_dir():
-        raise SettingsError("output", f"the folder {output.parent} does not exist; create it first")
+        raise SettingsError("output", f"{text} must end in {', '.join(suffixes)}")
+    folder = output.parent
+    if not folder.is_dir():
+        raise SettingsError("output", f"the folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SettingsError("output", f"cannot write in the folder {folder} (permission denied); choose another folder")
+    refuse_overwriting_inputs([output], args)
     return output
+
+
+def input_files(args: argparse.Namespace) -> dict[str, str]:
+    """The files a command reads, by what they are: its input (photo, clip), guide, settings file, atlas photo."""
+    named = {what: getattr(args, what, None) for what in ("input", "source", "guide", "settings_from", "photo")}
+    return {what: text for what, text in named.items() if isinstance(text, str) and text != "noise"}
+
+
+def refuse_overwriting_inputs(outputs: Sequence[Path], args: argparse.Namespace) -> None:
+    """Refuse outputs that are one of the command's input files (the same file by any name or link)."""
+    for what, text in input_files(args).items():
+        for output in outputs:
+            if output.exists() and Path(text).exists() and os.path.samefile(output, text):
+                raise SettingsError(
+                    "output",
+                    f"{output} is the {what.replace('_', '-')} file this command reads; writing the dream there would "
+                    f"replace it. Give another output name",
+                )
 
 
 def source_bytes(path: str) -> bytes | None:

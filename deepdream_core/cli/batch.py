@@ -13,7 +13,7 @@ from ..dreaming.settings import DreamSettings, SettingsError
 from ..jobs.batch import ClusterError, Outcome
 from ..motion.segments import SegmentSettings
 from ..motion.video import VideoSettings
-from .args import EXIT_STOPPED, guide_from_args, settings_from_args
+from .args import EXIT_STOPPED, guide_from_args, refuse_overwriting_inputs, settings_from_args
 
 if TYPE_CHECKING:
     from ..files.clips import Clip
@@ -64,6 +64,7 @@ def batch_command(args: argparse.Namespace) -> int:
     if outdir.exists() and not outdir.is_dir():
         raise SettingsError("output", f"{outdir} is a file; give a folder for the dreams")
     items = collect(args.inputs, outdir, args.recursive, note=lambda text: print(f"note: {text}", file=sys.stderr))
+    refuse_overwriting_inputs([item.output for item in items], args)  # a guide or settings file among the outputs
     outdir.mkdir(parents=True, exist_ok=True)
     job = BatchJob(settings, preset.name if preset else None, guide_from_args(args, preset, settings.max_size))
     progress = BatchBar(args.quiet)

@@ -46,7 +46,7 @@ def animate_command(args: argparse.Namespace) -> int:
             )
         changes["translate_x"], changes["translate_y"] = parts
     motion = AnimationSettings.from_dict(changes)
-    output = output_path(args.output, VIDEO_SUFFIXES)
+    output = output_path(args.output, VIDEO_SUFFIXES, args)
     image = None if args.input == "noise" else open_image(args.input, "input", settings.max_size)
     guide = guide_from_args(args, preset, settings.max_size)
     frames = frames_with_bar(animate(image, settings, motion, guide), args.quiet)
@@ -78,7 +78,7 @@ def video_command(args: argparse.Namespace) -> int:
             if getattr(args, name) is not None
         }
     )
-    output = output_path(args.output, (".mp4",))
+    output = output_path(args.output, (".mp4",), args)
     clip = load_clip(args.input, settings, video)
     for notice in clip.notices:
         print(f"note: input: {notice}", file=sys.stderr)

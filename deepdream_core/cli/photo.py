@@ -20,7 +20,7 @@ def dream_command(args: argparse.Namespace) -> int:
 
     settings, preset = settings_from_args(args)
     settings = settings.with_seed()  # drawn now, so the file's record holds the seed that made it
-    output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
+    output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"), args)
     image = None if args.input == "noise" else open_image(args.input, "input", settings.max_size)
     guide = guide_from_args(args, preset, settings.max_size)
     bar = tqdm(total=None, unit="step", disable=args.quiet, file=sys.stderr)

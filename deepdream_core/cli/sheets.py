@@ -28,7 +28,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         settings, preset = settings_from_args(args)
         setting, values = parse_set(args.set)
         variants = setting_variants(settings, setting, values, guide_from_args(args, preset, settings.max_size))
-    output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
+    output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"), args)
     image = open_image(args.input, "input", max(v.settings.max_size for v in variants))
     cells: list[Image.Image | None] = [None] * len(variants)
     for cell in tqdm(
@@ -48,7 +48,7 @@ def atlas_command(args: argparse.Namespace) -> int:
     from ..jobs.sheets import contact_sheet
 
     spec = get_spec(args.model)
-    output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"))
+    output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"), args)
     if args.layer:
         if not 1 <= args.count <= 64:
             raise SettingsError("count", f"must be from 1 to 64, got {args.count}")

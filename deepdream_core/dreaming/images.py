@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from ..models.echo import shorten
 
 # Larger images are refused before decoding: a small file can claim billions of pixels.
 MAX_PIXELS = 50_000_000
@@ -28,6 +31,7 @@ MAX_ASPECT = 32
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 _FORMAT_HINT = "upload a JPEG, PNG, WebP, GIF, BMP or TIFF"
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 class ImageInputError(ValueError):
@@ -46,20 +50,25 @@ class LoadedImage:
     upright_size: tuple[int, int] = (0, 0)
 
 
-def load_image(source: str | os.PathLike | BinaryIO | bytes | Image.Image, max_size: int | None = None) -> LoadedImage:
+def load_image(
+    source: str | os.PathLike | BinaryIO | bytes | Image.Image,
+    max_size: int | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> LoadedImage:
     """Open, check and normalize a user's image: the first frame, upright, RGB.
 
     Transparency is composited onto white, so transparent areas dream like a white background.
     With ``max_size``, a larger image is downscaled (long side = ``max_size``) and a notice says so.
+    An image of more than ``max_pixels`` is refused from its header, before it is decoded.
     Raises :class:`ImageInputError` with a message for the user when the file cannot be used.
     """
     notices: list[str] = []
     if isinstance(source, Image.Image):
         image = source
-        if image.width * image.height > MAX_PIXELS:
-            raise ImageInputError(_too_many_pixels(image.size))
+        if image.width * image.height > max_pixels:
+            raise ImageInputError(_too_many_pixels(image.size, max_pixels))
     else:
-        image = _decode(_read_bytes(source))
+        image = _decode(_read_bytes(source), max_pixels)
     original_size = image.size
     try:
         if getattr(image, "is_animated", False):
@@ -113,7 +122,7 @@ def _read_bytes(source: str | os.PathLike | BinaryIO | bytes) -> bytes:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise ImageInputError(f"{path} does not exist or is not a file")
+            raise ImageInputError(no_such_file(source))
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ImageInputError(_too_big(path.stat().st_size))
         with path.open("rb") as file:
@@ -129,24 +138,35 @@ def _read_bytes(source: str | os.PathLike | BinaryIO | bytes) -> bytes:
     return data
 
 
+def no_such_file(path: str | os.PathLike) -> str:
+    """What to say of a path that names no file, as the user spelled it (``Path`` turns ``http://`` into ``http:/``).
+
+    A URL is told that files are read from this computer, not fetched.
+    """
+    text = shorten(os.fspath(path))
+    if _URL.match(text):
+        return f"{text} is a URL; only files on this computer are read. Download it first, then give its path"
+    return f"{text} does not exist or is not a file"
+
+
 def _too_big(size: int) -> str:
     return f"the file is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB. Save it smaller"
 
 
-def _decode(data: bytes) -> Image.Image:
-    """Decode the first frame, refusing other formats and pixel counts beyond :data:`MAX_PIXELS`."""
+def _decode(data: bytes, max_pixels: int) -> Image.Image:
+    """Decode the first frame, refusing other formats and pixel counts beyond ``max_pixels``."""
     what = _non_raster(data[:512])
     if what:
         raise ImageInputError(f"this is {what}, not a photo; {_FORMAT_HINT}")
     try:
         image = _identify(data)
-        if image.width * image.height > MAX_PIXELS:
-            raise ImageInputError(_too_many_pixels(image.size))
+        if image.width * image.height > max_pixels:
+            raise ImageInputError(_too_many_pixels(image.size, max_pixels))
         image.load()
     except ImageInputError:
         raise
     except Image.DecompressionBombError:
-        raise ImageInputError(_too_many_pixels(None)) from None
+        raise ImageInputError(_too_many_pixels(None, max_pixels)) from None
     except UnidentifiedImageError:
         raise ImageInputError(f"this is not an image format we read; {_FORMAT_HINT}") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
@@ -178,9 +198,9 @@ def _identify(data: bytes) -> Image.Image:
     raise UnidentifiedImageError("cannot identify image file")
 
 
-def _too_many_pixels(size: tuple[int, int] | None) -> str:
+def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int) -> str:
     claim = f"is {size[0]}x{size[1]} pixels" if size else "claims too many pixels"
-    return f"the image {claim}; the limit is {MAX_PIXELS // 1_000_000} megapixels. Scale it down and try again"
+    return f"the image {claim}; the limit is {max_pixels // 1_000_000} megapixels. Scale it down and try again"
 
 
 def _non_raster(head: bytes) -> str | None:

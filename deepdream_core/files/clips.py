@@ -16,7 +16,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from ..dreaming.images import MAX_PIXELS, MIN_SIDE, ImageInputError, fit_long_side
+from ..dreaming.images import MAX_PIXELS, MIN_SIDE, ImageInputError, fit_long_side, no_such_file
 
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -52,6 +52,8 @@ def read_clip(path: str | os.PathLike, max_frames: int, max_side: int) -> Clip:
 
     Raises :class:`VideoInputError` with a message for the user when the file cannot be used.
     """
+    if not Path(path).is_file():
+        raise VideoInputError(no_such_file(path))
     path = Path(path)
     demuxer = _sniff(path)
     try:
@@ -94,8 +96,6 @@ def read_clip(path: str | os.PathLike, max_frames: int, max_side: int) -> Clip:
 
 def _sniff(path: Path) -> str:
     """The FFmpeg demuxer for this file, from its first bytes; anything else is refused with what it is."""
-    if not path.is_file():
-        raise VideoInputError(f"{path} does not exist or is not a file")
     size = path.stat().st_size
     if size == 0:
         raise VideoInputError(f"the file is empty (0 bytes); {_FORMAT_HINT}")

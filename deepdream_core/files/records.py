@@ -27,7 +27,7 @@ from typing import Any
 
 from PIL import Image, PngImagePlugin
 
-from ..dreaming.images import ImageInputError
+from ..dreaming.images import ImageInputError, no_such_file
 from ..dreaming.json_input import load_json
 from ..dreaming.settings import DreamSettings, SettingsError
 from ..models.echo import echo, shorten
@@ -154,7 +154,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     after a crash only a hidden ``.NAME.partial-*`` file may be left, never a truncated ``NAME``.
     """
     path = Path(path)
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=path.suffix, dir=path.parent)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=path.suffix, dir=path.parent)
+    except OSError as err:  # said of the file asked for, not of the hidden one beside it
+        raise OSError(err.errno, err.strerror, str(path)) from None
     os.close(handle)
     partial = Path(name)
     try:
@@ -186,9 +189,9 @@ def read_record(path: str | os.PathLike) -> dict[str, Any]:
     Raises :class:`~deepdream_core.dreaming.images.ImageInputError` when the file cannot be opened at all,
     and :class:`RecordError` when it holds no readable record.
     """
+    if not Path(path).is_file():
+        raise ImageInputError(no_such_file(path))
     path = Path(path)
-    if not path.is_file():
-        raise ImageInputError(f"{path} does not exist or is not a file")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise RecordError(
             f"the file is over {MAX_FILE_BYTES // 2**20} MB, larger than any dream we write; it was not read"

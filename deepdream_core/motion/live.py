@@ -20,13 +20,18 @@ from PIL import Image
 
 from ..dreaming.cache import get_dreamer
 from ..dreaming.color import color_stats, match_colors
-from ..dreaming.images import MIN_SIDE, ImageInputError, fit_long_side, to_rgb
+from ..dreaming.images import MIN_SIDE, ImageInputError, fit_long_side, fitted_size, to_rgb
 from ..dreaming.settings import DreamSettings, Range, SettingsError
 from .animation import RangedSettings
 from .video import carry_over
 
 # The look the CLI and the Live tab use when none is chosen: the gallery's "Eyes everywhere".
 LIVE_LOOK = "eyes"
+
+# Camera frames with more pixels are refused from their header, before they are decoded: 4096x4096 holds a 4K
+# camera's (3840x2160) and a phone's 12 MP stills; a photo may have 50 MP (MAX_PIXELS), a frame streamed several
+# times a second may not (decoded, one 9000x9000 frame took 1.2 GB).
+CAMERA_MAX_PIXELS = 4096 * 4096
 
 LIVE_RANGES: dict[str, Range] = {
     "strength": Range(0.0, 1.0),
@@ -40,8 +45,10 @@ LIVE_RANGES: dict[str, Range] = {
 # few steps at full size cannot grow; it costs about half a step per step.
 BUDGETS: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (2, 4))
 START_BUDGET = 1  # (1, 2): the first frame has no timing yet
-# How fast the timing estimate follows the machine: a new frame's time counts this much.
+# How fast the timing and change estimates follow the machine and the scene: a new frame counts this much.
 _SMOOTHING = 0.3
+# A frame's step may not exceed this (grey levels per step): past it a step overshoots into noise.
+_MAX_STEP = 20.0
 # Moving up a budget needs this much room left, so the session does not swing between two budgets.
 _HEADROOM = 0.85
 
@@ -68,20 +75,25 @@ class LiveSettings(RangedSettings):
 
     @property
     def keep(self) -> float:
-        """Share of the previous dream, moved along the flow, in a frame's starting point.
+        """Share of the previous dream, moved along the flow, in a frame's starting point (0.85 to 0.95).
 
-        The dream settles where what each frame adds balances what it forgets: at about a frame's own
-        change / (1 - keep), so 0.825 (strength 0.5) holds about 6 frames' worth, reached in about a second.
+        The dream settles where what each frame adds balances what it forgets. Each frame forgets more than
+        ``1 - keep``: warping along the flow blurs the finest detail, and each frame's jitter grows patterns in
+        slightly new places. Measured on a still 256 px camera with the default look (bench/live.py), the settled
+        dream stood 5.9 grey levels from the camera at 0.825 and 9.6 at 0.95 (flicker 1.3x the camera's either
+        way); past 0.95 the camera's own picture would be refreshed too little where the flow holds.
         """
-        return 0.7 + 0.25 * self.strength
+        return min(0.95, 0.85 + 0.2 * self.strength)
 
     @property
-    def step_scale(self) -> float:
-        """Each frame's total change as a share of two of the look's steps (0.4 to 0.8 of that).
+    def frame_change(self) -> float:
+        """How far each frame's dream moves its starting point (mean over pixels), in the look's steps (0.75 to 1.5).
 
-        Less per frame and more kept gives the same settled strength with less flicker: each frame's
-        new jitter grows its change in slightly new places, and that part is what flickers."""
-        return 0.4 + 0.4 * self.strength
+        Less per frame and more kept gives the same settled strength with less flicker: each frame's new jitter
+        grows its change in slightly new places, and that part is what flickers (a third more per frame took the
+        still scene's flicker from 1.3x to 1.7x the camera's); above strength 0.5 only this grows.
+        """
+        return 0.75 * (1 + self.strength)
 
 
 @dataclass(frozen=True)
@@ -112,7 +124,7 @@ class LiveSession:
         """``budget`` (octaves, steps), one of :data:`BUDGETS`, fixes every frame's budget: the same frames on
         any machine (tests, comparisons). By default the budget adapts to the target latency."""
         self.settings = settings.with_seed()
-        self.live = live or LiveSettings()
+        self._live = live or LiveSettings()
         self.dreamer = get_dreamer(settings.model, settings.device)
         if budget is not None and budget not in BUDGETS:
             raise SettingsError("budget", f"must be one of {', '.join(map(str, BUDGETS))}, got {budget!r}")
@@ -122,11 +134,21 @@ class LiveSession:
         self._overhead_s = 0.0  # flow and colour lock per frame, smoothed
         self._latency_s = 0.0
         self._frames = self._dropped = 0
+        # Per budget: how far a frame's dream moves its pixels (mean grey levels) per grey level of step_size,
+        # measured on its frames and smoothed. Extra steps point partly other ways (the jitter moves) and a
+        # second octave adds its own change, so it is about 0.9 for (1, 1) and 3 for (2, 4) (more for
+        # smoother looks); each budget's step is sized from it, so every budget changes a frame alike.
+        self._efficiency: dict[tuple[int, int], float] = {}
         self._source: np.ndarray | None = None  # the last camera frame, at working size
         self._dream: Image.Image | None = None  # and its dream
         self._lock = threading.Lock()  # one frame dreams at a time
         self._tickets = threading.Lock()
         self._newest = 0  # ticket of the newest frame given
+
+    @property
+    def live(self) -> LiveSettings:
+        """The live settings of the newest frame (give new ones to :meth:`frame`)."""
+        return self._live
 
     @property
     def last(self) -> Image.Image | None:
@@ -144,23 +166,28 @@ class LiveSession:
         with self._lock:
             self._source = self._dream = None
 
-    def warm_up(self, image: Image.Image | np.ndarray) -> None:
-        """Dream ``image`` once and forget it, timing included: the first dream of a size pays one-off
+    def warm_up(self, image: Image.Image | np.ndarray, live: LiveSettings | None = None) -> None:
+        """Dream ``image`` once and forget it, timing and counts included: the first dream of a size pays one-off
         set-up costs (oneDNN picks its kernels), which should not count as live latency."""
-        self.frame(image)
-        self.reset()
-        self._frames, self._unit_s, self._overhead_s, self._latency_s = 0, None, 0.0, 0.0
+        self.frame(image, live)
+        with self._lock:
+            self._source = self._dream = None
+            self._frames = self._dropped = 0
+            self._unit_s, self._overhead_s, self._latency_s = None, 0.0, 0.0
 
-    def frame(self, image: Image.Image | np.ndarray | None) -> Image.Image:
+    def frame(self, image: Image.Image | np.ndarray | None, live: LiveSettings | None = None) -> Image.Image:
         """``image`` (a camera frame: RGB, RGBA or greyscale) dreamed at the live size.
 
-        Raises :class:`LiveInputError` for no frame, an empty one or one too small to dream.
+        ``live`` (strength, size...) applies from this frame on and becomes :attr:`live`; None keeps the
+        session's. Raises :class:`LiveInputError` for no frame, an empty one or one too small to dream.
         """
-        source = camera_frame(image, self.live.size)
+        live = live or self._live
+        source = camera_frame(image, live.size)
         with self._tickets:
             self._newest += 1
             ticket = self._newest
         with self._lock:
+            self._live = live
             if ticket != self._newest and self._dream is not None:
                 self._dropped += 1  # a newer frame came while this one waited: it will be dreamed instead
                 return self._dream
@@ -168,45 +195,56 @@ class LiveSession:
 
     def _dream_one(self, source: np.ndarray) -> Image.Image:
         start_time = time.perf_counter()
-        octaves, steps = BUDGETS[self._budget]
-        look = self.settings
+        live, look = self._live, self.settings
+        budget = BUDGETS[self._budget]
+        efficiency = self._efficiency.get(budget) or first_efficiency(*budget)
+        step_size = min(_MAX_STEP, look.step_size * live.frame_change / efficiency)
         frame_settings = look.replace(
-            max_size=self.live.size,
-            tile_size=self.live.size,  # the frame in one tile: no seams to hide in a few steps
-            octaves=octaves,
-            steps=steps,
-            # The frame's change stays the same whatever the budget: more steps aim it better, not further.
-            step_size=min(20.0, look.step_size * 2 * self.live.step_scale / steps),
+            max_size=live.size,
+            tile_size=live.size,  # the frame in one tile: no seams to hide in a few steps
+            octaves=budget[0],
+            steps=budget[1],
+            step_size=step_size,  # the same change per frame whatever the budget: fewer steps, not a fainter dream
             # A new jitter sequence per frame, so the strided network's grid never grows in one place.
             seed=(int(look.seed or 0) + self._frames) % 2**31,
         )
         start = source
         if self._source is not None and self._dream is not None and self._source.shape == source.shape:
-            start = carry_over(self._source, source, np.asarray(self._dream), self.live.keep)
-            if self.live.color_lock:
+            start = carry_over(self._source, source, np.asarray(self._dream), live.keep)
+            if live.color_lock:
                 start = np.asarray(match_colors(start, color_stats(source)))
         dream_start = time.perf_counter()
         dreamed = self.dreamer.dream(Image.fromarray(start), frame_settings)
         end = time.perf_counter()
+        change = float(np.abs(np.asarray(dreamed, np.int16) - start.astype(np.int16)).mean())
+        self._efficiency[budget] = _smooth(self._efficiency.get(budget), max(change, 0.01) / step_size)
         self._source, self._dream = source, dreamed
         self._frames += 1
-        self._adapt(dream_start - start_time, end - dream_start, octaves, steps)
+        self._adapt(dream_start - start_time, end - dream_start, *budget)
         return dreamed
 
     def _adapt(self, overhead: float, dream: float, octaves: int, steps: int) -> None:
         """Update the timing and pick the next frame's budget: the largest predicted to fit the target."""
-        unit = dream / _units(octaves, steps, self.settings.octave_scale)
-
-        def smooth(old: float | None, new: float) -> float:
-            return new if old is None or old == 0 else (1 - _SMOOTHING) * old + _SMOOTHING * new
-
-        self._unit_s = smooth(self._unit_s, unit)
-        self._overhead_s = smooth(self._overhead_s, overhead)
-        self._latency_s = smooth(self._latency_s, overhead + dream)
+        self._unit_s = _smooth(self._unit_s, dream / _units(octaves, steps, self.settings.octave_scale))
+        self._overhead_s = _smooth(self._overhead_s, overhead)
+        self._latency_s = _smooth(self._latency_s, overhead + dream)
         if not self._fixed:
             self._budget = choose_budget(
-                self._unit_s, self._overhead_s, self.live.target_latency, self._budget, self.settings.octave_scale
+                self._unit_s, self._overhead_s, self._live.target_latency, self._budget, self.settings.octave_scale
             )
+
+
+def _smooth(old: float | None, new: float) -> float:
+    return new if not old else (1 - _SMOOTHING) * old + _SMOOTHING * new
+
+
+def first_efficiency(octaves: int, steps: int) -> float:
+    """A budget's change per grey level of step size before any frame measured it (see ``LiveSession._efficiency``).
+
+    Measured on the bundled model's looks at 256 px (eyes, swirls, dog faces, gentle): 0.87-0.91 for one step,
+    x steps^0.62 for more (1.36-1.39 for 2, 1.71-1.82 for 3); a second octave x1.4-1.6.
+    """
+    return 0.9 * steps**0.62 * (1.5 if octaves > 1 else 1.0)
 
 
 def choose_budget(unit_s: float, overhead_s: float, target_s: float, current: int, octave_scale: float) -> int:
@@ -235,17 +273,39 @@ def camera_frame(image: Image.Image | np.ndarray | None, size: int) -> np.ndarra
             "no camera frame arrived; allow the page to use the camera, or check that one is plugged in"
         )
     if isinstance(image, np.ndarray):
-        if image.size == 0:
-            raise LiveInputError("the camera sent an empty frame; check the camera, then start again")
-        if image.dtype != np.uint8:
-            raise LiveInputError(f"camera frames must be 8-bit pixels, got {image.dtype}; convert the frame first")
-        image = Image.fromarray(image)
+        image = _array_image(image)
+    elif not isinstance(image, Image.Image):
+        raise LiveInputError(f"a camera frame must be a PIL image or a numpy array, got {type(image).__name__}")
     width, height = image.size
-    if min(width, height) < MIN_SIDE:
+    fitted = fitted_size(image.size, size)
+    if min(fitted) < MIN_SIDE:
+        scaled = f"; at the live size ({size} px long) it would be {fitted[0]}x{fitted[1]}"
+        scaled = scaled if fitted != image.size else ""
         raise LiveInputError(
-            f"the camera frame is {width}x{height} pixels; a live dream needs at least {MIN_SIDE} on each side"
+            f"the camera frame is {width}x{height} pixels{scaled}: a live dream needs at least {MIN_SIDE} on each "
+            f"side. Use a frame closer to a rectangle, or a larger size"
         )
-    return np.asarray(fit_long_side(to_rgb(image), size))
+    try:
+        rgb = to_rgb(image)
+    except (OSError, ValueError) as err:  # a mode Pillow cannot turn into RGB (HSV, LAB...)
+        raise LiveInputError(f"the camera frame (mode {image.mode}) cannot be read as RGB ({err})") from None
+    return np.asarray(fit_long_side(rgb, size))
+
+
+def _array_image(array: np.ndarray) -> Image.Image:
+    """A camera frame given as an array, as an image: (H, W) greyscale or (H, W, 1, 3 or 4 channels), 8-bit."""
+    if array.size == 0:
+        raise LiveInputError("the camera sent an empty frame; check the camera, then start again")
+    if array.dtype != np.uint8:
+        raise LiveInputError(f"camera frames must be 8-bit pixels, got {array.dtype}; convert the frame first")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+        raise LiveInputError(
+            f"a camera frame must be (height, width) greyscale or (height, width, 3 or 4) colour pixels, "
+            f"got an array of shape {array.shape}"
+        )
+    return Image.fromarray(np.ascontiguousarray(array))
 
 
 @dataclass(frozen=True)

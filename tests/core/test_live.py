@@ -19,7 +19,7 @@ from deepdream_core.files.clips import read_clip
 from deepdream_core.files.presets import load_preset
 from deepdream_core.files.records import read_record
 from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, LiveInputError, choose_budget, play
-from tests.support.live_scenes import mean_change, panning_scene, still_scene, write_scene
+from tests.support.live_scenes import dream_change, mean_change, panning_scene, still_scene, write_scene
 
 # Small frames and a fixed budget: the same frames on any machine, and quick on two shared cores.
 SIZE = (160, 120)
@@ -66,6 +66,22 @@ def test_a_still_scene_settles_and_its_dream_grows_past_a_one_shot_dream() -> No
     assert after_30 >= strength(live, one_shot, scene[-1])
 
 
+def test_the_default_mirror_visibly_dreams_whatever_the_budget() -> None:
+    """The default look and strength on a 256 px camera, at the cheapest budget (1 octave x 1 step: a busy machine)
+    and the largest (2 x 4): at least 8 grey levels from the camera on a still scene and a pan, the still scene no
+    more than 1.5x as changeful from frame to frame as the camera itself, and fewer steps hardly fainter."""
+    seen: dict[tuple[str, tuple[int, int]], float] = {}
+    for name, scene in (("still", still_scene(24)), ("pan", panning_scene(24))):
+        for budget in (BUDGETS[0], BUDGETS[-1]):
+            live = LiveSession(look(), LiveSettings(), budget=budget)
+            out = [live.frame(frame) for frame in scene]
+            seen[name, budget] = dream_change(out[10:], scene[10:])
+            assert seen[name, budget] >= 8, (name, budget, seen)
+            if name == "still":
+                assert mean_change(out[10:]) <= 1.5 * mean_change(scene[10:]), budget
+        assert seen[name, BUDGETS[0]] >= 0.85 * seen[name, BUDGETS[-1]], seen  # measured: 0.89 still
+
+
 def test_a_panned_scenes_patterns_move_with_it() -> None:
     pan = 3  # pixels per frame: the picture moves left by this much
     scene = panning_scene(12, SIZE, pan=pan)
@@ -102,18 +118,43 @@ def test_odd_frames_are_handled_or_get_a_message() -> None:
     # A different size mid-stream (the visitor turned the phone): the dream starts afresh at the new shape.
     turned = live.frame(still_scene(1, (120, 160))[0])
     assert turned.size == (120, 160)
-    # Greyscale frames, as an image or an array, come back as RGB.
+    # Greyscale frames, as an image or an array (with or without a channel axis), and RGBA ones come back as RGB.
     grey = still_scene(1, SIZE)[0].convert("L")
     assert live.frame(grey).mode == "RGB"
     assert live.frame(np.asarray(grey)).size == SIZE
+    assert live.frame(np.asarray(grey)[..., None]).size == SIZE
+    assert live.frame(np.asarray(still_scene(1, SIZE)[0].convert("RGBA"))).mode == "RGB"
     for frame, words in [
         (None, "no camera frame"),
         (np.zeros((0, 0, 3), np.uint8), "empty frame"),
         (np.zeros((8, 8, 3), np.uint8), "at least 16"),
         (np.zeros((32, 32, 3), np.float32), "8-bit"),
+        (np.zeros((32, 32, 5), np.uint8), r"got an array of shape \(32, 32, 5\)"),
+        (np.zeros((2, 32, 32, 3), np.uint8), r"got an array of shape \(2, 32, 32, 3\)"),
+        (np.array(7, np.uint8), r"got an array of shape \(\)"),
+        (np.zeros((32, 32, 2), np.uint8), "3 or 4"),
+        ("frame.png", "a PIL image or a numpy array, got str"),
+        (Image.new("La", (32, 32)), "mode La"),  # a mode Pillow cannot turn into RGB
+        # Thin once scaled to the live size (160 px long): 2000x100 would dream at 160x8.
+        (np.zeros((100, 2000, 3), np.uint8), "is 2000x100 pixels; at the live size .* it would be 160x8"),
     ]:
         with pytest.raises(LiveInputError, match=words):
-            live.frame(frame)
+            live.frame(frame)  # type: ignore[arg-type]
+
+
+def test_live_settings_go_with_each_frame_and_warm_up_starts_the_counts_afresh() -> None:
+    live = session()
+    live.warm_up(still_scene(1, SIZE)[0])
+    stats = live.stats
+    assert (stats.frames, stats.dropped, stats.latency_s) == (0, 0, 0.0) and live.last is None
+    camera = still_scene(2, (256, 192))
+    assert live.frame(camera[0]).size == (160, 120)
+    bigger = LiveSettings(size=192, strength=0.9)
+    assert live.frame(camera[1], bigger).size == (192, 144)
+    assert live.live == bigger
+    assert live.frame(camera[0]).size == (192, 144)  # kept for the frames after
+    with pytest.raises(AttributeError):
+        live.live = LiveSettings()  # type: ignore[misc]
 
 
 def test_a_frame_given_while_one_dreams_is_replaced_by_a_newer_one() -> None:

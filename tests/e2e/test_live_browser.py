@@ -2,12 +2,13 @@
 
 Chromium's ``--use-fake-device-for-media-stream`` gives the page a camera and ``--use-file-for-fake-video-capture``
 makes it play our clip; ``--use-fake-ui-for-media-stream`` answers the permission prompt with yes. The app runs
-with a 12 s time limit and one visitor at a time, so both limits can be seen to work in one test.
+with a 30 s time limit and one visitor at a time, so both limits can be seen to work in one test.
 Screenshots land in test-artifacts/.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import time
@@ -19,12 +20,13 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from deepdream_core.files.clips import read_clip
 from deepdream_core.files.records import read_record
 from tests.e2e.test_browser import CHROMIUM, screenshot
 from tests.support.app_server import AppServer, running_app
 from tests.support.live_scenes import panning_scene, write_y4m
 
-LIVE_SECONDS = 12
+LIVE_SECONDS = 30  # time for pause, resume, snapshot and Save within one start on a loaded machine
 # Cold model load on a CPU shared with other work: generous bounds for waits, never asserted on.
 FIRST_FRAME_WAIT_S = 120
 BASE_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -65,7 +67,7 @@ def camera_browser(playwright: Playwright, camera_clip: tuple[Path, list[np.ndar
     browser.close()
 
 
-def new_page(browser: Browser, width: int = 1400, height: int = 1000) -> tuple[BrowserContext, Page]:
+def new_page(browser: Browser, width: int = 1366, height: int = 768) -> tuple[BrowserContext, Page]:
     context = browser.new_context(viewport={"width": width, "height": height}, permissions=["camera"])
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -106,8 +108,31 @@ def wait_for_new_dream(page: Page, after: str | None, timeout_s: float) -> str |
     return None
 
 
-def fetch_image(page: Page, src: str) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(page.request.get(src).body())).convert("RGB"), np.float32)
+def shown_image(src: str) -> np.ndarray:
+    """The dream the page shows: it arrives inline, as a JPEG data URL (no file on the server)."""
+    head, _, data = src.partition(",")
+    assert head == "data:image/jpeg;base64", head[:40]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"), np.float32)
+
+
+def drawn_width(page: Page, selector: str) -> float:
+    """How wide the picture in an <img> or <video> is drawn (object-fit: contain inside its box), in CSS pixels."""
+    return page.locator(selector).first.evaluate(
+        """(el) => {
+          const box = el.getBoundingClientRect();
+          const w = el.naturalWidth || el.videoWidth, h = el.naturalHeight || el.videoHeight;
+          return Math.min(box.width, box.height * w / h);
+        }"""
+    )
+
+
+def download(page: Page, link_selector: str, index: int = 0) -> tuple[Path, str]:
+    """The file behind a download link, and the name the page gives it."""
+    link = page.locator(link_selector).nth(index)
+    expect(link).to_be_visible(timeout=120_000)  # 10 s of frames encoded twice, on a loaded machine
+    with page.expect_download() as download:
+        link.click()
+    return Path(download.value.path()), download.value.suggested_filename
 
 
 def test_dreamed_frames_stream_back_and_pause_and_snapshot_work(
@@ -125,7 +150,7 @@ def test_dreamed_frames_stream_back_and_pause_and_snapshot_work(
             latest = src
         expect(page.locator("#live-fps")).to_contain_text(re.compile(r"[1-9][\d.]* frames/s"))
         # The dream differs from every camera frame (as sent, or mirrored as Gradio's webcam shows it).
-        dream = fetch_image(page, latest)
+        dream = shown_image(latest)
         height, width = dream.shape[:2]
         closest = min(
             float(np.abs(dream - np.asarray(Image.fromarray(f).resize((width, height)), np.float32)).mean())
@@ -133,7 +158,8 @@ def test_dreamed_frames_stream_back_and_pause_and_snapshot_work(
             for f in (frame, frame[:, ::-1].copy())
         )
         assert closest > 3  # grey levels; the camera's own noise and JPEG are about 2
-        screenshot(page, "live-desktop")
+        # Drawn as large as the camera (at its own 256 px it was a stamp in a 655 px box).
+        assert drawn_width(page, "#live-dream img") >= 0.9 * drawn_width(page, "#live-camera video")
 
         page.locator("#live-pause").click()
         expect(page.locator("#live-pause")).to_have_text(re.compile("Resume"))
@@ -145,25 +171,56 @@ def test_dreamed_frames_stream_back_and_pause_and_snapshot_work(
         assert wait_for_new_dream(page, held, 20), "Resume did not bring the dream back"
 
         page.locator("#live-snapshot").click()
-        link = page.locator("#live-snap-file a[download]").first
-        expect(link).to_be_visible()
-        with page.expect_download() as download:
-            link.click()
-        saved = download.value.path()
-        record = read_record(saved)
+        record = read_record(download(page, "#live-snap-file a[download]")[0])
         assert record["kind"] == "live" and record["preset"] == "eyes"
+
+        # Stop: the readout says so, instead of the last frames/s.
+        screenshot(page, "live-desktop")  # the dream grown for a while (README's docs/live.jpg)
+        page.locator("#live-camera button:has([title='stop recording'])").click()
+        expect(page.locator("#live-fps")).to_contain_text("Stopped", timeout=15_000)
+        expect(page.locator("#live-fps")).not_to_contain_text("ms per frame")
+        screenshot(page, "live-desktop-stopped")
+
+        # The last seconds of the dream, as an MP4 and a GIF carrying the settings, kept after Stop.
+        page.locator("#live-record").click()
+        saved = dict(reversed(download(page, "#live-record-files a[download]", index)) for index in (0, 1))
+        assert sorted(Path(name).suffix for name in saved) == [".gif", ".mp4"], saved
+        for path in saved.values():
+            record = read_record(path)
+            assert record["kind"] == "live" and record["preset"] == "eyes", record
+        mp4 = next(path for name, path in saved.items() if name.endswith(".mp4"))
+        assert len(read_clip(mp4, 1000, 1000).frames) >= 2
     finally:
         context.close()
 
 
 def test_the_tab_on_a_phone(live_server: AppServer, camera_browser: Browser) -> None:
+    """The dream leads and is in view while it streams; before, the camera's start is on the first screen."""
     context, page = new_page(camera_browser, 390, 844)
     try:
-        start_camera(page, live_server.url)
-        assert wait_for_new_dream(page, None, FIRST_FRAME_WAIT_S), "no dreamed frame arrived on the phone"
-        expect(page.locator("#live-snapshot")).to_be_visible()
+        page.goto(live_server.url)
+        open_live_tab(page)
+        start = page.get_by_text("Click to Access Webcam")
+        expect(start).to_be_visible()
+        box = start.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box  # no scrolling to find it
+        screenshot(page, "live-phone-before")
+        start.click()
+        page.locator("#live-camera button:has([title='start recording'])").click()
+        latest = wait_for_new_dream(page, None, FIRST_FRAME_WAIT_S)
+        assert latest, "no dreamed frame arrived on the phone"
+        for _ in range(8):  # let the dream grow a little (README's docs/live-phone.jpg)
+            latest = wait_for_new_dream(page, latest, 10) or latest
+        dream, camera = page.locator("#live-dream").bounding_box(), page.locator("#live-camera").bounding_box()
+        assert dream is not None and camera is not None
         screenshot(page, "live-phone")
+        assert dream["y"] < camera["y"] and dream["height"] > camera["height"], (dream, camera)
+        assert dream["y"] >= 0 and dream["y"] + dream["height"] <= 844, dream  # wholly on the screen
+        for element in ("#live-fps", "#live-pause", "#live-snapshot", "#live-record"):
+            expect(page.locator(element)).to_be_in_viewport()
+        expect(page.locator("#live-fps")).to_contain_text("frames/s")
         page.locator("#live-camera button:has([title='stop recording'])").click()
+        expect(page.locator("#live-fps")).to_contain_text("Stopped", timeout=15_000)
     finally:
         context.close()
 

@@ -54,6 +54,12 @@ def mean_change(frames: list[Image.Image]) -> float:
     return float(np.mean([np.abs(b - a).mean() for a, b in itertools.pairwise(arrays)]))
 
 
+def dream_change(dreams: list[Image.Image], camera: list[Image.Image]) -> float:
+    """Mean absolute difference between each dream and its camera frame, in grey levels: how visibly it dreams."""
+    pairs = zip(dreams, camera, strict=True)
+    return float(np.mean([np.abs(np.asarray(d, np.float32) - np.asarray(c, np.float32)).mean() for d, c in pairs]))
+
+
 def write_scene(frames: list[Image.Image], path: Path, fps: int = 10) -> Path:
     """The frames as an MP4 clip (H.264 at high quality, so the sensor noise survives)."""
     from deepdream_core.files.clips import write_mp4
