@@ -177,8 +177,10 @@ def test_a_frame_given_while_one_dreams_is_replaced_by_a_newer_one() -> None:
             time.sleep(0.001)
     older.join()
     newer.join()
-    assert results["older"] is first  # dropped: it got the newest dream there was, at once
+    # Which waiting thread takes the session first is the lock's choice. Either way the older frame is dropped: it
+    # gets the newest dream there is (the one that held the session, or the newer frame's) without dreaming.
     assert results["newer"] is live.last and results["newer"] is not first
+    assert results["older"] is first or results["older"] is results["newer"]
     assert live.stats.dropped == 1 and live.stats.frames == 2
 
 

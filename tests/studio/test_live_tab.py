@@ -118,9 +118,6 @@ def test_a_bad_setting_or_no_frame_gets_a_message() -> None:
         live.live_frame(frame, LIVE_LOOK, 0.5, "big", None)
     with pytest.raises(gr.Error, match="unknown preset"):
         live.live_frame(frame, "no-such-look", 0.5, 128, None)
-    # The sliders hand the value over as sent, for these checks (Gradio's own failed on text with a bare error).
-    slider = live.as_sent(gr.Slider(0, 1))
-    assert slider.preprocess("abc") == "abc"
 
 
 # Every kind of bad frame a client can send, and the words of the one sentence it gets.
@@ -135,7 +132,7 @@ BAD_FRAMES = {
     "an SVG, percent-encoded": ({"url": "data:image/svg+xml,%3Csvg%3E%3C/svg%3E"}, "an SVG"),
     "nothing in it": ({"url": "data:image/png;base64,"}, "the file is empty"),
     "0x0": (bytes_url(png_claiming(0, 0)), "camera frame: this is not an image format we read"),
-    "claims 100000x100000": (bytes_url(png_claiming(100_000, 100_000)), "claims too many pixels; the limit is 16"),
+    "claims 100000x100000": (bytes_url(png_claiming(100_000, 100_000)), "is 100000x100000 pixels; the limit is 16"),
     "9000x9000": (bytes_url(png_claiming(9000, 9000)), "is 9000x9000 pixels; the limit is 16 megapixels"),
     "2000x16": (data_url(Image.new("RGB", (2000, 16)), "PNG"), "is 2000x16 pixels, too long and thin"),
     "2000x100": (data_url(Image.new("RGB", (2000, 100)), "PNG"), "2000x100 pixels; at the live size .* 128x6"),
