@@ -13,7 +13,7 @@ static input and clones the outputs, so a later replay never changes what a step
 the view, the blur and the update stay outside the graph, so one graph serves every shift.
 
 A graph is kept per (objective, wrap, tile shape, precision) of one network (its :class:`GraphCache`
-lives on the :class:`~deepdream_core.dreaming.loop.Dreamer`), at most :data:`MAX_GRAPHS`, the least
+lives on the :class:`~deepdream_core.dreaming.network.Network`), at most :data:`MAX_GRAPHS`, the least
 recently used dropped first. A network's graphs share one memory pool, so they hold about the memory of
 the largest pass, not the sum of every octave's (which tile_size "auto" did not plan for); that is safe
 because one replay runs at a time and its outputs are cloned before the next. A capture that fails (an
@@ -47,7 +47,7 @@ WARMUP_PASSES = 3
 
 
 class Network(Protocol):
-    """What a pass needs of a network (a :class:`~deepdream_core.dreaming.loop.Dreamer` is one)."""
+    """What a pass needs of a network (a :class:`~deepdream_core.dreaming.network.Network` is one)."""
 
     device: torch.device
     name: str
