@@ -15,8 +15,8 @@ import torch
 
 from ..models.echo import echo
 from .devices import DeviceError, autocast, tf32_matmuls
-from .graphs import GraphCache, Network
-from .objectives import Objective
+from .graphs import GraphCache
+from .objectives import LayeredNetwork, Objective
 from .settings import RANGES, SettingsError
 from .transforms import spanned_wrap, tile_slices
 
@@ -29,7 +29,7 @@ _TOO_SMALL = ("can't be greater than actual input size", "Output size is too sma
 
 
 def gradient(
-    network: Network,
+    network: LayeredNetwork,
     image: torch.Tensor,
     objective: Objective,
     tile_size: int,
@@ -63,7 +63,7 @@ def gradient(
 
 
 def _tile_gradient(
-    network: Network,
+    network: LayeredNetwork,
     tile: torch.Tensor,
     objective: Objective,
     dtype: torch.dtype | None,
@@ -82,7 +82,7 @@ def _tile_gradient(
 
 
 def gradient_in_memory(
-    network: Network,
+    network: LayeredNetwork,
     image: torch.Tensor,
     objective: Objective,
     tile_size: int,
@@ -126,7 +126,7 @@ class StepGradient:
 
     def __init__(
         self,
-        network: Network,
+        network: LayeredNetwork,
         objective: Objective,
         tile_size: int,
         dtype: torch.dtype | None,

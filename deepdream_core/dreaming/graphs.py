@@ -29,12 +29,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
 from .devices import autocast, tf32_matmuls
-from .objectives import Activations, Objective
+from .objectives import LayeredNetwork, Objective
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +44,6 @@ MAX_GRAPHS = 8
 # Passes before the capture, on a side stream, as PyTorch's notes do: cuDNN picks its algorithms and the
 # allocator grows here, not inside the graph.
 WARMUP_PASSES = 3
-
-
-class Network(Protocol):
-    """What a pass needs of a network (a :class:`~deepdream_core.dreaming.network.Network` is one)."""
-
-    device: torch.device
-    name: str
-
-    def activations(self, image: torch.Tensor, layers: frozenset[str], wrap: str = "none") -> Activations: ...
 
 
 def graphs_enabled(device: torch.device) -> bool:
@@ -86,7 +77,7 @@ class GraphCache:
             return sum(graph is not None for graph in self._graphs.values())
 
     def tile_gradient(
-        self, network: Network, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None, wrap: str
+        self, network: LayeredNetwork, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None, wrap: str
     ) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The pass's gradient and loss for ``tile``, replayed; None when this pass cannot be a graph."""
         key = (objective.key, wrap, tuple(tile.shape), dtype)
@@ -122,7 +113,7 @@ class GraphCache:
 
 
 def _capture(
-    network: Network,
+    network: LayeredNetwork,
     tile: torch.Tensor,
     objective: Objective,
     dtype: torch.dtype | None,

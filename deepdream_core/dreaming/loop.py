@@ -14,17 +14,15 @@ from dataclasses import dataclass, field
 import torch
 from PIL import Image
 
-from ..models.echo import echo
-from ..models.zoo import UnknownModelError, dream_layers, get_spec
 from . import gradients, objectives
 from .color import keep_chroma, luminance_only
 from .devices import resolve_precision
 from .graphs import graphs_enabled
 from .images import fit_long_side, fitted_size, to_rgb
 from .network import Network
-from .objectives import Activations, Objective, class_index
+from .objectives import Objective
 from .parameterization import fourier_noise, fourier_step
-from .settings import DreamSettings, LayerTarget, SettingsError, draw_seed
+from .settings import DreamSettings, LayerTarget, draw_seed
 from .transforms import (
     compose,
     gaussian_blur,
@@ -64,87 +62,17 @@ class Dreamer(Network):
     module nothing else uses, or a copy.
     """
 
-    # -- objectives ------------------------------------------------------------------------------
-
     def objective(
         self, settings: DreamSettings, guide: Image.Image | None = None, image: torch.Tensor | None = None
     ) -> Objective:
-        """The settings' objective: the chosen layers (or channels, or a guide), plus a class if asked.
-
-        ``image`` (in [0, 1]) is what ``settings.channel_pick`` picks channels by; without it, every channel dreams.
-        """
-        targets = settings.layers or (LayerTarget(self._default_layer()),)
-        for target in targets:
-            if target.layer not in self.layer_names:
-                raise SettingsError(
-                    "layers", f"model {echo(self.name)} has no layer {echo(target.layer)}; {self._how_to_list_layers()}"
-                )
-        guide_acts = self._guide_activations(guide, settings, frozenset(t.layer for t in targets)) if guide else {}
-        picked = self.pick_channels(image, settings, targets) if image is not None else {}
-        terms: list[Objective] = []
-        for target in targets:
-            if guide is not None:
-                term = objectives.guide(target.layer, guide_acts[target.layer]) * settings.guide_weight
-            elif target.channels or target.layer in picked:
-                term = objectives.channels(target.layer, target.channels or picked[target.layer])
-            else:
-                term = objectives.layer(target.layer)
-            terms.append(term * target.weight)
-        if settings.class_target is not None:
-            names = self.class_names() if self.class_names else None
-            index = class_index(names, settings.class_target, self.name)
-            terms.append(objectives.class_logit(index) * settings.class_weight)
-        objective = terms[0]
-        for term in terms[1:]:
-            objective = objective + term
-        return objective
+        """The settings' objective on this network; see :func:`.objectives.objective_for`."""
+        return objectives.objective_for(self, settings, guide, image)
 
     def pick_channels(
         self, image: torch.Tensor, settings: DreamSettings, targets: Sequence[LayerTarget]
     ) -> dict[str, tuple[int, ...]]:
-        """For ``channel_pick`` "strongest" / "weakest": each layer's ``channel_count`` channels whose mean
-        squared activation on ``image`` (shrunk to at most one tile) is largest / smallest.
-
-        Layers that name their own channels keep them; "all" picks nothing.
-        """
-        layers = frozenset(t.layer for t in targets if not t.channels)
-        if settings.channel_pick == "all" or not layers:
-            return {}
-        height, width = image.shape[-2:]
-        scale = min(1.0, self.tile_size(settings) / max(height, width))
-        small = resize(image, (max(1, round(height * scale)), max(1, round(width * scale))))
-        with torch.no_grad():
-            acts = self.activations(small, layers)
-        picked = {}
-        for layer in layers:
-            response = acts[layer].float().pow(2).mean(dim=(0, 2, 3))
-            count = min(settings.channel_count, response.numel())
-            top = response.topk(count, largest=settings.channel_pick == "strongest").indices
-            picked[layer] = tuple(sorted(top.tolist()))
-        return picked
-
-    def _how_to_list_layers(self) -> str:
-        try:
-            get_spec(self.name)
-        except UnknownModelError:
-            # A network of one's own: the CLI cannot list it, so name some of its modules instead.
-            first = ", ".join(repr(name) for name in dream_layers(self.module)[:6])
-            return (
-                f"its layers are its module names ({first}, ...); "
-                f"list them with `deepdream_core.models.zoo.dream_layers(module)`"
-            )
-        return f"list them with `python -m deepdream_core layers {self.name}`"
-
-    def _default_layer(self) -> str:
-        if self.default_layer is None:
-            raise SettingsError("layers", f"choose a layer; model {echo(self.name)} has no default layer")
-        return self.default_layer
-
-    def _guide_activations(self, guide: Image.Image, settings: DreamSettings, layers: frozenset[str]) -> Activations:
-        # Bicubic with Pillow's default reducing gap, as Image.thumbnail did here before.
-        guide = fit_long_side(to_rgb(guide), min(settings.max_size, 512), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        with torch.no_grad():
-            return self.activations(pil_to_tensor(guide, self.device), layers)
+        """The channels ``channel_pick`` dreams on ``image``; see :func:`.objectives.pick_channels`."""
+        return objectives.pick_channels(self, image, settings, targets)
 
     # -- the loop --------------------------------------------------------------------------------
 

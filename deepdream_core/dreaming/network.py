@@ -14,7 +14,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-from ..models.zoo import UNMEASURED_PASS_BYTES_PER_PIXEL, ModelSpec
+from ..models.zoo import UNMEASURED_PASS_BYTES_PER_PIXEL, ModelSpec, UnknownModelError, dream_layers, get_spec
 from . import gradients
 from .graphs import GraphCache
 from .hooks import StopForward, capture
@@ -112,6 +112,19 @@ class Network:
             if wrap not in self._wrapped:
                 self._wrapped[wrap] = wrapped_network(self.module, wrap)
             return self._wrapped[wrap]
+
+    def how_to_list_layers(self) -> str:
+        """Where a user finds this network's layer names, for a message about a layer it does not have."""
+        try:
+            get_spec(self.name)
+        except UnknownModelError:
+            # A network of one's own: the CLI cannot list it, so name some of its modules instead.
+            first = ", ".join(repr(name) for name in dream_layers(self.module)[:6])
+            return (
+                f"its layers are its module names ({first}, ...); "
+                f"list them with `deepdream_core.models.zoo.dream_layers(module)`"
+            )
+        return f"list them with `python -m deepdream_core layers {self.name}`"
 
     def gradient(
         self,
