@@ -12,7 +12,9 @@ The subpackages, each importing only those before it: ``models`` (the zoo and it
 
 from .dreaming.cache import dream, dream_frames, get_dreamer
 from .dreaming.devices import DeviceError
-from .dreaming.loop import Dreamer, DreamProgress, fit_image
+from .dreaming.dreamer import Dreamer
+from .dreaming.images import fit_image
+from .dreaming.loop import DreamProgress
 from .dreaming.objectives import Objective
 from .dreaming.settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient
 from .files.records import dream_record, read_record, save_png, save_video, settings_from_file

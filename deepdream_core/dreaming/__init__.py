@@ -4,9 +4,9 @@
 nesting checked before it is parsed), ``images`` (a user's picture, checked
 and sized), ``objectives`` (scalars of activations), ``transforms`` (jitter, blur, octaves, tiles),
 ``hooks``, ``wrap``, ``parameterization``, ``color``, ``devices`` (device and precision), ``network`` (a
-network to dream with: its module, normalization, activations and CUDA graphs), ``loop`` (the
-:class:`Dreamer`: gradient ascent, octave by octave) and ``cache`` (the process's dreamers, one per
-model and device).
+network to dream with: its module, normalization, activations and CUDA graphs), ``loop`` (the dream:
+gradient ascent, octave by octave), ``dreamer`` (the :class:`Dreamer`, a network that builds the
+objective and runs the loop) and ``cache`` (the process's dreamers, one per model and device).
 
 May import: ``models``.
 """

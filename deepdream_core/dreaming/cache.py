@@ -19,7 +19,8 @@ from PIL import Image
 
 from ..models.zoo import get_spec, load_model
 from .devices import resolve_device
-from .loop import Dreamer, DreamProgress
+from .dreamer import Dreamer
+from .loop import DreamProgress
 from .settings import DreamSettings
 
 

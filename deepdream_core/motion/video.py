@@ -17,7 +17,7 @@ from PIL import Image
 
 from ..dreaming.cache import get_dreamer
 from ..dreaming.color import color_stats, match_colors
-from ..dreaming.loop import fit_image
+from ..dreaming.images import fit_image
 from ..dreaming.settings import DreamSettings
 from .animation import FrameProgress, RangedSettings
 from .flow import optical_flow, reliable, warp

@@ -36,7 +36,7 @@ from deepdream_core import (
 from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.cli.args import build_parser, settings_from_args
 from deepdream_core.dreaming.color import color_stats, hold_saturation, match_colors, mean_saturation, ycbcr
-from deepdream_core.dreaming.loop import fit_image
+from deepdream_core.dreaming.images import fit_image
 from deepdream_core.dreaming.objectives import class_index
 from deepdream_core.dreaming.transforms import laplacian_normalize, pil_to_tensor, random_view, scale_rotate
 from deepdream_core.dreaming.wrap import wrapped_network
