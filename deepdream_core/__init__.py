@@ -10,7 +10,7 @@ The subpackages, each importing only those before it: ``models`` (the zoo and it
 ``motion`` (animation, video, live), ``jobs`` (batch, Ray, sheets, atlas, estimate) and ``cli``.
 """
 
-from .dreaming.cache import dream, dream_frames, get_dreamer
+from .dreaming.cache import dream, dream_frames, get_dreamer, set_cuda_graphs
 from .dreaming.devices import DeviceError
 from .dreaming.dreamer import Dreamer
 from .dreaming.images import fit_image
@@ -64,6 +64,7 @@ __all__ = [
     "record_run",
     "save_png",
     "save_video",
+    "set_cuda_graphs",
     "settings_from_dict_lenient",
     "settings_from_file",
     "spaces_duration",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..dreaming.cache import set_cuda_graphs
 from ..dreaming.devices import DeviceError
 from ..dreaming.images import ImageInputError
 from ..dreaming.settings import SettingsError
@@ -27,6 +28,7 @@ __all__ = ["EXIT_BAD_INPUT", "EXIT_NO_WEIGHTS", "EXIT_STOPPED", "main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    set_cuda_graphs(getattr(args, "cuda_graphs", False))  # the one place the CLI decides it, for every command
     try:
         args.settings_file = read_settings_file(args)
         if args.command == "models":

@@ -137,6 +137,7 @@ def _add_sheet_commands(commands: Any) -> None:
     atlas.add_argument("--photo", help="photo for --layer (default: the atlas's sample photo)")
     atlas.add_argument("--count", type=int, default=12, help="how many channels --layer shows (1 to 64)")
     atlas.add_argument("--device", default="auto", help="where to dream: auto, cpu, cuda or mps")
+    add_cuda_graphs_flag(atlas)
     atlas.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -156,6 +157,14 @@ def add_color_lock_flag(parser: argparse.ArgumentParser) -> None:
         dest="color_lock",
         default=None,
         help="let colours drift: do not hold each frame to the first (or source) frame's colours",
+    )
+
+
+def add_cuda_graphs_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cuda-graphs",
+        action="store_true",
+        help="on a CUDA GPU, replay each step's network pass as a CUDA graph (not yet verified on a GPU, so off)",
     )
 
 
@@ -195,6 +204,7 @@ def add_dream_flags(parser: argparse.ArgumentParser) -> None:
         metavar="strongest:N|weakest:N|all",
         help="dream only the N channels of each layer that respond most (least) to the photo",
     )
+    add_cuda_graphs_flag(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

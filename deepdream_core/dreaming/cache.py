@@ -35,6 +35,8 @@ class _Load:
 
 # The process's one model cache: each Dreamer owns its module (see load_model).
 _dreamers: dict[tuple[str, str], Dreamer] = {}
+# Whether the zoo's dreamers replay their passes as CUDA graphs: the process's choice, made at its edge.
+_cuda_graphs = False
 _loading: dict[tuple[str, str], _Load] = {}
 _lock = threading.Lock()  # held only to read or change the two dicts above, never while a model loads
 
@@ -90,10 +92,29 @@ def _load(key: tuple[str, str], model: str, device: torch.device) -> Dreamer:
         with _lock:
             load = _loading.pop(key)  # failed or not, the next request finds the dreamer or loads afresh
             if dreamer is not None:
+                dreamer.cuda_graphs = _cuda_graphs  # as set now, even if set_cuda_graphs ran while it loaded
                 _dreamers[key] = dreamer
         load.dreamer, load.error = dreamer, error
         load.done.set()
         del load, error  # see _cached_or_shared
+
+
+def set_cuda_graphs(on: bool) -> None:
+    """Whether the zoo's dreamers, loaded already and later, replay their passes as CUDA graphs on CUDA.
+
+    Off by default until a GPU run has verified it (see :mod:`.graphs`): the studio sets it from
+    ``DEEPDREAM_CUDA_GRAPHS``, the CLI from ``--cuda-graphs``. A dream already running keeps how it started.
+    """
+    global _cuda_graphs
+    with _lock:
+        _cuda_graphs = on
+        for dreamer in _dreamers.values():
+            dreamer.cuda_graphs = on
+
+
+def cuda_graphs_on() -> bool:
+    """What :func:`set_cuda_graphs` last set (off by default)."""
+    return _cuda_graphs
 
 
 def loaded_models() -> list[str]:

@@ -1,7 +1,7 @@
 """A dream step's gradient: tile by tile, smaller tiles when memory runs out, fp32 when low precision fails.
 
 :class:`StepGradient` serves one dream. It runs eagerly, reading the loss after every step, unless it is
-given a :class:`~deepdream_core.dreaming.graphs.GraphCache` (CUDA with ``DEEPDREAM_CUDA_GRAPHS=1``): then
+given a :class:`~deepdream_core.dreaming.graphs.GraphCache` (a network's ``pass_graphs``, on CUDA): then
 each tile's pass is replayed from a captured CUDA graph, and nothing waits for the device until the loss
 is read (:meth:`StepGradient.loss`), which also reads whether a low-precision step failed.
 """

@@ -1,7 +1,9 @@
 """A tile's network pass (forward and backward) as a CUDA graph: captured once, then replayed every step.
 
-Off by default: on with ``DEEPDREAM_CUDA_GRAPHS=1`` on a CUDA device, until a GPU run has verified it
-(``bench/gpu.sh``: the graphed and eager dreams agree, and the step is faster). Eager PyTorch spends a
+Off by default: on for a network made with ``cuda_graphs=True`` on a CUDA device (the studio's
+``DEEPDREAM_CUDA_GRAPHS=1``, the CLI's ``--cuda-graphs``, :func:`~deepdream_core.dreaming.cache.set_cuda_graphs`
+for the zoo's networks), until a GPU run has verified it (``bench/gpu.sh``: the graphed and eager dreams
+agree, and the step is faster). Eager PyTorch spends a
 dream step's time above the network's own on launching kernels one by one; a replayed graph launches
 the whole pass at once (issue 24, H100: EfficientNet-Lite0 to ``blocks.4`` at 512x512, 4.43 ms eager,
 1.57 ms as a graph).
@@ -24,7 +26,6 @@ eagerly from then on.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -38,7 +39,6 @@ from .objectives import LayeredNetwork, Objective
 
 log = logging.getLogger(__name__)
 
-GRAPHS_VARIABLE = "DEEPDREAM_CUDA_GRAPHS"
 # A default dream (4 octaves, one tile each) needs 4 graphs; 8 keep a second look or photo size beside it.
 MAX_GRAPHS = 8
 # Passes before the capture, on a side stream, as PyTorch's notes do: cuDNN picks its algorithms and the
@@ -46,9 +46,9 @@ MAX_GRAPHS = 8
 WARMUP_PASSES = 3
 
 
-def graphs_enabled(device: torch.device) -> bool:
-    """Whether dreams on ``device`` replay their passes as CUDA graphs: CUDA and ``DEEPDREAM_CUDA_GRAPHS=1``."""
-    return device.type == "cuda" and os.environ.get(GRAPHS_VARIABLE, "").strip() == "1"
+def replays(device: torch.device, cuda_graphs: bool) -> bool:
+    """Whether a network on ``device`` that asks for ``cuda_graphs`` replays its passes as graphs: on CUDA only."""
+    return cuda_graphs and device.type == "cuda"
 
 
 @dataclass

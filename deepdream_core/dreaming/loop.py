@@ -17,7 +17,6 @@ from PIL import Image
 from . import gradients
 from .color import keep_chroma, luminance_only
 from .devices import resolve_precision
-from .graphs import graphs_enabled
 from .images import fitted_size
 from .network import Network
 from .objectives import Objective
@@ -45,8 +44,9 @@ class DreamProgress:
     steps: int
     done: int  # steps done in the whole run
     total: int
-    # The objective after this step. With DEEPDREAM_CUDA_GRAPHS=1 on CUDA it is read only with an image and at
-    # an octave's end (reading waits for the GPU); other steps repeat the last one read (NaN before the first).
+    # The objective after this step. When the network replays its passes as CUDA graphs (Network.cuda_graphs) it
+    # is read only with an image and at an octave's end (reading waits for the GPU); other steps repeat the last
+    # one read (NaN before the first).
     loss: float
     image: Image.Image | None  # a preview when one was due; the full-size result when ``final``
     final: bool = False
@@ -73,9 +73,8 @@ def dream_steps(
     """
     shifts = random.Random(settings.seed)
     dtype = resolve_precision(settings.precision, network.device, network.mixed_precision)
-    graphs = network.graphs if graphs_enabled(network.device) else None
     step_gradient = gradients.StepGradient(
-        network, objective, network.tile_size(settings), dtype, settings.wrap, graphs
+        network, objective, network.tile_size(settings), dtype, settings.wrap, network.pass_graphs
     )
     ascend = functools.partial(_ascend, settings, shifts, step_gradient, _refinements(settings, from_noise))
     sizes = octave_sizes((image.shape[-2], image.shape[-1]), settings.octaves, settings.octave_scale, network.min_side)

@@ -16,7 +16,7 @@ from torch import nn
 
 from ..models.zoo import UNMEASURED_PASS_BYTES_PER_PIXEL, ModelSpec, UnknownModelError, dream_layers, get_spec
 from . import gradients
-from .graphs import GraphCache
+from .graphs import GraphCache, replays
 from .hooks import StopForward, capture
 from .objectives import LOGITS, Activations, Objective
 from .settings import DreamSettings
@@ -47,6 +47,7 @@ class Network:
         mixed_precision: bool = True,
         min_side: int = 32,
         pass_bytes_per_pixel: int = UNMEASURED_PASS_BYTES_PER_PIXEL,
+        cuda_graphs: bool = False,
     ) -> None:
         self.device = torch.device(device)
         # channels_last lets oneDNN run every convolution (1x1 ones included) in its fast layout:
@@ -71,11 +72,15 @@ class Network:
         # only read, so the shared module itself is never changed; see deepdream_core.dreaming.wrap.
         self._wrapped: dict[str, nn.Module] = {}
         self._wrapped_lock = threading.Lock()
-        # This network's passes captured as CUDA graphs, when DEEPDREAM_CUDA_GRAPHS=1 on CUDA (see .graphs).
+        # Whether a dream replays this network's passes as CUDA graphs (on CUDA only), kept in its graph cache.
+        # It changes what DreamProgress.loss reports between previews; see .graphs. Off until verified on a GPU.
+        self.cuda_graphs = cuda_graphs
         self.graphs = GraphCache()
 
     @classmethod
-    def from_spec(cls: type[_N], spec: ModelSpec, module: nn.Module, device: torch.device | str = "cpu") -> _N:
+    def from_spec(
+        cls: type[_N], spec: ModelSpec, module: nn.Module, device: torch.device | str = "cpu", cuda_graphs: bool = False
+    ) -> _N:
         """A zoo model's network (``module``, with whatever weights it holds) with its spec's metadata."""
         return cls(
             module,
@@ -88,7 +93,13 @@ class Network:
             mixed_precision=spec.mixed_precision,
             min_side=spec.min_side,
             pass_bytes_per_pixel=spec.pass_bytes_per_pixel,
+            cuda_graphs=cuda_graphs,
         )
+
+    @property
+    def pass_graphs(self) -> GraphCache | None:
+        """The graph cache a dream replays its passes from, or None when they run eagerly (see ``cuda_graphs``)."""
+        return self.graphs if replays(self.device, self.cuda_graphs) else None
 
     def activations(self, image: torch.Tensor, layers: frozenset[str], wrap: str = "none") -> Activations:
         """Activations of ``layers`` for an image in [0, 1]; stops at the last layer needed.

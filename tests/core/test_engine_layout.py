@@ -158,6 +158,20 @@ def test_no_class_of_the_engine_is_too_long_to_read() -> None:
     assert not long
 
 
+def test_the_engine_below_its_edges_reads_no_environment_variable() -> None:
+    """Options come as arguments from the edges (the studio's config, the CLI's flags, the Python API's arguments):
+    a variable read deep inside changes a dream behind its caller's back (DEEPDREAM_CUDA_GRAPHS did)."""
+    readers = sorted(
+        str(path.relative_to(REPO))
+        for layer in ("models", "dreaming")
+        for path in (ENGINE / layer).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"))
+        or (isinstance(node, ast.Name) and node.id in ("environ", "getenv"))
+    )
+    assert not readers
+
+
 def make_package(root: Path, modules: Mapping[str, str]) -> Path:
     """A made-up package ``pkg`` under ``root``: module path (``a/b``) -> source."""
     package = root / "pkg"
