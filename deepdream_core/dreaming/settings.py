@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..models.echo import echo, shorten
 
@@ -246,6 +246,31 @@ class DreamSettings:
         reject_unknown(data, cls)
         changes = {k: _coerce(k, v) for k, v in data.items()}
         return dataclasses.replace(base, **changes)
+
+
+class RangedSettings:
+    """Frozen settings whose fields are numbers checked against the class's ``RANGES``, or switches (bools)."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
+    RANGES: ClassVar[dict[str, Range]] = {}
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name in self.RANGES:
+                self.RANGES[field.name].check(field.name, value)
+            elif not isinstance(value, bool):
+                raise SettingsError(field.name, f"must be true or false, got {echo(value)}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base: Any = None) -> Any:
+        """Settings from a plain dict (CLI flags, JSON); text is read as numbers or switches; unknown keys fail."""
+        reject_unknown(data, cls)
+        base = base or cls()
+        return dataclasses.replace(
+            base,
+            **{k: cls.RANGES[k].parse(k, v) if k in cls.RANGES else parse_switch(k, v) for k, v in data.items()},
+        )
 
 
 def reject_unknown(data: Mapping[str, Any], settings_class: type) -> None:
