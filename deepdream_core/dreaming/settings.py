@@ -144,6 +144,8 @@ class FieldKind:
 
     read: Callable[[str, Any], Any]  # (field name, value) -> the value as the field's type, not yet checked
     check: Callable[[str, Any], None]  # (field name, value): raises SettingsError for a value not allowed
+    allowed: str = ""  # what it takes, in a few words for a flag's help: "1 to 100", "mean|laplacian"
+    switch: bool = False  # on or off (a bool)
 
 
 def _number(rng: Range, optional: bool, none_word: str | None) -> FieldKind:
@@ -154,7 +156,7 @@ def _number(rng: Range, optional: bool, none_word: str | None) -> FieldKind:
         if not (optional and value is None):
             rng.check(name, value)
 
-    return FieldKind(read, check)
+    return FieldKind(read, check, f"{rng.low:g} to {rng.high:g}{f', or {AUTO}' if rng.auto else ''}")
 
 
 def _choice(allowed: tuple[str, ...]) -> FieldKind:
@@ -162,7 +164,7 @@ def _choice(allowed: tuple[str, ...]) -> FieldKind:
         if value not in allowed:
             raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {echo(value)}")
 
-    return FieldKind(_as_text, check)
+    return FieldKind(_as_text, check, "|".join(allowed))
 
 
 def _text(optional: bool, means: str) -> FieldKind:
@@ -208,7 +210,7 @@ def _kinds_of(settings_class: type) -> dict[str, FieldKind]:
         elif spec.name in choices:
             kinds[spec.name] = _choice(choices[spec.name])
         elif hint is bool:
-            kinds[spec.name] = FieldKind(parse_switch, _check_switch)
+            kinds[spec.name] = FieldKind(parse_switch, _check_switch, switch=True)
         elif hint in (str, str | None):
             kinds[spec.name] = _text(optional, spec.metadata.get("means", "text"))
         elif hint == tuple[LayerTarget, ...]:
