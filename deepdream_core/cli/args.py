@@ -7,8 +7,10 @@ images failed (the others were dreamed), 130 stopped with Ctrl-C, 1 anything els
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +166,7 @@ def add_ray_flag(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def add_dream_flags(parser: argparse.ArgumentParser) -> None:
-    """The flags every dreaming command shares, read by :func:`settings_from_args`."""
+    """The flags every dreaming command shares, read by :meth:`SettingsInput.from_args`."""
     parser.add_argument("--preset", help="start from a preset (name of a file in presets/, without .json)")
     parser.add_argument(
         "--layer",
@@ -189,22 +191,43 @@ def add_dream_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset | None]:
-    """Preset (or a dreamed file's settings) first, then every flag given on top, through the one settings object.
+@dataclass(frozen=True)
+class SettingsInput:
+    """What a dreaming command was given for its settings: ``--preset``, the settings of a dreamed file
+    (``--settings-from``, read once), and the settings given as flags, which win over both.
 
-    Returns the settings and the preset they start from: ``--preset``, or the one a ``--settings-from`` file names.
+    :func:`~deepdream_core.cli.main` builds it from the command line and hands it to the command.
     """
-    data = flag_values(args)
-    link = getattr(args, "settings_file", None)
-    if link is not None and not args.preset:
-        settings = DreamSettings.from_dict(data, base=link.settings)
-        preset = load_preset(link.preset) if link.preset else None
-    else:
-        if args.preset:
-            data["preset"] = args.preset
-        settings, preset = settings_with_preset(data)
-    get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
-    return settings, preset
+
+    preset: str | None = None
+    settings_file: SharedLink | None = None
+    flags: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> SettingsInput:
+        """The settings a dreaming command's flags give; the ``--settings-from`` file is read now."""
+        settings_file = read_settings_file(args)
+        return cls(args.preset, settings_file, flag_values(args))
+
+    def or_preset(self, name: str) -> SettingsInput:
+        """These, starting from preset ``name`` when they name neither a preset nor a settings file."""
+        return self if self.preset or self.settings_file is not None else dataclasses.replace(self, preset=name)
+
+    def settings(self) -> tuple[DreamSettings, Preset | None]:
+        """Preset (or the file's settings) first, then every flag on top, through the one settings object.
+
+        Returns the settings and the preset they start from: ``--preset``, or the one the settings file names.
+        """
+        data = dict(self.flags)
+        if self.settings_file is not None and not self.preset:
+            settings = DreamSettings.from_dict(data, base=self.settings_file.settings)
+            preset = load_preset(self.settings_file.preset) if self.settings_file.preset else None
+        else:
+            if self.preset:
+                data["preset"] = self.preset
+            settings, preset = settings_with_preset(data)
+        get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
+        return settings, preset
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, Any]:

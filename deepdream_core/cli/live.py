@@ -14,13 +14,11 @@ from ..dreaming.settings import SettingsError
 from ..files.records import dream_record, save_video
 from ..motion.animation import MOTION_RANGES
 from ..motion.live import LIVE_LOOK, LiveInputError, LiveSession, LiveSettings, play
-from .args import flag_settings, output_path, settings_from_args, source_bytes
+from .args import SettingsInput, flag_settings, output_path, source_bytes
 
 
-def live_command(args: argparse.Namespace) -> int:
-    if not args.preset and getattr(args, "settings_file", None) is None:
-        args.preset = LIVE_LOOK
-    settings, preset = settings_from_args(args)
+def live_command(args: argparse.Namespace, given: SettingsInput) -> int:
+    settings, preset = given.or_preset(LIVE_LOOK).settings()
     live = LiveSettings.from_dict(flag_settings(args, LiveSettings))
     output = output_path(args.output, (".mp4",))
     session = LiveSession(settings, live)

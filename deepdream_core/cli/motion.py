@@ -16,20 +16,20 @@ from ..motion.animation import AnimationSettings, FrameProgress
 from ..motion.segments import SegmentSettings
 from ..motion.video import VideoSettings
 from .args import (
+    SettingsInput,
     flag_settings,
     guide_from_args,
     open_image,
     output_path,
-    settings_from_args,
     source_bytes,
 )
 
 
-def animate_command(args: argparse.Namespace) -> int:
+def animate_command(args: argparse.Namespace, given: SettingsInput) -> int:
     from ..files.clips import VIDEO_SUFFIXES
     from ..motion.animation import animate
 
-    settings, preset = settings_from_args(args)
+    settings, preset = given.settings()
     settings = settings.with_seed()
     changes = flag_settings(args, AnimationSettings)
     if args.translate is not None:
@@ -57,10 +57,10 @@ def animate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def video_command(args: argparse.Namespace) -> int:
+def video_command(args: argparse.Namespace, given: SettingsInput) -> int:
     from ..motion.video import dream_video, load_clip
 
-    settings, preset = settings_from_args(args)
+    settings, preset = given.settings()
     settings = settings.with_seed()
     video = VideoSettings.from_dict(flag_settings(args, VideoSettings))
     cut = SegmentSettings.from_dict(flag_settings(args, SegmentSettings))

@@ -17,7 +17,7 @@ from PIL import Image
 
 from deepdream_core import AnimationSettings, DreamSettings, LayerTarget, LiveSettings, SettingsError, VideoSettings
 from deepdream_core.cli import main
-from deepdream_core.cli.args import add_settings_flags, build_parser, flag_settings, settings_from_args
+from deepdream_core.cli.args import SettingsInput, add_settings_flags, build_parser, flag_settings
 from deepdream_core.dreaming.cache import cuda_graphs_on, set_cuda_graphs
 from deepdream_core.dreaming.settings import RANGES, Range, RangedSettings, field_kinds, format_layer
 from deepdream_core.files.presets import load_preset
@@ -89,7 +89,7 @@ def test_every_field_of_every_settings_class_is_a_flag_of_its_command(settings_c
         line += ["--translate", f"{values['translate_x']:g},{values['translate_y']:g}"]
     args = build_parser().parse_args(line)
     if settings_class is DreamSettings:
-        settings, _ = settings_from_args(args)
+        settings, _ = SettingsInput.from_args(args).settings()
     else:
         given = flag_settings(args, settings_class)
         if settings_class is AnimationSettings:
@@ -140,3 +140,22 @@ def test_a_field_that_no_kind_fits_is_refused_at_its_first_use() -> None:
 
     with pytest.raises(TypeError, match=r"Unchecked\.mood .*give it a range or its choices"):
         Unchecked()
+
+
+# -- one input object, built in main() -------------------------------------------------------------------------
+
+
+def test_a_commands_settings_come_from_one_input_built_from_the_flags(tmp_path: Path) -> None:
+    parse = build_parser().parse_args
+    given = SettingsInput.from_args(parse(["live", "0", "-o", "x.mp4", "--steps", "3", "--layer", "blocks.3:0.5"]))
+    assert given == SettingsInput(None, None, {"steps": "3", "layers": (LayerTarget("blocks.3", 0.5),)})
+    # The live mirror's look is the default only when nothing names a look, and the flags still win over it.
+    eyes = load_preset("eyes").settings
+    assert given.or_preset("eyes").settings()[0] == eyes.replace(steps=3, layers=(LayerTarget("blocks.3", 0.5),))
+    assert SettingsInput("gentle").or_preset("eyes").settings()[1].name == "gentle"  # type: ignore[union-attr]
+    # A dreamed file's settings count as naming a look: no preset is put under them.
+    dreamed = tmp_path / "dreamed.png"
+    assert main(["dream", "noise", "-o", str(dreamed), *QUICK, "--steps", "2", "--jitter", "7"]) == 0
+    from_file = SettingsInput.from_args(parse(["live", "0", "-o", "x.mp4", "--settings-from", str(dreamed)]))
+    settings, preset = from_file.or_preset("eyes").settings()
+    assert preset is None and (settings.steps, settings.jitter) == (2, 7)

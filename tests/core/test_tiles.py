@@ -17,7 +17,7 @@ from PIL import Image
 
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, SettingsError, get_spec, settings_from_file
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from deepdream_core.cli.args import build_parser, settings_from_args
+from deepdream_core.cli.args import SettingsInput, build_parser
 from deepdream_core.dreaming.graphs import replays
 from deepdream_core.dreaming.settings import RANGES
 from deepdream_core.dreaming.tiles import (
@@ -132,7 +132,9 @@ def test_the_cli_takes_auto_and_numbers_and_names_what_is_allowed(
 ) -> None:
     parser = build_parser()
     for text, expected in (("auto", "auto"), ("768", 768)):
-        settings, _ = settings_from_args(parser.parse_args(["dream", "noise", "-o", "o.png", "--tile-size", text]))
+        settings, _ = SettingsInput.from_args(
+            parser.parse_args(["dream", "noise", "-o", "o.png", "--tile-size", text])
+        ).settings()
         assert settings.tile_size == expected
     with pytest.raises(SystemExit):
         main(["dream", "--help"])
