@@ -35,10 +35,10 @@ class _Load:
 
 # The process's one model cache: each Dreamer owns its module (see load_model).
 _dreamers: dict[tuple[str, str], Dreamer] = {}
+_loading: dict[tuple[str, str], _Load] = {}
+_lock = threading.Lock()  # held only to read or change what is above and below, never while a model loads
 # Whether the zoo's dreamers replay their passes as CUDA graphs: the process's choice, made at its edge.
 _cuda_graphs = False
-_loading: dict[tuple[str, str], _Load] = {}
-_lock = threading.Lock()  # held only to read or change the two dicts above, never while a model loads
 
 
 def get_dreamer(model: str, device: str = "auto") -> Dreamer:

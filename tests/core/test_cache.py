@@ -49,11 +49,18 @@ CHILD = (
     import sys, threading, time
     from deepdream_core.dreaming.cache import get_dreamer
 
+    printing = threading.Lock()
+
+    def say(*words):  # one whole line at a time: print() from two threads can interleave its parts
+        with printing:
+            sys.stdout.write(" ".join(str(word) for word in words) + "\\n")
+            sys.stdout.flush()
+
     def ask(tag, model):
         try:
-            print(tag, "ok", id(get_dreamer(model, "cpu")), flush=True)
+            say(tag, "ok", id(get_dreamer(model, "cpu")))
         except Exception as err:
-            print(tag, "error", err, flush=True)
+            say(tag, "error", err)
 """)
     + inspect.getsource(waiting)
     + textwrap.dedent("""
@@ -67,7 +74,7 @@ CHILD = (
             deadline = time.monotonic() + 60
             while thread.is_alive() and not waiting(thread.ident) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            print(tag, "waits" if waiting(thread.ident) else "did not wait", flush=True)
+            say(tag, "waits" if waiting(thread.ident) else "did not wait")
     for thread in threads:
         thread.join()
 """)
