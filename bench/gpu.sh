@@ -2,7 +2,8 @@
 # The GPU fast path's checks (issues 15 and 24) on one GPU machine, in one call of under 8 minutes: the
 # environment, the engine's tests on CUDA (DreamSettings' device "auto" picks it; tests/core/test_cuda.py runs
 # only there), then the CUDA figures: the graphed floor, step / floor, VGG16 at 600/1024/2048 px and the default
-# dream at 1024 px and 4K, each eager and with DEEPDREAM_CUDA_GRAPHS=1, and each network's memory per pixel.
+# dream at 1024 px and 4K, each eager and with CUDA graphs (the dreamer's cuda_graphs), and each network's memory
+# per pixel.
 # Results under $OUT.
 #
 # The GPU machine has torch, timm, numpy, pillow, opencv and scikit-image but cannot fetch, so first, here:
@@ -12,7 +13,8 @@
 # then, with the device tool: run(command="bash bench/gpu.sh", carry=[".whl"], timeout_s=540).
 # What comes back: env.txt, tests.log, bench.log and results-cuda.json (merge its figures into
 # bench/results.json as a "cuda" section; the README's "On a GPU" gets the measured ones). Flip
-# DEEPDREAM_CUDA_GRAPHS's default only if tests.log passes and the targets in bench.log are met.
+# the CUDA graphs' default (StudioConfig.cuda_graphs and the CLI's --cuda-graphs, both off) only if tests.log passes
+# and the targets in bench.log are met.
 # A dream through the app's API on CUDA needs gradio and its dependencies carried too (more than one
 # call's 64 MiB with the model): a second call.
 set -uo pipefail

@@ -4,13 +4,13 @@
     python bench/gpu_figures.py        # on the CPU: each zoo network's ModelSpec.pass_bytes_per_pixel, as counted there
 
 Every dream goes through ``Dreamer.dream_frames``; "eager" is the default path, "graphs" the same dream with
-``DEEPDREAM_CUDA_GRAPHS=1``. The floor is one bare forward+backward of the network truncated at the dream
-layer (``bench.timing.bare_step``), NHWC, replayed as a CUDA graph: what no step can beat.
+the dreamer's ``cuda_graphs`` on (what ``DEEPDREAM_CUDA_GRAPHS=1`` or ``--cuda-graphs`` turn on). The floor
+is one bare forward+backward of the network truncated at the dream layer (``bench.timing.bare_step``), NHWC,
+replayed as a CUDA graph: what no step can beat.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 from collections.abc import Callable, Iterator
@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.timing import Clock, bare_step, photo, run_dream, summary
 from deepdream_core import Dreamer, DreamSettings, get_spec
-from deepdream_core.dreaming.graphs import GRAPHS_VARIABLE
 from deepdream_core.dreaming.objectives import LOGITS, class_logit, layer
 from deepdream_core.dreaming.tiles import PASS_MEMORY_MARGIN
 from deepdream_core.dreaming.transforms import pil_to_tensor
@@ -45,17 +44,14 @@ VGG16_EQUAL_WORK = {"octaves": 4, "octave_scale": 1.8, "steps": 10, "jitter": 32
 
 
 @contextmanager
-def cuda_graphs(on: bool) -> Iterator[None]:
-    """Dreams inside run with ``DEEPDREAM_CUDA_GRAPHS`` set to 1 (on) or 0, as a user would set it."""
-    before = os.environ.get(GRAPHS_VARIABLE)
-    os.environ[GRAPHS_VARIABLE] = "1" if on else "0"
+def cuda_graphs(dreamer: Dreamer, on: bool) -> Iterator[None]:
+    """``dreamer``'s dreams inside replay their passes as CUDA graphs (on) or run eagerly, as the app would."""
+    before = dreamer.cuda_graphs
+    dreamer.cuda_graphs = on
     try:
         yield
     finally:
-        if before is None:
-            del os.environ[GRAPHS_VARIABLE]
-        else:
-            os.environ[GRAPHS_VARIABLE] = before
+        dreamer.cuda_graphs = before
 
 
 def graphed(step: Callable[[], None]) -> Callable[[], None]:
@@ -110,7 +106,7 @@ def bench_cuda_steps(ctx: dict) -> dict:
         def run(steps: int) -> float:
             return clock.time(lambda: run_dream(dreamer, image, settings.replace(steps=steps), preview_every=0))  # noqa: B023
 
-        with cuda_graphs(True):
+        with cuda_graphs(dreamer, True):
             run(3)  # the capture
             steps = [(run(40) - run(10)) / 30 for _ in range(ctx["repeats"])]
         bare = floor(ctx, dreamer, dreamer.default_layer or "", (side, side), None)
@@ -124,7 +120,7 @@ def _dreams(ctx: dict, dreamer: Dreamer, image, settings: DreamSettings, name: s
     """One dream timed eager and with graphs (each warmed up), and how far apart their pictures are."""
     figures, pictures = {}, {}
     for mode in ("eager", "graphs"):
-        with cuda_graphs(mode == "graphs"):
+        with cuda_graphs(dreamer, mode == "graphs"):
             run_dream(dreamer, image, settings, preview_every=0)  # warm-up and capture
             figures[f"{name}_{mode}_s"] = summary(
                 [ctx["clock"].time(lambda: run_dream(dreamer, image, settings, preview_every=0)) for _ in range(3)]

@@ -10,9 +10,11 @@ The subpackages, each importing only those before it: ``models`` (the zoo and it
 ``motion`` (animation, video, live), ``jobs`` (batch, Ray, sheets, atlas, estimate) and ``cli``.
 """
 
-from .dreaming.cache import get_dreamer
+from .dreaming.cache import get_dreamer, set_cuda_graphs
 from .dreaming.devices import DeviceError
-from .dreaming.loop import Dreamer, DreamProgress, fit_image
+from .dreaming.dreamer import Dreamer
+from .dreaming.images import fit_image
+from .dreaming.loop import DreamProgress
 from .dreaming.objectives import Objective
 from .dreaming.settings import DreamSettings, LayerTarget, SettingsError, settings_from_dict_lenient
 from .files.records import dream_record, read_record, save_png, save_video, settings_from_file
@@ -63,6 +65,7 @@ __all__ = [
     "record_run",
     "save_png",
     "save_video",
+    "set_cuda_graphs",
     "settings_from_dict_lenient",
     "settings_from_file",
     "spaces_duration",

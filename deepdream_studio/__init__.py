@@ -11,6 +11,7 @@ from __future__ import annotations
 import gradio as gr
 from starlette.middleware import Middleware
 
+from deepdream_core import set_cuda_graphs
 from deepdream_core.dreaming.images import MAX_FILE_BYTES
 from deepdream_core.files.presets import PRESETS_DIR, SAMPLES_DIR, all_presets
 from deepdream_core.jobs.atlas import atlas_cache
@@ -46,6 +47,7 @@ THEME = gr.themes.Soft(primary_hue="violet", secondary_hue="pink")
 def build_demo(config: StudioConfig | None = None) -> gr.Blocks:
     """The whole page and its API, with the queue set; nothing is dreamed or loaded until someone asks."""
     config = config or StudioConfig.from_env()
+    set_cuda_graphs(config.cuda_graphs)  # for every model, before any is built
     cache_files.install()  # pictures are served whole, never while they are rewritten
     numbers.install()  # numeric controls hand over what was typed; our checks answer
     uploads.install()  # file inputs take uploads only, handed over undecoded

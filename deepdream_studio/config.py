@@ -6,7 +6,7 @@ previews), ``DEEPDREAM_MOTION_MAX_FRAMES`` / ``DEEPDREAM_MOTION_MAX_SIDE`` (the 
 ``DEEPDREAM_ATLAS_SIZE`` (pixels of a layer atlas rendered on request);
 ``DEEPDREAM_MAX_SECONDS`` (longest photo dream allowed, by estimate),
 ``DEEPDREAM_MCP`` (0 turns the MCP server off), ``DEEPDREAM_SPACE_MODELS`` (the models offered, see
-:mod:`deepdream_studio.gpu`);
+:mod:`deepdream_studio.gpu`), ``DEEPDREAM_CUDA_GRAPHS`` (1 replays the dream's passes as CUDA graphs);
 ``DEEPDREAM_PRESETS`` (the presets folder) is read by the engine, and Gradio reads its own
 ``GRADIO_SERVER_NAME`` / ``GRADIO_SERVER_PORT``.
 """
@@ -76,6 +76,9 @@ class StudioConfig:
     # at once (its concurrency_limit; the rest wait in the queue). One per two CPU cores keeps 5 frames/s at 256 px.
     live_seconds: int = 60
     live_visitors: int = 1
+    # Replay each step's network pass as a CUDA graph on a CUDA GPU (deepdream_core.dreaming.graphs); off until a
+    # GPU run has verified it (bench/gpu.sh). It also makes a dream's loss read only with a preview.
+    cuda_graphs: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> StudioConfig:
@@ -97,4 +100,5 @@ class StudioConfig:
             atlas_size=min(env_int(environ, "DEEPDREAM_ATLAS_SIZE", cls.atlas_size, 32), 512),
             live_seconds=env_int(environ, "DEEPDREAM_LIVE_SECONDS", cls.live_seconds, 1),
             live_visitors=env_int(environ, "DEEPDREAM_LIVE_VISITORS", cls.live_visitors, 1),
+            cuda_graphs=env_flag(environ, "DEEPDREAM_CUDA_GRAPHS", cls.cuda_graphs),
         )

@@ -7,57 +7,49 @@ images failed (the others were dreamed), 130 stopped with Ctrl-C, 1 anything els
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from ..dreaming.images import ImageInputError, load_image
-from ..dreaming.settings import CHOICES, RANGES, DreamSettings, Range, SettingsError, parse_layer
+from ..dreaming.settings import CHOICES, DreamSettings, RangedSettings, SettingsError, field_kinds, parse_layer
 from ..files.links import SharedLink
 from ..files.presets import Preset, guide_path, load_preset, settings_with_preset
 from ..files.records import settings_from_file
 from ..models.echo import echo
 from ..models.zoo import get_spec
-from ..motion.animation import MOTION_RANGES
-from ..motion.live import LIVE_RANGES
-from ..motion.segments import SEGMENT_RANGES
+from ..motion.animation import AnimationSettings
+from ..motion.live import LiveSettings
+from ..motion.segments import SegmentSettings
+from ..motion.video import VideoSettings
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_WEIGHTS = 3
 EXIT_STOPPED = 130
 
-# Settings fields with a flag of the same name. Values stay text until DreamSettings.from_dict
-# reads them, so a bad value gets the same message here as in presets, share links and the API.
-DREAM_FLAGS = (
-    "model",
-    "octaves",
-    "octave_scale",
-    "steps",
-    "step_size",
-    "jitter",
-    "smoothing",
-    "seed",
-    "max_size",
-    "tile_size",
-    "device",
-    "precision",
-    "class_target",
-    "class_weight",
-    "guide_weight",
-    "gradient_norm",
-    "parameterization",
-    "transform_robustness",
-    "wrap",
-)
-# The same for AnimationSettings and VideoSettings (--translate X,Y sets translate_x and translate_y).
-ANIMATION_FLAGS = ("frames", "zoom", "rotate", "fps", "feedback_octaves", "feedback_steps")
-VIDEO_FLAGS = ("blend", "max_frames", "max_side")
-SEGMENT_FLAGS = ("segments", "overlap")
-LIVE_FLAGS = ("strength", "size", "target_latency")
+# Every field of a settings class has a flag of its name (--octave-scale sets octave_scale; a switch has
+# --name and --no-name), helped by its range or words, unless it is set by a flag of its own, here.
+# Values stay text until from_dict reads them, so a bad value gets the same message as everywhere else.
+OWN_FLAGS = {
+    "layers": "--layer",
+    "channel_pick": "--channels",
+    "channel_count": "--channels",
+    "translate_x": "--translate",
+    "translate_y": "--translate",
+}
+# Help for the flags that say more than their field's name and range.
+FLAG_HELP = {
+    "keep_colors": "change brightness only and keep the photo's colours",
+    "loop": "fade the last frames into the first, so the clip loops with no jump",
+    "color_lock": "hold each frame to the first (or source) frame's colours (the default); --no-color-lock "
+    "lets them drift",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,33 +83,24 @@ def _add_motion_commands(commands: Any) -> None:
     animate = commands.add_parser("animate", help="zoom-feedback animation: dream, move, dream again")
     animate.add_argument("input", help="photo to start from, or 'noise'")
     animate.add_argument("-o", "--output", required=True, help="where to write the animation (.mp4 or .gif)")
-    add_flags(animate, ANIMATION_FLAGS, MOTION_RANGES)
+    add_settings_flags(animate, AnimationSettings)
     animate.add_argument("--translate", metavar="X,Y", help="pixels per frame the picture moves (right, down)")
-    animate.add_argument(
-        "--loop",
-        action="store_true",
-        default=None,
-        help="fade the last frames into the first, so the clip loops with no jump",
-    )
-    add_color_lock_flag(animate)
     add_dream_flags(animate)
 
     video = commands.add_parser("video", help="dream a video clip, frame by frame, without flicker")
     video.add_argument("input", help="clip to dream on (MP4, MOV, WebM, MKV, AVI or GIF)")
     video.add_argument("-o", "--output", required=True, help="where to write the result (.mp4, with the clip's audio)")
-    add_flags(video, VIDEO_FLAGS, MOTION_RANGES)
-    add_color_lock_flag(video)
-    add_flags(video, SEGMENT_FLAGS, SEGMENT_RANGES)
+    add_settings_flags(video, VideoSettings)
+    add_settings_flags(video, SegmentSettings)
     add_ray_flag(video, "dream the segments in parallel on a Ray cluster")
     add_dream_flags(video)
 
     live = commands.add_parser("live", help="a live dream of a camera, or of a clip played as if it were one")
     live.add_argument("source", help="camera index (0 is the first camera) or a clip played at its own pace")
     live.add_argument("-o", "--output", required=True, help="where to write what it showed (.mp4)")
-    add_flags(live, LIVE_FLAGS, LIVE_RANGES)
+    add_settings_flags(live, LiveSettings)
     live.add_argument("--seconds", type=float, default=10.0, help="how long a camera is dreamed (default 10)")
     live.add_argument("--max-frames", default=None, help="a clip's frames to play (1 to 900, default 900)")
-    add_color_lock_flag(live)
     add_dream_flags(live)
 
 
@@ -138,25 +121,37 @@ def _add_sheet_commands(commands: Any) -> None:
     atlas.add_argument("--photo", help="photo for --layer (default: the atlas's sample photo)")
     atlas.add_argument("--count", type=int, default=12, help="how many channels --layer shows (1 to 64)")
     atlas.add_argument("--device", default="auto", help="where to dream: auto, cpu, cuda or mps")
+    add_cuda_graphs_flag(atlas)
     atlas.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def add_flags(parser: argparse.ArgumentParser, names: Sequence[str], ranges: dict[str, Range]) -> None:
-    for name in names:
-        rng = ranges.get(name)
-        bounds = f" ({rng.low:g} to {rng.high:g}{', or auto' if rng.auto else ''})" if rng else ""
-        if name in CHOICES:
-            bounds = f" ({'|'.join(CHOICES[name])})"
-        parser.add_argument("--" + name.replace("_", "-"), default=None, help=f"{name}{bounds}")
+def add_settings_flags(parser: argparse.ArgumentParser, settings_class: type[RangedSettings]) -> None:
+    """A flag for each field of ``settings_class`` (see :data:`OWN_FLAGS`); :func:`flag_settings` reads them."""
+    for name, kind in field_kinds(settings_class).items():
+        if name in OWN_FLAGS:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if kind.switch:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=FLAG_HELP.get(name, name))
+        else:
+            helped = FLAG_HELP.get(name, f"{name} ({kind.allowed})" if kind.allowed else name)
+            parser.add_argument(flag, help=helped)
 
 
-def add_color_lock_flag(parser: argparse.ArgumentParser) -> None:
+def flag_settings(args: argparse.Namespace, settings_class: type[RangedSettings]) -> dict[str, Any]:
+    """The fields of ``settings_class`` given as flags of their own name, as typed, for its ``from_dict``."""
+    return {
+        name: getattr(args, name)
+        for name in field_kinds(settings_class)
+        if name not in OWN_FLAGS and getattr(args, name, None) is not None
+    }
+
+
+def add_cuda_graphs_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--no-color-lock",
-        action="store_false",
-        dest="color_lock",
-        default=None,
-        help="let colours drift: do not hold each frame to the first (or source) frame's colours",
+        "--cuda-graphs",
+        action="store_true",
+        help="on a CUDA GPU, replay each step's network pass as a CUDA graph (not yet verified on a GPU, so off)",
     )
 
 
@@ -172,7 +167,7 @@ def add_ray_flag(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def add_dream_flags(parser: argparse.ArgumentParser) -> None:
-    """The flags every dreaming command shares, read by :func:`settings_from_args`."""
+    """The flags every dreaming command shares, read by :meth:`SettingsInput.from_args`."""
     parser.add_argument("--preset", help="start from a preset (name of a file in presets/, without .json)")
     parser.add_argument(
         "--layer",
@@ -187,41 +182,58 @@ def add_dream_flags(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="dream with the settings stored in a dreamed PNG, GIF or MP4 (flags given too win)",
     )
-    add_flags(parser, DREAM_FLAGS, RANGES)
-    parser.add_argument(
-        "--keep-colors", action="store_true", default=None, help="change brightness only and keep the photo's colours"
-    )
+    add_settings_flags(parser, DreamSettings)
     parser.add_argument(
         "--channels",
         metavar="strongest:N|weakest:N|all",
         help="dream only the N channels of each layer that respond most (least) to the photo",
     )
+    add_cuda_graphs_flag(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def settings_from_args(args: argparse.Namespace) -> tuple[DreamSettings, Preset | None]:
-    """Preset (or a dreamed file's settings) first, then every flag given on top, through the one settings object.
+@dataclass(frozen=True)
+class SettingsInput:
+    """What a dreaming command was given for its settings: ``--preset``, the settings of a dreamed file
+    (``--settings-from``, read once), and the settings given as flags, which win over both.
 
-    Returns the settings and the preset they start from: ``--preset``, or the one a ``--settings-from`` file names.
+    :func:`~deepdream_core.cli.main` builds it from the command line and hands it to the command.
     """
-    data = flag_values(args)
-    link = getattr(args, "settings_file", None)
-    if link is not None and not args.preset:
-        settings = DreamSettings.from_dict(data, base=link.settings)
-        preset = load_preset(link.preset) if link.preset else None
-    else:
-        if args.preset:
-            data["preset"] = args.preset
-        settings, preset = settings_with_preset(data)
-    get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
-    return settings, preset
+
+    preset: str | None = None
+    settings_file: SharedLink | None = None
+    flags: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> SettingsInput:
+        """The settings a dreaming command's flags give; the ``--settings-from`` file is read now."""
+        settings_file = read_settings_file(args)
+        return cls(args.preset, settings_file, flag_values(args))
+
+    def or_preset(self, name: str) -> SettingsInput:
+        """These, starting from preset ``name`` when they name neither a preset nor a settings file."""
+        return self if self.preset or self.settings_file is not None else dataclasses.replace(self, preset=name)
+
+    def settings(self) -> tuple[DreamSettings, Preset | None]:
+        """Preset (or the file's settings) first, then every flag on top, through the one settings object.
+
+        Returns the settings and the preset they start from: ``--preset``, or the one the settings file names.
+        """
+        data = dict(self.flags)
+        if self.settings_file is not None and not self.preset:
+            settings = DreamSettings.from_dict(data, base=self.settings_file.settings)
+            preset = load_preset(self.settings_file.preset) if self.settings_file.preset else None
+        else:
+            if self.preset:
+                data["preset"] = self.preset
+            settings, preset = settings_with_preset(data)
+        get_spec(settings.model)  # an unknown model fails now, in one line, not after files are read and a bar drawn
+        return settings, preset
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given as flags (not the preset), by name."""
-    data: dict[str, Any] = {
-        name: getattr(args, name) for name in (*DREAM_FLAGS, "keep_colors") if getattr(args, name) is not None
-    }
+    data = flag_settings(args, DreamSettings)
     if args.layers:
         data["layers"] = tuple(parse_layer(text) for text in args.layers)
     if args.channels is not None:

@@ -13,7 +13,7 @@ from ..dreaming.settings import DreamSettings, SettingsError
 from ..jobs.batch import ClusterError, Outcome
 from ..motion.segments import SegmentSettings
 from ..motion.video import VideoSettings
-from .args import EXIT_STOPPED, guide_from_args, refuse_overwriting_inputs, settings_from_args
+from .args import EXIT_STOPPED, SettingsInput, guide_from_args, refuse_overwriting_inputs
 
 if TYPE_CHECKING:
     from ..files.clips import Clip
@@ -56,10 +56,10 @@ def cluster():
     return cluster
 
 
-def batch_command(args: argparse.Namespace) -> int:
+def batch_command(args: argparse.Namespace, given: SettingsInput) -> int:
     from ..jobs.batch import BatchJob, collect, run_local
 
-    settings, preset = settings_from_args(args)
+    settings, preset = given.settings()
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
         raise SettingsError("output", f"{outdir} is a file; give a folder for the dreams")

@@ -16,7 +16,7 @@ from ..dreaming.settings import Range, SettingsError
 from ..files.records import dream_record, save_video
 from ..motion.animation import MOTION_RANGES
 from ..motion.live import LIVE_LOOK, LiveInputError, LiveSession, LiveSettings, play
-from .args import LIVE_FLAGS, output_path, settings_from_args, source_bytes
+from .args import SettingsInput, flag_settings, output_path, source_bytes
 
 # A clip is played at the rate its header claims, as a camera would give it, within what cameras do: a header can
 # claim one frame per 10 minutes (3 frames would take half an hour of "real time") or thousands a second.
@@ -38,13 +38,9 @@ class Played:
         return len(self.latencies) / self.seconds
 
 
-def live_command(args: argparse.Namespace) -> int:
-    if not args.preset and getattr(args, "settings_file", None) is None:
-        args.preset = LIVE_LOOK
-    settings, preset = settings_from_args(args)
-    live = LiveSettings.from_dict(
-        {name: getattr(args, name) for name in (*LIVE_FLAGS, "color_lock") if getattr(args, name) is not None}
-    )
+def live_command(args: argparse.Namespace, given: SettingsInput) -> int:
+    settings, preset = given.or_preset(LIVE_LOOK).settings()
+    live = LiveSettings.from_dict(flag_settings(args, LiveSettings))
     output = output_path(args.output, (".mp4",), args)
     max_frames = _max_frames(args.max_frames)  # a bad cap is said before the model loads
     session = LiveSession(settings, live)

@@ -13,31 +13,25 @@ from ..dreaming.settings import SettingsError
 from ..files.records import dream_record, save_video
 from ..models.echo import echo
 from ..motion.animation import AnimationSettings, FrameProgress
-from ..motion.segments import SEGMENT_RANGES, SegmentSettings
+from ..motion.segments import SegmentSettings
 from ..motion.video import VideoSettings
 from .args import (
-    ANIMATION_FLAGS,
-    SEGMENT_FLAGS,
-    VIDEO_FLAGS,
+    SettingsInput,
+    flag_settings,
     guide_from_args,
     open_image,
     output_path,
-    settings_from_args,
     source_bytes,
 )
 
 
-def animate_command(args: argparse.Namespace) -> int:
+def animate_command(args: argparse.Namespace, given: SettingsInput) -> int:
     from ..files.clips import VIDEO_SUFFIXES
     from ..motion.animation import animate
 
-    settings, preset = settings_from_args(args)
+    settings, preset = given.settings()
     settings = settings.with_seed()
-    changes = {
-        name: getattr(args, name)
-        for name in (*ANIMATION_FLAGS, "loop", "color_lock")
-        if getattr(args, name) is not None
-    }
+    changes = flag_settings(args, AnimationSettings)
     if args.translate is not None:
         parts = args.translate.split(",")
         if len(parts) != 2:
@@ -63,21 +57,13 @@ def animate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def video_command(args: argparse.Namespace) -> int:
+def video_command(args: argparse.Namespace, given: SettingsInput) -> int:
     from ..motion.video import dream_video, load_clip
 
-    settings, preset = settings_from_args(args)
+    settings, preset = given.settings()
     settings = settings.with_seed()
-    video = VideoSettings.from_dict(
-        {name: getattr(args, name) for name in (*VIDEO_FLAGS, "color_lock") if getattr(args, name) is not None}
-    )
-    cut = SegmentSettings(
-        **{
-            name: SEGMENT_RANGES[name].parse(name, getattr(args, name))
-            for name in SEGMENT_FLAGS
-            if getattr(args, name) is not None
-        }
-    )
+    video = VideoSettings.from_dict(flag_settings(args, VideoSettings))
+    cut = SegmentSettings.from_dict(flag_settings(args, SegmentSettings))
     output = output_path(args.output, (".mp4",), args)
     clip = load_clip(args.input, settings, video)
     for notice in clip.notices:

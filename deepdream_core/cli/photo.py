@@ -10,15 +10,15 @@ from PIL import Image
 
 from ..files.records import atomic_path, dream_record, save_png
 from ..models.zoo import get_spec, model_names
-from .args import guide_from_args, open_image, output_path, settings_from_args, source_bytes
+from .args import SettingsInput, guide_from_args, open_image, output_path, source_bytes
 
 
-def dream_command(args: argparse.Namespace) -> int:
+def dream_command(args: argparse.Namespace, given: SettingsInput) -> int:
     from tqdm import tqdm
 
     from ..jobs.timing import dream_frames
 
-    settings, preset = settings_from_args(args)
+    settings, preset = given.settings()
     settings = settings.with_seed()  # drawn now, so the file's record holds the seed that made it
     output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"), args)
     image = None if args.input == "noise" else open_image(args.input, "input", settings.max_size)

@@ -10,22 +10,22 @@ from PIL import Image
 
 from ..dreaming.settings import SettingsError
 from ..models.zoo import get_spec
-from .args import flag_values, guide_from_args, open_image, output_path, settings_from_args
+from .args import SettingsInput, guide_from_args, open_image, output_path
 
 
-def sweep_command(args: argparse.Namespace) -> int:
+def sweep_command(args: argparse.Namespace, given: SettingsInput) -> int:
     from tqdm import tqdm
 
     from ..jobs.sheets import contact_sheet, dream_variants, parse_set, preset_variants, setting_variants, split_values
 
     if args.presets:
-        if args.preset or args.guide:
+        if given.preset or args.guide:
             raise SettingsError(
                 "presets", "compares presets as they are (with their own guides); leave out --preset and --guide"
             )
-        variants = preset_variants(split_values(args.presets), flag_values(args))
+        variants = preset_variants(split_values(args.presets), dict(given.flags))
     else:
-        settings, preset = settings_from_args(args)
+        settings, preset = given.settings()
         setting, values = parse_set(args.set)
         variants = setting_variants(settings, setting, values, guide_from_args(args, preset, settings.max_size))
     output = output_path(args.output, (".png", ".jpg", ".jpeg", ".webp"), args)

@@ -1,7 +1,7 @@
 """A dream step's gradient: tile by tile, smaller tiles when memory runs out, fp32 when low precision fails.
 
 :class:`StepGradient` serves one dream. It runs eagerly, reading the loss after every step, unless it is
-given a :class:`~deepdream_core.dreaming.graphs.GraphCache` (CUDA with ``DEEPDREAM_CUDA_GRAPHS=1``): then
+given a :class:`~deepdream_core.dreaming.graphs.GraphCache` (a network's ``pass_graphs``, on CUDA): then
 each tile's pass is replayed from a captured CUDA graph, and nothing waits for the device until the loss
 is read (:meth:`StepGradient.loss`), which also reads whether a low-precision step failed.
 """
@@ -15,8 +15,8 @@ import torch
 
 from ..models.echo import echo
 from .devices import DeviceError, autocast, tf32_matmuls
-from .graphs import GraphCache, Network
-from .objectives import Objective
+from .graphs import GraphCache
+from .objectives import LayeredNetwork, Objective
 from .settings import RANGES, SettingsError
 from .transforms import spanned_wrap, tile_slices
 
@@ -29,7 +29,7 @@ _TOO_SMALL = ("can't be greater than actual input size", "Output size is too sma
 
 
 def gradient(
-    network: Network,
+    network: LayeredNetwork,
     image: torch.Tensor,
     objective: Objective,
     tile_size: int,
@@ -63,7 +63,7 @@ def gradient(
 
 
 def _tile_gradient(
-    network: Network,
+    network: LayeredNetwork,
     tile: torch.Tensor,
     objective: Objective,
     dtype: torch.dtype | None,
@@ -82,7 +82,7 @@ def _tile_gradient(
 
 
 def gradient_in_memory(
-    network: Network,
+    network: LayeredNetwork,
     image: torch.Tensor,
     objective: Objective,
     tile_size: int,
@@ -126,7 +126,7 @@ class StepGradient:
 
     def __init__(
         self,
-        network: Network,
+        network: LayeredNetwork,
         objective: Objective,
         tile_size: int,
         dtype: torch.dtype | None,

@@ -1,7 +1,9 @@
 """A tile's network pass (forward and backward) as a CUDA graph: captured once, then replayed every step.
 
-Off by default: on with ``DEEPDREAM_CUDA_GRAPHS=1`` on a CUDA device, until a GPU run has verified it
-(``bench/gpu.sh``: the graphed and eager dreams agree, and the step is faster). Eager PyTorch spends a
+Off by default: on for a network made with ``cuda_graphs=True`` on a CUDA device (the studio's
+``DEEPDREAM_CUDA_GRAPHS=1``, the CLI's ``--cuda-graphs``, :func:`~deepdream_core.dreaming.cache.set_cuda_graphs`
+for the zoo's networks), until a GPU run has verified it (``bench/gpu.sh``: the graphed and eager dreams
+agree, and the step is faster). Eager PyTorch spends a
 dream step's time above the network's own on launching kernels one by one; a replayed graph launches
 the whole pass at once (issue 24, H100: EfficientNet-Lite0 to ``blocks.4`` at 512x512, 4.43 ms eager,
 1.57 ms as a graph).
@@ -13,7 +15,7 @@ static input and clones the outputs, so a later replay never changes what a step
 the view, the blur and the update stay outside the graph, so one graph serves every shift.
 
 A graph is kept per (objective, wrap, tile shape, precision) of one network (its :class:`GraphCache`
-lives on the :class:`~deepdream_core.dreaming.loop.Dreamer`), at most :data:`MAX_GRAPHS`, the least
+lives on the :class:`~deepdream_core.dreaming.network.Network`), at most :data:`MAX_GRAPHS`, the least
 recently used dropped first. A network's graphs share one memory pool, so they hold about the memory of
 the largest pass, not the sum of every octave's (which tile_size "auto" did not plan for); that is safe
 because one replay runs at a time and its outputs are cloned before the next. A capture that fails (an
@@ -24,21 +26,19 @@ eagerly from then on.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
 from .devices import autocast, tf32_matmuls
-from .objectives import Activations, Objective
+from .objectives import LayeredNetwork, Objective
 
 log = logging.getLogger(__name__)
 
-GRAPHS_VARIABLE = "DEEPDREAM_CUDA_GRAPHS"
 # A default dream (4 octaves, one tile each) needs 4 graphs; 8 keep a second look or photo size beside it.
 MAX_GRAPHS = 8
 # Passes before the capture, on a side stream, as PyTorch's notes do: cuDNN picks its algorithms and the
@@ -46,18 +46,9 @@ MAX_GRAPHS = 8
 WARMUP_PASSES = 3
 
 
-class Network(Protocol):
-    """What a pass needs of a network (a :class:`~deepdream_core.dreaming.loop.Dreamer` is one)."""
-
-    device: torch.device
-    name: str
-
-    def activations(self, image: torch.Tensor, layers: frozenset[str], wrap: str = "none") -> Activations: ...
-
-
-def graphs_enabled(device: torch.device) -> bool:
-    """Whether dreams on ``device`` replay their passes as CUDA graphs: CUDA and ``DEEPDREAM_CUDA_GRAPHS=1``."""
-    return device.type == "cuda" and os.environ.get(GRAPHS_VARIABLE, "").strip() == "1"
+def replays(device: torch.device, cuda_graphs: bool) -> bool:
+    """Whether a network on ``device`` that asks for ``cuda_graphs`` replays its passes as graphs: on CUDA only."""
+    return cuda_graphs and device.type == "cuda"
 
 
 @dataclass
@@ -86,7 +77,7 @@ class GraphCache:
             return sum(graph is not None for graph in self._graphs.values())
 
     def tile_gradient(
-        self, network: Network, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None, wrap: str
+        self, network: LayeredNetwork, tile: torch.Tensor, objective: Objective, dtype: torch.dtype | None, wrap: str
     ) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The pass's gradient and loss for ``tile``, replayed; None when this pass cannot be a graph."""
         key = (objective.key, wrap, tuple(tile.shape), dtype)
@@ -122,7 +113,7 @@ class GraphCache:
 
 
 def _capture(
-    network: Network,
+    network: LayeredNetwork,
     tile: torch.Tensor,
     objective: Objective,
     dtype: torch.dtype | None,

@@ -256,3 +256,8 @@ def fit_long_side(
     """``image`` downscaled to :func:`fitted_size`, or itself when it fits; ``reducing_gap`` as in ``Image.resize``."""
     size = fitted_size(image.size, max_side)
     return image if size == image.size else image.resize(size, resample, reducing_gap=reducing_gap)
+
+
+def fit_image(image: Image.Image, max_size: int) -> Image.Image:
+    """Upright RGB (see :func:`to_rgb`) no larger than ``max_size`` on its long side."""
+    return fit_long_side(to_rgb(image), max_size)

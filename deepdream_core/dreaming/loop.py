@@ -1,45 +1,37 @@
-"""The dream loop: gradient ascent on the pixels of an image, octave by octave.
+"""The dream itself: gradient ascent on the pixels of an image, octave by octave, yielding progress.
 
-A :class:`Dreamer` works on any ``torch.nn.Module`` plus its input normalization, so a user can
-bring their own network; :func:`dream` and :func:`dream_frames` use the zoo's models.
+:func:`dream_steps` is the loop, a function of a network, an objective, the start image and the settings;
+:class:`~deepdream_core.dreaming.dreamer.Dreamer` builds those from a photo and settings and runs it.
 """
 
 from __future__ import annotations
 
 import functools
 import random
-import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
-from torch import nn
 
-from ..models.echo import echo
-from ..models.zoo import UNMEASURED_PASS_BYTES_PER_PIXEL, ModelSpec, UnknownModelError, dream_layers, get_spec
-from . import gradients, objectives
+from . import gradients
 from .color import keep_chroma, luminance_only
 from .devices import resolve_precision
-from .graphs import GraphCache, graphs_enabled
-from .hooks import StopForward, capture
-from .images import fit_long_side, fitted_size, to_rgb
-from .objectives import LOGITS, Activations, Objective, class_index
-from .parameterization import fourier_noise, fourier_step
-from .settings import DreamSettings, LayerTarget, SettingsError, draw_seed
-from .tiles import tile_size_for
+from .images import fitted_size
+from .network import Network
+from .objectives import Objective
+from .parameterization import fourier_step
+from .settings import DreamSettings
 from .transforms import (
     compose,
     gaussian_blur,
     laplacian_normalize,
     octave_sizes,
-    pil_to_tensor,
     random_view,
     resize,
     roll,
     tensor_to_pil,
 )
-from .wrap import wrapped_network
 
 
 @dataclass(frozen=True)
@@ -52,8 +44,9 @@ class DreamProgress:
     steps: int
     done: int  # steps done in the whole run
     total: int
-    # The objective after this step. With DEEPDREAM_CUDA_GRAPHS=1 on CUDA it is read only with an image and at
-    # an octave's end (reading waits for the GPU); other steps repeat the last one read (NaN before the first).
+    # The objective after this step. When the network replays its passes as CUDA graphs (Network.cuda_graphs) it
+    # is read only with an image and at an octave's end (reading waits for the GPU); other steps repeat the last
+    # one read (NaN before the first).
     loss: float
     image: Image.Image | None  # a preview when one was due; the full-size result when ``final``
     final: bool = False
@@ -61,287 +54,81 @@ class DreamProgress:
     snapshot: Callable[[], Image.Image] | None = field(default=None, repr=False, compare=False)
 
 
-class Dreamer:
-    """DeepDream on any network: ``module`` takes a normalized (N, 3, H, W) batch.
+def dream_steps(
+    network: Network,
+    objective: Objective,
+    image: torch.Tensor,
+    settings: DreamSettings,
+    mask: torch.Tensor | None = None,
+    from_noise: bool = False,
+    preview_every: int = 1,
+    preview_size: int | None = None,
+) -> Generator[DreamProgress, None, None]:
+    """Dream ``image`` (a (1, 3, H, W) batch in [0, 1] on the network's device), yielding progress after every
+    step and the result last.
 
-    The Dreamer moves ``module`` to ``device`` (and to channels_last) in place and keeps it: give it a
-    module nothing else uses, or a copy.
+    The jitter follows ``settings.seed`` (None: a fresh one). ``mask`` ((1, 1, H, W), 1 = dream) limits the dream
+    to part of the image; ``from_noise`` lets ``settings.parameterization`` act. A preview image rides along every
+    ``preview_every`` steps (0: none), shrunk to ``preview_size`` if given.
     """
-
-    def __init__(
-        self,
-        module: nn.Module,
-        mean: Sequence[float] = (0.485, 0.456, 0.406),
-        std: Sequence[float] = (0.229, 0.224, 0.225),
-        device: torch.device | str = "cpu",
-        default_layer: str | None = None,
-        class_names: Callable[[], list[str]] | None = None,
-        name: str = "custom",
-        channels_last: bool | None = None,
-        mixed_precision: bool = True,
-        min_side: int = 32,
-        pass_bytes_per_pixel: int = UNMEASURED_PASS_BYTES_PER_PIXEL,
-    ) -> None:
-        self.device = torch.device(device)
-        # channels_last lets oneDNN run every convolution (1x1 ones included) in its fast layout:
-        # measured 14% faster for EfficientNet-Lite0 and 7% for VGG16 forward+backward on the CPU; on an
-        # H100, VGG16's bare pass took 2.23 ms instead of 2.94 at 600x399 and 21.7 instead of 29.8 at
-        # 2048x1362 (issue 24). None picks it on the CPU and CUDA; on Apple's MPS it is untested here.
-        self.channels_last = self.device.type in ("cpu", "cuda") if channels_last is None else channels_last
-        memory_format = torch.channels_last if self.channels_last else torch.preserve_format
-        self.module = module.eval().requires_grad_(False).to(self.device).to(memory_format=memory_format)
-        self._input_format = torch.channels_last if self.channels_last else torch.contiguous_format
-        # False when precision="auto" should stay in fp32 for this network (see ModelSpec.mixed_precision).
-        self.mixed_precision = mixed_precision
-        self.min_side = min_side  # octaves smaller than this are skipped
-        self.pass_bytes_per_pixel = pass_bytes_per_pixel  # sizes tile_size "auto" on a GPU (see .tiles)
-        self.mean = torch.tensor(mean, device=self.device).view(1, 3, 1, 1)
-        self.std = torch.tensor(std, device=self.device).view(1, 3, 1, 1)
-        self.layer_names = {name for name, _ in module.named_modules() if name}
-        self.default_layer = default_layer
-        self.class_names = class_names
-        self.name = name
-        # Copies of the network whose padding wraps around (settings.wrap), built on first use and then
-        # only read, so the shared module itself is never changed; see deepdream_core.dreaming.wrap.
-        self._wrapped: dict[str, nn.Module] = {}
-        self._wrapped_lock = threading.Lock()
-        # This network's passes captured as CUDA graphs, when DEEPDREAM_CUDA_GRAPHS=1 on CUDA (see .graphs).
-        self.graphs = GraphCache()
-
-    @classmethod
-    def from_spec(cls, spec: ModelSpec, module: nn.Module, device: torch.device | str = "cpu") -> Dreamer:
-        """A zoo model's network (``module``, with whatever weights it holds) with its spec's metadata."""
-        return cls(
-            module,
-            spec.mean,
-            spec.std,
-            device,
-            spec.default_layer,
-            spec.class_names,
-            spec.name,
-            mixed_precision=spec.mixed_precision,
-            min_side=spec.min_side,
-            pass_bytes_per_pixel=spec.pass_bytes_per_pixel,
-        )
-
-    # -- network ---------------------------------------------------------------------------------
-
-    def activations(self, image: torch.Tensor, layers: frozenset[str], wrap: str = "none") -> Activations:
-        """Activations of ``layers`` for an image in [0, 1]; stops at the last layer needed.
-
-        ``wrap`` ("x", "xy") runs the network with padding that wraps around those axes.
-        """
-        wanted = sorted(layers - {LOGITS})
-        module = self._network(wrap)
-        with capture(module, wanted, stop_early=LOGITS not in layers) as acts:
-            try:
-                output = module(((image - self.mean) / self.std).contiguous(memory_format=self._input_format))
-                acts[LOGITS] = output
-            except StopForward:
-                pass
-            return dict(acts)
-
-    def _network(self, wrap: str) -> nn.Module:
-        if wrap == "none":
-            return self.module
-        with self._wrapped_lock:
-            if wrap not in self._wrapped:
-                self._wrapped[wrap] = wrapped_network(self.module, wrap)
-            return self._wrapped[wrap]
-
-    def gradient(
-        self,
-        image: torch.Tensor,
-        objective: Objective,
-        tile_size: int,
-        dtype: torch.dtype | None = None,
-        wrap: str = "none",
-    ) -> tuple[torch.Tensor, float]:
-        """d(objective)/d(pixels) and the objective, tile by tile; see :func:`.gradients.gradient`."""
-        grad, loss = gradients.gradient(self, image, objective, tile_size, dtype, wrap)
-        return grad, float(loss)
-
-    def tile_size(self, settings: DreamSettings) -> int:
-        """The tile the settings' ``tile_size`` means here: a number as given, ``auto`` for this device."""
-        return tile_size_for(settings.tile_size, self.device, self.pass_bytes_per_pixel)
-
-    # -- objectives ------------------------------------------------------------------------------
-
-    def objective(
-        self, settings: DreamSettings, guide: Image.Image | None = None, image: torch.Tensor | None = None
-    ) -> Objective:
-        """The settings' objective: the chosen layers (or channels, or a guide), plus a class if asked.
-
-        ``image`` (in [0, 1]) is what ``settings.channel_pick`` picks channels by; without it, every channel dreams.
-        """
-        targets = settings.layers or (LayerTarget(self._default_layer()),)
-        for target in targets:
-            if target.layer not in self.layer_names:
-                raise SettingsError(
-                    "layers", f"model {echo(self.name)} has no layer {echo(target.layer)}; {self._how_to_list_layers()}"
-                )
-        guide_acts = self._guide_activations(guide, settings, frozenset(t.layer for t in targets)) if guide else {}
-        picked = self.pick_channels(image, settings, targets) if image is not None else {}
-        terms: list[Objective] = []
-        for target in targets:
-            if guide is not None:
-                term = objectives.guide(target.layer, guide_acts[target.layer]) * settings.guide_weight
-            elif target.channels or target.layer in picked:
-                term = objectives.channels(target.layer, target.channels or picked[target.layer])
-            else:
-                term = objectives.layer(target.layer)
-            terms.append(term * target.weight)
-        if settings.class_target is not None:
-            names = self.class_names() if self.class_names else None
-            index = class_index(names, settings.class_target, self.name)
-            terms.append(objectives.class_logit(index) * settings.class_weight)
-        objective = terms[0]
-        for term in terms[1:]:
-            objective = objective + term
-        return objective
-
-    def pick_channels(
-        self, image: torch.Tensor, settings: DreamSettings, targets: Sequence[LayerTarget]
-    ) -> dict[str, tuple[int, ...]]:
-        """For ``channel_pick`` "strongest" / "weakest": each layer's ``channel_count`` channels whose mean
-        squared activation on ``image`` (shrunk to at most one tile) is largest / smallest.
-
-        Layers that name their own channels keep them; "all" picks nothing.
-        """
-        layers = frozenset(t.layer for t in targets if not t.channels)
-        if settings.channel_pick == "all" or not layers:
-            return {}
-        height, width = image.shape[-2:]
-        scale = min(1.0, self.tile_size(settings) / max(height, width))
-        small = resize(image, (max(1, round(height * scale)), max(1, round(width * scale))))
-        with torch.no_grad():
-            acts = self.activations(small, layers)
-        picked = {}
-        for layer in layers:
-            response = acts[layer].float().pow(2).mean(dim=(0, 2, 3))
-            count = min(settings.channel_count, response.numel())
-            top = response.topk(count, largest=settings.channel_pick == "strongest").indices
-            picked[layer] = tuple(sorted(top.tolist()))
-        return picked
-
-    def _how_to_list_layers(self) -> str:
-        try:
-            get_spec(self.name)
-        except UnknownModelError:
-            # A network of one's own: the CLI cannot list it, so name some of its modules instead.
-            first = ", ".join(repr(name) for name in dream_layers(self.module)[:6])
-            return (
-                f"its layers are its module names ({first}, ...); "
-                f"list them with `deepdream_core.models.zoo.dream_layers(module)`"
-            )
-        return f"list them with `python -m deepdream_core layers {self.name}`"
-
-    def _default_layer(self) -> str:
-        if self.default_layer is None:
-            raise SettingsError("layers", f"choose a layer; model {echo(self.name)} has no default layer")
-        return self.default_layer
-
-    def _guide_activations(self, guide: Image.Image, settings: DreamSettings, layers: frozenset[str]) -> Activations:
-        # Bicubic with Pillow's default reducing gap, as Image.thumbnail did here before.
-        guide = fit_long_side(to_rgb(guide), min(settings.max_size, 512), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        with torch.no_grad():
-            return self.activations(pil_to_tensor(guide, self.device), layers)
-
-    # -- the loop --------------------------------------------------------------------------------
-
-    def dream_frames(
-        self,
-        image: Image.Image | None,
-        settings: DreamSettings,
-        guide: Image.Image | None = None,
-        mask: Image.Image | None = None,
-        preview_every: int = 1,
-        preview_size: int | None = None,
-    ) -> Generator[DreamProgress, None, None]:
-        """Dream ``image`` (noise when None), yielding progress after every step and the result last.
-
-        ``mask`` (greyscale, white = dream) limits the dream to part of the image. A preview image
-        rides along every ``preview_every`` steps (0: none), shrunk to ``preview_size`` if given.
-        """
-        dtype = resolve_precision(settings.precision, self.device, self.mixed_precision)
-        seed = settings.seed if settings.seed is not None else draw_seed()
-        shifts = random.Random(seed)
-        base = self._start_image(image, settings, seed)
-        objective = self.objective(settings, guide, base)
-        refine = _refinements(settings, from_noise=image is None)
-        mask_full = pil_to_tensor(mask.convert("RGB"), self.device)[:, :1] if mask is not None else None
-        sizes = octave_sizes((base.shape[-2], base.shape[-1]), settings.octaves, settings.octave_scale, self.min_side)
-        total, done = len(sizes) * settings.steps, 0
-        detail = torch.zeros_like(resize(base, sizes[0]))
-        graphs = self.graphs if graphs_enabled(self.device) else None
-        step_gradient = gradients.StepGradient(self, objective, self.tile_size(settings), dtype, settings.wrap, graphs)
-        for octave, size in enumerate(sizes, start=1):
-            octave_base = resize(base, size, settings.wrap)
-            # Carry the dreamed detail up to this size; the sum can leave [0, 1] (bilinear overshoot), so clamp.
-            img = (octave_base + resize(detail, size, settings.wrap)).clamp(0, 1)
-            octave_mask = resize(mask_full, size) if mask_full is not None else None
-            jitter = min(settings.jitter, size[0] - 1, size[1] - 1)
-            for step in range(1, settings.steps + 1):
-                # Random roll, undone after: strided convolutions' grid and tile seams never stay put.
-                shift = (shifts.randint(-jitter, jitter), shifts.randint(-jitter, jitter))
-                # Optionally scaled and rotated a little too (transform_robustness); undone on the gradient.
-                view = random_view(roll(img, shift), shifts, settings.transform_robustness, settings.wrap)
-                # Smaller tiles if memory runs out, fp32 if low precision fails: see StepGradient.
-                grad = view.undo(step_gradient(view.image))
-                del view
-                grad = roll(grad, (-shift[0], -shift[1]))
-                # Smoothing grows with the steps: early steps find detail, later ones keep it soft.
-                grad = refine(gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps), settings.wrap))
-                if octave_mask is not None:
-                    grad = grad * octave_mask
-                # Normalized step: every step changes pixels by step_size grey levels on average. The floor
-                # only guards a zero gradient: a fixed +1e-8 stalled networks whose gradients are tiny.
-                # In place (img and grad are this run's own): no full-size temporaries on large images.
-                mean_magnitude = grad.abs().mean().clamp_min(1e-30)
-                img.add_(grad.mul_(settings.step_size / 255).div_(mean_magnitude)).clamp_(0, 1)
-                done += 1
-                preview = None
-                if preview_every and done % preview_every == 0 and done < total:
-                    preview = _preview(img, preview_size)
-                loss = step_gradient.loss(due=preview is not None or step == settings.steps)
-                snapshot = functools.partial(_full_size, img, octave_base, base, settings)  # made only if called
-                yield DreamProgress(
-                    octave, len(sizes), step, settings.steps, done, total, loss, preview, snapshot=snapshot
-                )
-            detail = img - octave_base
-        if settings.keep_colors:
-            img = keep_chroma(img, base)
-        yield DreamProgress(
-            len(sizes), len(sizes), settings.steps, settings.steps, total, total, loss, tensor_to_pil(img), final=True
-        )
-
-    def dream(
-        self,
-        image: Image.Image | None,
-        settings: DreamSettings,
-        guide: Image.Image | None = None,
-        mask: Image.Image | None = None,
-    ) -> Image.Image:
-        """The dreamed image at working size."""
-        for event in self.dream_frames(image, settings, guide, mask, preview_every=0):
-            if event.final and event.image is not None:
-                return event.image
-        raise AssertionError("dream_frames ended without a final frame")
-
-    def _start_image(self, image: Image.Image | None, settings: DreamSettings, seed: int) -> torch.Tensor:
-        if image is None:
-            generator = torch.Generator().manual_seed(seed)
-            side = settings.max_size
-            if settings.parameterization == "fourier":
-                return fourier_noise((side, side), generator).to(self.device)
-            noise = 0.5 + 0.1 * torch.randn(1, 3, side, side, generator=generator)
-            return noise.clamp(0, 1).to(self.device)
-        return pil_to_tensor(fit_image(image, settings.max_size), self.device)
+    shifts = random.Random(settings.seed)
+    dtype = resolve_precision(settings.precision, network.device, network.mixed_precision)
+    step_gradient = gradients.StepGradient(
+        network, objective, network.tile_size(settings), dtype, settings.wrap, network.pass_graphs
+    )
+    ascend = functools.partial(_ascend, settings, shifts, step_gradient, _refinements(settings, from_noise))
+    sizes = octave_sizes((image.shape[-2], image.shape[-1]), settings.octaves, settings.octave_scale, network.min_side)
+    total, done = len(sizes) * settings.steps, 0
+    detail = torch.zeros_like(resize(image, sizes[0]))
+    for octave, size in enumerate(sizes, start=1):
+        octave_base = resize(image, size, settings.wrap)
+        # Carry the dreamed detail up to this size; the sum can leave [0, 1] (bilinear overshoot), so clamp.
+        img = (octave_base + resize(detail, size, settings.wrap)).clamp(0, 1)
+        octave_mask = resize(mask, size) if mask is not None else None
+        for step in range(1, settings.steps + 1):
+            ascend(img, step, octave_mask)
+            done += 1
+            due = preview_every and done % preview_every == 0 and done < total
+            preview = _preview(img, preview_size) if due else None
+            loss = step_gradient.loss(due=preview is not None or step == settings.steps)
+            snapshot = functools.partial(_full_size, img, octave_base, image, settings)  # made only if called
+            yield DreamProgress(octave, len(sizes), step, settings.steps, done, total, loss, preview, snapshot=snapshot)
+        detail = img - octave_base
+    if settings.keep_colors:
+        img = keep_chroma(img, image)
+    yield DreamProgress(
+        len(sizes), len(sizes), settings.steps, settings.steps, total, total, loss, tensor_to_pil(img), final=True
+    )
 
 
-def fit_image(image: Image.Image, max_size: int) -> Image.Image:
-    """Upright RGB (see :func:`~deepdream_core.dreaming.images.to_rgb`) no larger than ``max_size`` on its long side."""
-    return fit_long_side(to_rgb(image), max_size)
+def _ascend(
+    settings: DreamSettings,
+    shifts: random.Random,
+    step_gradient: gradients.StepGradient,
+    refine: Callable[[torch.Tensor], torch.Tensor],
+    img: torch.Tensor,
+    step: int,
+    mask: torch.Tensor | None,
+) -> None:
+    """One step of gradient ascent on ``img``, in place (``img`` is this run's own)."""
+    jitter = min(settings.jitter, img.shape[-2] - 1, img.shape[-1] - 1)
+    # Random roll, undone after: strided convolutions' grid and tile seams never stay put.
+    shift = (shifts.randint(-jitter, jitter), shifts.randint(-jitter, jitter))
+    # Optionally scaled and rotated a little too (transform_robustness); undone on the gradient.
+    view = random_view(roll(img, shift), shifts, settings.transform_robustness, settings.wrap)
+    # Smaller tiles if memory runs out, fp32 if low precision fails: see StepGradient.
+    grad = view.undo(step_gradient(view.image))
+    del view
+    grad = roll(grad, (-shift[0], -shift[1]))
+    # Smoothing grows with the steps: early steps find detail, later ones keep it soft.
+    grad = refine(gaussian_blur(grad, settings.smoothing * (1 + 2 * step / settings.steps), settings.wrap))
+    if mask is not None:
+        grad = grad * mask
+    # Normalized step: every step changes pixels by step_size grey levels on average. The floor
+    # only guards a zero gradient: a fixed +1e-8 stalled networks whose gradients are tiny.
+    # In place (img and grad are this run's own): no full-size temporaries on large images.
+    mean_magnitude = grad.abs().mean().clamp_min(1e-30)
+    img.add_(grad.mul_(settings.step_size / 255).div_(mean_magnitude)).clamp_(0, 1)
 
 
 def _refinements(settings: DreamSettings, from_noise: bool) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -1,17 +1,22 @@
 """Objectives: functions of a dict of activations that return a scalar to maximize.
 
 They combine with ``+`` and scalar ``*`` (as in Lucid), and each knows which layers it reads,
-so the dream loop can run the network only as far as it must.
+so the dream loop can run the network only as far as it must. :func:`objective_for` builds the
+one a dream's settings ask for, on a network.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from typing import Protocol
 
 import torch
+from PIL import Image
 
 from ..models.echo import echo, shorten
-from .settings import SettingsError
+from .images import fit_long_side, to_rgb
+from .settings import DreamSettings, LayerTarget, SettingsError
+from .transforms import pil_to_tensor, resize
 
 Activations = dict[str, torch.Tensor]
 
@@ -122,3 +127,102 @@ def class_index(names: list[str] | None, target: str, model: str) -> int:
     kind = "an ImageNet class" if len(names) == 1000 else f"one of the {len(names)} classes of {echo(model)}"
     many = f" matches {len(partial)} classes" if partial else f" is not {kind}"
     raise SettingsError("class_target", f"{echo(target)}{many}{hint}")
+
+
+# -- the objective a dream's settings ask for --------------------------------------------------------------
+
+
+class LayeredNetwork(Protocol):
+    """What an objective and a network pass need of a network: its layers by name and their activations, its
+    classes, where it runs (:class:`~deepdream_core.dreaming.network.Network` is one)."""
+
+    device: torch.device
+    name: str
+    layer_names: set[str]
+    default_layer: str | None
+    class_names: Callable[[], list[str]] | None
+
+    def activations(self, image: torch.Tensor, layers: frozenset[str], wrap: str = "none") -> Activations: ...
+
+    def tile_size(self, settings: DreamSettings) -> int: ...
+
+    def how_to_list_layers(self) -> str: ...
+
+
+def objective_for(
+    network: LayeredNetwork,
+    settings: DreamSettings,
+    guide_image: Image.Image | None = None,
+    image: torch.Tensor | None = None,
+) -> Objective:
+    """The settings' objective on ``network``: the chosen layers (or channels, or a guide), plus a class if asked.
+
+    ``image`` (in [0, 1]) is what ``settings.channel_pick`` picks channels by; without it, every channel dreams.
+    """
+    targets = settings.layers or (LayerTarget(_default_layer(network)),)
+    for target in targets:
+        if target.layer not in network.layer_names:
+            raise SettingsError(
+                "layers",
+                f"model {echo(network.name)} has no layer {echo(target.layer)}; {network.how_to_list_layers()}",
+            )
+    layers = frozenset(t.layer for t in targets)
+    guide_acts = _guide_activations(network, guide_image, settings, layers) if guide_image else {}
+    picked = pick_channels(network, image, settings, targets) if image is not None else {}
+    terms: list[Objective] = []
+    for target in targets:
+        if guide_image is not None:
+            term = guide(target.layer, guide_acts[target.layer]) * settings.guide_weight
+        elif target.channels or target.layer in picked:
+            term = channels(target.layer, target.channels or picked[target.layer])
+        else:
+            term = layer(target.layer)
+        terms.append(term * target.weight)
+    if settings.class_target is not None:
+        names = network.class_names() if network.class_names else None
+        index = class_index(names, settings.class_target, network.name)
+        terms.append(class_logit(index) * settings.class_weight)
+    objective = terms[0]
+    for term in terms[1:]:
+        objective = objective + term
+    return objective
+
+
+def pick_channels(
+    network: LayeredNetwork, image: torch.Tensor, settings: DreamSettings, targets: Sequence[LayerTarget]
+) -> dict[str, tuple[int, ...]]:
+    """For ``channel_pick`` "strongest" / "weakest": each layer's ``channel_count`` channels whose mean
+    squared activation on ``image`` (shrunk to at most one tile) is largest / smallest.
+
+    Layers that name their own channels keep them; "all" picks nothing.
+    """
+    layers = frozenset(t.layer for t in targets if not t.channels)
+    if settings.channel_pick == "all" or not layers:
+        return {}
+    height, width = image.shape[-2:]
+    scale = min(1.0, network.tile_size(settings) / max(height, width))
+    small = resize(image, (max(1, round(height * scale)), max(1, round(width * scale))))
+    with torch.no_grad():
+        acts = network.activations(small, layers)
+    picked = {}
+    for name in layers:
+        response = acts[name].float().pow(2).mean(dim=(0, 2, 3))
+        count = min(settings.channel_count, response.numel())
+        top = response.topk(count, largest=settings.channel_pick == "strongest").indices
+        picked[name] = tuple(sorted(top.tolist()))
+    return picked
+
+
+def _default_layer(network: LayeredNetwork) -> str:
+    if network.default_layer is None:
+        raise SettingsError("layers", f"choose a layer; model {echo(network.name)} has no default layer")
+    return network.default_layer
+
+
+def _guide_activations(
+    network: LayeredNetwork, guide: Image.Image, settings: DreamSettings, layers: frozenset[str]
+) -> Activations:
+    # Bicubic with Pillow's default reducing gap, as Image.thumbnail did here before.
+    guide = fit_long_side(to_rgb(guide), min(settings.max_size, 512), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    with torch.no_grad():
+        return network.activations(pil_to_tensor(guide, network.device), layers)

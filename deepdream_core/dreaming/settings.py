@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
 
 from ..models.echo import echo, shorten
 
@@ -129,16 +130,148 @@ def draw_seed() -> int:
     return random.randint(int(RANGES["seed"].low), int(RANGES["seed"].high))
 
 
+# -- each field read and checked by its kind ---------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class DreamSettings:
-    """Everything that decides what a dream looks like (the images themselves are passed separately)."""
+class FieldKind:
+    """How a settings field's value is read from JSON or text (``read``) and checked (``check``).
+
+    A field's kind follows from its settings class and its type (:func:`field_kinds`): a number has its range in
+    the class's ``RANGES``, a word its choices in ``CHOICES``; a switch is a ``bool``; text is a ``str`` (what
+    it must be in the field's ``metadata["means"]``); layers are a tuple of :class:`LayerTarget`. An optional
+    field (``| None``) also takes None, which text writes as "" (or the field's ``metadata["none"]``).
+    """
+
+    read: Callable[[str, Any], Any]  # (field name, value) -> the value as the field's type, not yet checked
+    check: Callable[[str, Any], None]  # (field name, value): raises SettingsError for a value not allowed
+    allowed: str = ""  # what it takes, in a few words for a flag's help: "1 to 100", "mean|laplacian"
+    switch: bool = False  # on or off (a bool)
+
+
+def _number(rng: Range, optional: bool, none_word: str | None) -> FieldKind:
+    def read(name: str, value: Any) -> Any:
+        return None if optional and value in (None, "", none_word) else rng.parse(name, value)
+
+    def check(name: str, value: Any) -> None:
+        if not (optional and value is None):
+            rng.check(name, value)
+
+    return FieldKind(read, check, f"{rng.low:g} to {rng.high:g}{f', or {AUTO}' if rng.auto else ''}")
+
+
+def _choice(allowed: tuple[str, ...]) -> FieldKind:
+    def check(name: str, value: Any) -> None:
+        if value not in allowed:
+            raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {echo(value)}")
+
+    return FieldKind(_as_text, check, "|".join(allowed))
+
+
+def _text(optional: bool, means: str) -> FieldKind:
+    def read(name: str, value: Any) -> Any:
+        return None if optional and value in (None, "") else _as_text(name, value)
+
+    def check(name: str, value: Any) -> None:
+        if not (optional and value is None) and (not isinstance(value, str) or not value.strip()):
+            raise SettingsError(name, f"must be {means}")
+
+    return FieldKind(read, check)
+
+
+def _as_text(_name: str, value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _check_switch(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise SettingsError(name, f"must be true or false, got {echo(value)}")
+
+
+def field_kinds(settings_class: type) -> dict[str, FieldKind]:
+    """Each field of ``settings_class`` (a :class:`RangedSettings`) and its kind, in the fields' order."""
+    if settings_class not in _kinds:  # worked out once per class (two threads at once work out the same)
+        _kinds[settings_class] = _kinds_of(settings_class)
+    return _kinds[settings_class]
+
+
+_kinds: dict[type, dict[str, FieldKind]] = {}
+
+
+def _kinds_of(settings_class: type) -> dict[str, FieldKind]:
+    hints = typing.get_type_hints(settings_class)
+    ranges: dict[str, Range] = getattr(settings_class, "RANGES", {})
+    choices: dict[str, tuple[str, ...]] = getattr(settings_class, "CHOICES", {})
+    kinds = {}
+    for spec in dataclasses.fields(settings_class):
+        hint = hints[spec.name]
+        optional = type(None) in typing.get_args(hint)
+        if spec.name in ranges:
+            kinds[spec.name] = _number(ranges[spec.name], optional, spec.metadata.get("none"))
+        elif spec.name in choices:
+            kinds[spec.name] = _choice(choices[spec.name])
+        elif hint is bool:
+            kinds[spec.name] = FieldKind(parse_switch, _check_switch, switch=True)
+        elif hint in (str, str | None):
+            kinds[spec.name] = _text(optional, spec.metadata.get("means", "text"))
+        elif hint == tuple[LayerTarget, ...]:
+            kinds[spec.name] = FieldKind(_read_layers, _check_layers)
+        else:
+            raise TypeError(f"{settings_class.__name__}.{spec.name} ({hint}): give it a range or its choices")
+    return kinds
+
+
+_S = TypeVar("_S", bound="RangedSettings")
+_MODEL_MEANS = "a model name; list them with `python -m deepdream_core models`"
+
+
+class RangedSettings:
+    """Frozen settings checked and read field by field, each by its kind (see :class:`FieldKind`).
+
+    Subclasses are frozen dataclasses that name their ``RANGES`` (and ``CHOICES``): :class:`DreamSettings`, and
+    the motion, video, segment and live settings.
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
+    RANGES: ClassVar[dict[str, Range]] = {}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __post_init__(self) -> None:
+        for name, kind in field_kinds(type(self)).items():
+            kind.check(name, getattr(self, name))
+
+    @classmethod
+    def from_dict(cls: type[_S], data: Mapping[str, Any], base: _S | None = None) -> _S:
+        """Settings from a plain dict (JSON, a preset, query parameters or CLI flags, as text or values).
+
+        Missing keys keep ``base``'s values (the defaults if none). Unknown keys and bad values raise
+        :class:`SettingsError`; :func:`settings_from_dict_lenient` skips them instead.
+        """
+        start: Any = base or cls()
+        reject_unknown(data, cls)
+        kinds = field_kinds(cls)
+        return dataclasses.replace(start, **{name: kinds[name].read(name, value) for name, value in data.items()})
+
+
+@dataclass(frozen=True)
+class DreamSettings(RangedSettings):
+    """Everything that decides what a dream looks like (the images themselves are passed separately).
+
+    A new setting is one field here with its range in :data:`RANGES` (or its words in :data:`CHOICES`): its
+    check, how JSON and text are read into it, its CLI flag and its place in presets follow from that.
+    """
+
+    RANGES: ClassVar[dict[str, Range]] = RANGES
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = CHOICES
 
     # Zoo name ("efficientnet_lite0", "googlenet", ...) or any timm model name with Hub weights.
-    model: str = "efficientnet_lite0"
+    model: str = field(default="efficientnet_lite0", metadata={"means": _MODEL_MEANS})
     # Layers whose activations grow; empty means the model's default layer.
     layers: tuple[LayerTarget, ...] = ()
     # An ImageNet class (name or index) whose logit is raised too: "make it more cat-like".
-    class_target: str | None = None
+    class_target: str | None = field(
+        default=None, metadata={"means": "an ImageNet class name or index, e.g. 'tabby cat' or '281'"}
+    )
     class_weight: float = 1.0
     # How strongly features are pulled towards a guide image's, when one is given.
     guide_weight: float = 1.0
@@ -153,8 +286,8 @@ class DreamSettings:
     jitter: int = 32
     # Gaussian smoothing of the gradient (0 = off); grows as the steps go on.
     smoothing: float = 0.5
-    # Makes a run reproducible on the same device; None draws a fresh one.
-    seed: int | None = 0
+    # Makes a run reproducible on the same device; None (in text, "random") draws a fresh one.
+    seed: int | None = field(default=0, metadata={"none": "random"})
     # Longest side of the working image; larger inputs are downscaled.
     max_size: int = 768
     # Gradients are computed in tiles of this size, so memory stays bounded on any image size. "auto"
@@ -181,44 +314,6 @@ class DreamSettings:
     channel_pick: str = "all"
     channel_count: int = 8
 
-    def __post_init__(self) -> None:
-        for name in (
-            "octaves",
-            "octave_scale",
-            "steps",
-            "step_size",
-            "jitter",
-            "smoothing",
-            "max_size",
-            "tile_size",
-            "class_weight",
-            "guide_weight",
-            "transform_robustness",
-            "channel_count",
-        ):
-            RANGES[name].check(name, getattr(self, name))
-        if self.seed is not None:
-            RANGES["seed"].check("seed", self.seed)
-        if not isinstance(self.model, str) or not self.model.strip():
-            raise SettingsError("model", "must be a model name; list them with `python -m deepdream_core models`")
-        for name, allowed in CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {echo(getattr(self, name))}")
-        if not isinstance(self.keep_colors, bool):
-            raise SettingsError("keep_colors", f"must be true or false, got {echo(self.keep_colors)}")
-        if not isinstance(self.layers, tuple):
-            raise SettingsError("layers", "must be a tuple of LayerTarget")
-        if len(self.layers) > MAX_LAYERS:
-            raise SettingsError("layers", f"at most {MAX_LAYERS} layers, got {len(self.layers)}")
-        for target in self.layers:
-            if not isinstance(target, LayerTarget) or not isinstance(target.layer, str) or not target.layer:
-                raise SettingsError("layers", f"each layer needs a module path, got {echo(target)}")
-            RANGES["layer_weight"].check(f"layers[{shorten(target.layer)}].weight", target.weight)
-            for channel in target.channels:
-                RANGES["channel"].check(f"layers[{shorten(target.layer)}].channels", channel)
-        if self.class_target is not None and (not isinstance(self.class_target, str) or not self.class_target.strip()):
-            raise SettingsError("class_target", "must be an ImageNet class name or index, e.g. 'tabby cat' or '281'")
-
     def replace(self, **changes: Any) -> DreamSettings:
         """A copy with some fields changed, validated like any other."""
         return dataclasses.replace(self, **changes)
@@ -235,18 +330,6 @@ class DreamSettings:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["layers"] = [t.to_dict() for t in self.layers]
         return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], base: DreamSettings | None = None) -> DreamSettings:
-        """Settings from a plain dict (JSON, a preset, query parameters already parsed).
-
-        Missing keys keep ``base``'s values (the defaults if none). Unknown keys and bad values
-        raise :class:`SettingsError`; use :func:`settings_from_dict_lenient` to skip them instead.
-        """
-        base = base or cls()
-        reject_unknown(data, cls)
-        changes = {k: _coerce(k, v) for k, v in data.items()}
-        return dataclasses.replace(base, **changes)
 
 
 def reject_unknown(data: Mapping[str, Any], settings_class: type) -> None:
@@ -309,36 +392,36 @@ def parse_switch(name: str, value: Any) -> Any:
     return words[value.strip().lower()]
 
 
-def _coerce(name: str, value: Any) -> Any:
-    """Turn JSON-ish values into the field's type; leaves validation to __post_init__."""
-    if name == "layers":
-        if isinstance(value, str):
-            return tuple(parse_layer(part) for part in value.split(";") if part)
-        if not isinstance(value, (list, tuple)):
-            raise SettingsError("layers", f"must be a list of layers, got {echo(value)}")
-        targets = []
-        for item in value:
-            if isinstance(item, LayerTarget):
-                targets.append(item)
-            elif isinstance(item, str):
-                targets.append(parse_layer(item))
-            elif isinstance(item, Mapping) and set(item) <= {"layer", "weight", "channels"} and "layer" in item:
-                channels = item.get("channels", ())
-                if not isinstance(channels, (list, tuple)):
-                    raise SettingsError("layers", f"channels must be a list of whole numbers, got {echo(channels)}")
-                targets.append(LayerTarget(str(item["layer"]), item.get("weight", 1.0), tuple(channels)))
-            else:
-                raise SettingsError("layers", f"each layer is {{'layer', 'weight', 'channels'}}, got {echo(item)}")
-        return tuple(targets)
-    if name in ("class_target",):
-        if value is None or value == "":
-            return None
-        return str(value)
-    if name == "seed" and value in (None, "", "random"):
-        return None
-    if name in ("model", *CHOICES):
-        return value if isinstance(value, str) else str(value)
-    if name == "keep_colors":
-        return parse_switch(name, value)
-    rng = RANGES.get(name)
-    return rng.parse(name, value) if rng is not None else value
+def _read_layers(name: str, value: Any) -> tuple[LayerTarget, ...]:
+    """Layers as JSON gives them (dicts, or "name:weight:channels" texts) or as one text ("a;b:0.5")."""
+    if isinstance(value, str):
+        return tuple(parse_layer(part) for part in value.split(";") if part)
+    if not isinstance(value, (list, tuple)):
+        raise SettingsError(name, f"must be a list of layers, got {echo(value)}")
+    targets = []
+    for item in value:
+        if isinstance(item, LayerTarget):
+            targets.append(item)
+        elif isinstance(item, str):
+            targets.append(parse_layer(item))
+        elif isinstance(item, Mapping) and set(item) <= {"layer", "weight", "channels"} and "layer" in item:
+            channels = item.get("channels", ())
+            if not isinstance(channels, (list, tuple)):
+                raise SettingsError(name, f"channels must be a list of whole numbers, got {echo(channels)}")
+            targets.append(LayerTarget(str(item["layer"]), item.get("weight", 1.0), tuple(channels)))
+        else:
+            raise SettingsError(name, f"each layer is {{'layer', 'weight', 'channels'}}, got {echo(item)}")
+    return tuple(targets)
+
+
+def _check_layers(name: str, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise SettingsError(name, "must be a tuple of LayerTarget")
+    if len(value) > MAX_LAYERS:
+        raise SettingsError(name, f"at most {MAX_LAYERS} layers, got {len(value)}")
+    for target in value:
+        if not isinstance(target, LayerTarget) or not isinstance(target.layer, str) or not target.layer:
+            raise SettingsError(name, f"each layer needs a module path, got {echo(target)}")
+        RANGES["layer_weight"].check(f"{name}[{shorten(target.layer)}].weight", target.weight)
+        for channel in target.channels:
+            RANGES["channel"].check(f"{name}[{shorten(target.layer)}].channels", channel)

@@ -142,7 +142,7 @@ def top_channels(
     import torch
 
     from ..dreaming.cache import get_dreamer
-    from ..dreaming.loop import fit_image
+    from ..dreaming.images import fit_image
     from ..dreaming.transforms import pil_to_tensor
 
     dreamer = get_dreamer(model, device)
@@ -178,7 +178,7 @@ def channel_pictures(
 ) -> Iterator[tuple[int, Image.Image]]:
     """The channels that respond most to ``image``, each with ``image`` dreamed at it, as each finishes."""
     from ..dreaming.cache import get_dreamer
-    from ..dreaming.loop import fit_image
+    from ..dreaming.images import fit_image
 
     dreamer = get_dreamer(model, device)
     small = fit_image(image, size)

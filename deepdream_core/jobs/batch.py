@@ -21,8 +21,8 @@ from typing import Any, Protocol
 from PIL import Image
 
 from ..dreaming.cache import get_dreamer
+from ..dreaming.dreamer import Dreamer
 from ..dreaming.images import MAX_FILE_BYTES, ImageInputError, load_image
-from ..dreaming.loop import Dreamer
 from ..dreaming.settings import DreamSettings, SettingsError
 from ..files.records import (
     RecordError,

@@ -40,16 +40,18 @@ _LOCAL_OBJECT_STORE_BYTES = 200 * 1024 * 1024
 
 
 class DreamWorker:
-    """A Ray actor process holding one model; ``ready`` loads it (again after a restart)."""
+    """A Ray actor process holding one model; ``ready`` loads it (again after a restart), with the driver's
+    choice of CUDA graphs (see :func:`~deepdream_core.dreaming.cache.set_cuda_graphs`)."""
 
-    def __init__(self, model: str, device: str) -> None:
-        self.model, self.device = model, device
+    def __init__(self, model: str, device: str, cuda_graphs: bool = False) -> None:
+        self.model, self.device, self.cuda_graphs = model, device, cuda_graphs
 
     def ready(self, job: BatchJob | None = None) -> str:
         """Load the model (once per process), check the job, and return the weights' fingerprint."""
-        from ..dreaming.cache import get_dreamer
+        from ..dreaming.cache import get_dreamer, set_cuda_graphs
         from ..files.records import weights_fingerprint
 
+        set_cuda_graphs(self.cuda_graphs)
         dreamer = get_dreamer(self.model, self.device)
         if job is not None:
             batch.check_job(dreamer, job)
@@ -120,8 +122,11 @@ def connect(address: str, device: str = "auto") -> tuple[int, dict[str, float]]:
 
 
 def _start_workers(count: int, resources: dict[str, float], settings: DreamSettings, job: BatchJob | None) -> _Pool:
+    from ..dreaming.cache import cuda_graphs_on
+
     actor: Any = ray.remote(max_restarts=_MAX_RESTARTS, max_task_retries=0)(DreamWorker)
-    workers = [actor.options(**resources).remote(settings.model, settings.device) for _ in range(count)]
+    options = (settings.model, settings.device, cuda_graphs_on())
+    workers = [actor.options(**resources).remote(*options) for _ in range(count)]
     now = time.monotonic()
     return _Pool(workers, {worker.ready.remote(job): (worker, now) for worker in workers})
 

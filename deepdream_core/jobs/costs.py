@@ -22,7 +22,8 @@ from ..dreaming.objectives import LOGITS
 from ..dreaming.settings import DreamSettings, LayerTarget
 
 if TYPE_CHECKING:
-    from ..dreaming.loop import Dreamer, DreamProgress
+    from ..dreaming.dreamer import Dreamer
+    from ..dreaming.loop import DreamProgress
 
 # The fixed cost of a step, in megapixels of work. CPU: the bundled model's one-thread step at 128 and
 # 256 px (1.39 and 1.12 s per megapixel, median of 5 interleaved steps) fit t = a + b x pixels with

@@ -39,7 +39,7 @@ from .costs import COSTS, CostTable
 from .load import Load
 
 if TYPE_CHECKING:
-    from ..dreaming.loop import Dreamer
+    from ..dreaming.dreamer import Dreamer
 
 # A video frame that starts from the previous dream first pays for two optical flows, a warp and a
 # reliability check (motion.video.carry_over) on the CPU, whatever device dreams: 0.31-0.36 s per megapixel

@@ -24,7 +24,8 @@ from .estimate import Estimate, estimate_dream
 from .load import Load, current_load
 
 if TYPE_CHECKING:
-    from ..dreaming.loop import Dreamer, DreamProgress
+    from ..dreaming.dreamer import Dreamer
+    from ..dreaming.loop import DreamProgress
 
 # The load is read at the end of the first step, then at most this often, and at the end: each read costs about
 # 0.1 ms (two counters), and a run's load changes over seconds.
@@ -139,7 +140,7 @@ def dream_frames(
     preview_size: int | None = None,
 ) -> Iterator[DreamProgress]:
     """Dream with the zoo model named in ``settings``, streaming progress (see
-    :meth:`~deepdream_core.dreaming.loop.Dreamer.dream_frames`); the run teaches the time estimate."""
+    :meth:`~deepdream_core.dreaming.dreamer.Dreamer.dream_frames`); the run teaches the time estimate."""
     from ..dreaming.cache import dream_frames as untimed
 
     events = untimed(image, settings, guide, mask, preview_every, preview_size)
@@ -163,7 +164,7 @@ def dream_with(
     guide: Image.Image | None = None,
     mask: Image.Image | None = None,
 ) -> Image.Image:
-    """:meth:`Dreamer.dream <deepdream_core.dreaming.loop.Dreamer.dream>` with a dreamer in hand (batch's), timed."""
+    """:meth:`Dreamer.dream <deepdream_core.dreaming.dreamer.Dreamer.dream>` with a dreamer in hand (batch's), timed."""
     estimate = estimate_dream(settings, image.size if image is not None else None)
     return _final(timed(dreamer.dream_frames(image, settings, guide, mask, preview_every=0), estimate))
 

@@ -1,16 +1,16 @@
 """Zoom-feedback animations: dream, move the picture, dream again (:class:`AnimationSettings`, :func:`animate`).
 
-The bounds of every motion setting live here, in :data:`MOTION_RANGES`, with the frozen settings base
-that checks them, and :class:`FrameProgress`: both this loop and :mod:`.video`'s yield one per finished
-frame, so a UI can show frames as they come and a CLI can draw a bar.
+The bounds of every motion setting live here, in :data:`MOTION_RANGES` (checked, like every settings
+object's, by :class:`~deepdream_core.dreaming.settings.RangedSettings`), and :class:`FrameProgress`: both
+this loop and :mod:`.video`'s yield one per finished frame, so a UI can show frames as they come and a CLI
+can draw a bar.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import cv2
 import numpy as np
@@ -18,8 +18,7 @@ from PIL import Image
 
 from ..dreaming.cache import get_dreamer
 from ..dreaming.color import color_stats, match_colors
-from ..dreaming.settings import DreamSettings, Range, SettingsError, parse_switch, reject_unknown
-from ..models.echo import echo
+from ..dreaming.settings import DreamSettings, Range, RangedSettings
 
 if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads only when a clip is read
     pass
@@ -41,34 +40,11 @@ MOTION_RANGES: dict[str, Range] = {
 }
 
 
-class RangedSettings:
-    """Frozen settings whose fields are numbers checked against the class's ``RANGES``, or switches (bools)."""
-
-    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
-    RANGES: ClassVar[dict[str, Range]] = MOTION_RANGES
-
-    def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if field.name in self.RANGES:
-                self.RANGES[field.name].check(field.name, value)
-            elif not isinstance(value, bool):
-                raise SettingsError(field.name, f"must be true or false, got {echo(value)}")
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], base: Any = None) -> Any:
-        """Settings from a plain dict (CLI flags, JSON); text is read as numbers or switches; unknown keys fail."""
-        reject_unknown(data, cls)
-        base = base or cls()
-        return dataclasses.replace(
-            base,
-            **{k: cls.RANGES[k].parse(k, v) if k in cls.RANGES else parse_switch(k, v) for k, v in data.items()},
-        )
-
-
 @dataclass(frozen=True)
 class AnimationSettings(RangedSettings):
     """How a feedback animation moves: each dreamed frame is transformed and dreamed again."""
+
+    RANGES: ClassVar[dict[str, Range]] = MOTION_RANGES
 
     frames: int = 24
     # Per frame, about the centre: >1 flies into the picture. The 2015 animations used about 1.05.

@@ -21,8 +21,7 @@ from PIL import Image
 from ..dreaming.cache import get_dreamer
 from ..dreaming.color import color_stats, match_colors
 from ..dreaming.images import MIN_SIDE, ImageInputError, fit_long_side, fitted_size, to_rgb
-from ..dreaming.settings import DreamSettings, Range, SettingsError
-from .animation import RangedSettings
+from ..dreaming.settings import DreamSettings, Range, RangedSettings, SettingsError
 from .video import carry_over
 
 # The look the CLI and the Live tab use when none is chosen: the gallery's "Eyes everywhere".

@@ -13,11 +13,11 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from PIL import Image
 
-from ..dreaming.settings import DreamSettings, Range, SettingsError
+from ..dreaming.settings import DreamSettings, Range, RangedSettings, SettingsError
 from .video import VideoSettings, dream_video
 
 if TYPE_CHECKING:
@@ -32,15 +32,13 @@ SEGMENT_RANGES: dict[str, Range] = {
 
 
 @dataclass(frozen=True)
-class SegmentSettings:
+class SegmentSettings(RangedSettings):
     """How a clip is cut for parallel dreaming."""
+
+    RANGES: ClassVar[dict[str, Range]] = SEGMENT_RANGES
 
     segments: int = 1
     overlap: int = 4
-
-    def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            SEGMENT_RANGES[field.name].check(field.name, getattr(self, field.name))
 
     def split(self, count: int) -> list[range]:
         """The frames of each segment (0-based, end exclusive) for a clip of ``count`` frames."""

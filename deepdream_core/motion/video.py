@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from PIL import Image
 
 from ..dreaming.cache import get_dreamer
 from ..dreaming.color import color_stats, match_colors
-from ..dreaming.loop import fit_image
-from ..dreaming.settings import DreamSettings
-from .animation import FrameProgress, RangedSettings
+from ..dreaming.images import fit_image
+from ..dreaming.settings import DreamSettings, Range, RangedSettings
+from .animation import MOTION_RANGES, FrameProgress
 from .flow import optical_flow, reliable, warp
 
 if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads only when a clip is read
@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # the CLI imports this module for its settings; PyAV loads on
 @dataclass(frozen=True)
 class VideoSettings(RangedSettings):
     """How a clip is dreamed, and the caps a demo puts on it."""
+
+    RANGES: ClassVar[dict[str, Range]] = MOTION_RANGES
 
     # Share of the previous dream, moved along the optical flow, in each frame's starting point.
     # 0 dreams every frame on its own (patterns flicker); higher keeps patterns on objects but

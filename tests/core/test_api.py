@@ -67,6 +67,18 @@ def test_readme_bring_your_own_network_line_runs_as_written() -> None:
     assert result.size == image.size and result.tobytes() != image.tobytes()
 
 
+def test_readme_pieces_of_a_dream_run_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    section = README.read_text().split("## Python API", 1)[1].split("\n## ", 1)[0]
+    pieces = re.findall(r"```python\n(.*?)```", section, re.S)[1]
+    photo = skimage_photo("chelsea", 64)
+    photo.save(tmp_path / "photo.jpg")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(pieces, "README.md", "exec"), namespace)
+    assert namespace["result"].size == photo.size
+    assert "channels(blocks.5.0, [3, 7])" in namespace["objective"].name
+
+
 # -- one settings object, the same through dicts, JSON and presets ---------------------------------------
 
 EVERYTHING_CHANGED = DreamSettings(

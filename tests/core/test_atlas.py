@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from deepdream_core import BUNDLED_MODEL, SettingsError, get_dreamer, get_spec
-from deepdream_core.dreaming.loop import fit_image
+from deepdream_core.dreaming.images import fit_image
 from deepdream_core.dreaming.objectives import channels
 from deepdream_core.dreaming.transforms import pil_to_tensor
 from deepdream_core.jobs import atlas

@@ -1,5 +1,6 @@
 """The GPU fast path on a real CUDA device: channels_last and TF32 scoped to the pass, tile_size "auto" from free
-memory, and CUDA-graph steps (DEEPDREAM_CUDA_GRAPHS=1) that dream what the eager steps dream.
+memory, and CUDA-graph steps (set_cuda_graphs, which DEEPDREAM_CUDA_GRAPHS=1 and --cuda-graphs turn on) that dream
+what the eager steps dream.
 
 Skipped without a CUDA GPU; ``bench/gpu.sh`` runs it on one.
 """
@@ -17,9 +18,10 @@ from torch import nn
 
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, get_dreamer, get_spec
 from deepdream_core.dreaming import objectives
+from deepdream_core.dreaming.cache import set_cuda_graphs
 from deepdream_core.dreaming.devices import tf32_matmuls
 from deepdream_core.dreaming.gradients import StepGradient
-from deepdream_core.dreaming.graphs import GRAPHS_VARIABLE, GraphCache
+from deepdream_core.dreaming.graphs import GraphCache
 from deepdream_core.dreaming.tiles import auto_tile_size
 from deepdream_core.dreaming.transforms import pil_to_tensor
 
@@ -62,13 +64,15 @@ def test_auto_tiles_follow_the_free_memory(lite0: Dreamer) -> None:
     assert lite0.tile_size(DreamSettings(device="cuda", tile_size=384)) == 384
 
 
-def test_a_graphed_dream_is_the_eager_dream_in_fp32(
-    lite0: Dreamer, photo: Image.Image, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_graphed_dream_is_the_eager_dream_in_fp32(lite0: Dreamer, photo: Image.Image) -> None:
     settings = SMALL.replace(precision="fp32")
     eager, eager_losses = dream(lite0, photo, settings)
-    monkeypatch.setenv(GRAPHS_VARIABLE, "1")
-    graphed, graphed_losses = dream(lite0, photo, settings)
+    set_cuda_graphs(True)  # what the studio and the CLI do at their start when asked; lite0 is loaded already
+    try:
+        assert lite0.pass_graphs is lite0.graphs
+        graphed, graphed_losses = dream(lite0, photo, settings)
+    finally:
+        set_cuda_graphs(False)
     # Issue 24's target: at most 1 grey level apart on average (cuDNN may pick other algorithms per capture).
     assert np.abs(graphed - eager).mean() <= 1.0
     # The loss is read at the end of each octave and at the end: those agree with the eager run's.

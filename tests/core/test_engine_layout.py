@@ -20,6 +20,8 @@ LAYERS = ("models", "dreaming", "files", "motion", "jobs", "cli")
 # deepdream_core/ holds its subpackages plus __init__ and __main__, and no more than this.
 MAX_TOP_ENTRIES = 8
 MAX_PRODUCT_MODULE_LINES = 450
+# A class longer than this does more than one job (the Dreamer was 276 lines: network, objectives, loop).
+MAX_ENGINE_CLASS_LINES = 150
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -144,6 +146,30 @@ def test_no_module_of_the_product_is_too_long_to_read() -> None:
         if (n := len(path.read_text().splitlines())) > MAX_PRODUCT_MODULE_LINES
     }
     assert not long
+
+
+def test_no_class_of_the_engine_is_too_long_to_read() -> None:
+    long = {
+        f"{path.relative_to(REPO)}: {node.name}": node.end_lineno - node.lineno + 1
+        for path in ENGINE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and (node.end_lineno or 0) - node.lineno + 1 > MAX_ENGINE_CLASS_LINES
+    }
+    assert not long
+
+
+def test_the_engine_below_its_edges_reads_no_environment_variable() -> None:
+    """Options come as arguments from the edges (the studio's config, the CLI's flags, the Python API's arguments):
+    a variable read deep inside changes a dream behind its caller's back (DEEPDREAM_CUDA_GRAPHS did)."""
+    readers = sorted(
+        str(path.relative_to(REPO))
+        for layer in ("models", "dreaming")
+        for path in (ENGINE / layer).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"))
+        or (isinstance(node, ast.Name) and node.id in ("environ", "getenv"))
+    )
+    assert not readers
 
 
 def make_package(root: Path, modules: Mapping[str, str]) -> Path:

@@ -34,9 +34,9 @@ from deepdream_core import (
     settings_from_dict_lenient,
 )
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from deepdream_core.cli.args import build_parser, settings_from_args
+from deepdream_core.cli.args import SettingsInput, build_parser
 from deepdream_core.dreaming.color import color_stats, hold_saturation, match_colors, mean_saturation, ycbcr
-from deepdream_core.dreaming.loop import fit_image
+from deepdream_core.dreaming.images import fit_image
 from deepdream_core.dreaming.objectives import class_index
 from deepdream_core.dreaming.transforms import laplacian_normalize, pil_to_tensor, random_view, scale_rotate
 from deepdream_core.dreaming.wrap import wrapped_network
@@ -474,7 +474,7 @@ def test_cli_flags_set_the_quality_settings() -> None:
             "strongest:5",
         ]
     )
-    assert settings_from_args(args)[0] == DreamSettings(
+    assert SettingsInput.from_args(args).settings()[0] == DreamSettings(
         gradient_norm="laplacian",
         parameterization="fourier",
         transform_robustness=0.3,
@@ -484,7 +484,7 @@ def test_cli_flags_set_the_quality_settings() -> None:
         channel_count=5,
     )
     plain = build_parser().parse_args(["dream", "noise", "-o", "x.png", "--preset", "true-colours"])
-    assert settings_from_args(plain)[0].keep_colors is True  # no flag: the preset's value stands
+    assert SettingsInput.from_args(plain).settings()[0].keep_colors is True  # no flag: the preset's value stands
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from PIL import Image
 
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, SettingsError, get_spec, settings_from_file
 from deepdream_core.cli import EXIT_BAD_INPUT, main
-from deepdream_core.cli.args import build_parser, settings_from_args
-from deepdream_core.dreaming.graphs import GRAPHS_VARIABLE, graphs_enabled
+from deepdream_core.cli.args import SettingsInput, build_parser
+from deepdream_core.dreaming.graphs import replays
 from deepdream_core.dreaming.settings import RANGES
 from deepdream_core.dreaming.tiles import (
     CPU_TILE,
@@ -88,12 +88,11 @@ def test_a_cpu_dream_with_auto_tiles_is_the_512_px_dream() -> None:
     assert not np.array_equal(auto, np.asarray(dreamer.dream(photo, settings.replace(tile_size=256))))
 
 
-def test_graphs_stay_off_on_the_cpu_even_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(GRAPHS_VARIABLE, "1")
-    assert not graphs_enabled(torch.device("cpu"))
-    assert graphs_enabled(torch.device("cuda"))  # only decides; nothing runs on a GPU here
-    monkeypatch.setenv(GRAPHS_VARIABLE, "0")
-    assert not graphs_enabled(torch.device("cuda"))
+def test_graphs_stay_off_on_the_cpu_even_when_asked() -> None:
+    assert not replays(torch.device("cpu"), cuda_graphs=True)
+    assert replays(torch.device("cuda"), cuda_graphs=True)  # only decides; nothing runs on a GPU here
+    assert not replays(torch.device("cuda"), cuda_graphs=False)
+    assert Dreamer(make_tiny_cnn(), device="cpu", cuda_graphs=True).pass_graphs is None
 
 
 def test_every_zoo_network_has_a_memory_figure_below_the_unmeasured_one() -> None:
@@ -133,7 +132,9 @@ def test_the_cli_takes_auto_and_numbers_and_names_what_is_allowed(
 ) -> None:
     parser = build_parser()
     for text, expected in (("auto", "auto"), ("768", 768)):
-        settings, _ = settings_from_args(parser.parse_args(["dream", "noise", "-o", "o.png", "--tile-size", text]))
+        settings, _ = SettingsInput.from_args(
+            parser.parse_args(["dream", "noise", "-o", "o.png", "--tile-size", text])
+        ).settings()
         assert settings.tile_size == expected
     with pytest.raises(SystemExit):
         main(["dream", "--help"])

@@ -30,6 +30,8 @@ class HubStandIn:
         self.files: dict[tuple[str, str], bytes] = {}
         self.requests: list[tuple[str, str]] = []
         self._server: ThreadingHTTPServer | None = None
+        self._held: dict[str, threading.Event] = {}
+        self._asked = threading.Condition()
 
     def add(self, repo_id: str, filename: str, data: bytes) -> None:
         self.files[(repo_id, filename)] = data
@@ -55,6 +57,18 @@ class HubStandIn:
         env.pop("HF_TOKEN", None)
         return env
 
+    def hold(self, repo_id: str) -> None:
+        """Requests for ``repo_id`` wait unanswered until :meth:`release`: a slow Hub, with no clock to tune."""
+        self._held[repo_id] = threading.Event()
+
+    def release(self, repo_id: str) -> None:
+        self._held.pop(repo_id).set()
+
+    def wait_for_request(self, repo_id: str, timeout: float = 120) -> bool:
+        """Whether a request for ``repo_id`` arrives within ``timeout`` seconds (or came already)."""
+        with self._asked:
+            return self._asked.wait_for(lambda: any(repo_id in path for _, path in self.requests), timeout)
+
     def downloads(self, repo_id: str, filename: str) -> int:
         """How many times the file's bytes were sent (GET), as opposed to checked (HEAD)."""
         return sum(1 for method, path in self.requests if method == "GET" and path == _path(repo_id, filename))
@@ -67,6 +81,8 @@ class HubStandIn:
 
     def __exit__(self, *exc: object) -> None:
         assert self._server is not None
+        for held in list(self._held):
+            self.release(held)
         self._server.shutdown()
         self._server.server_close()
 
@@ -81,8 +97,13 @@ class HubStandIn:
                 self._answer(send_body=True)
 
             def _answer(self, send_body: bool) -> None:
-                hub.requests.append((self.command, self.path))
+                with hub._asked:
+                    hub.requests.append((self.command, self.path))
+                    hub._asked.notify_all()
                 repo_id, _, rest = self.path.lstrip("/").partition("/resolve/")
+                held = hub._held.get(repo_id)
+                if held is not None:
+                    held.wait(timeout=300)
                 filename = rest.partition("/")[2]
                 data = hub.files.get((repo_id, filename))
                 if data is None:
