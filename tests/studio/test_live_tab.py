@@ -182,7 +182,7 @@ def test_the_stop_watch_says_when_frames_stopped_and_why() -> None:
     said, watch = live.watch_stream(60, state)
     assert said.startswith("**Stopped**: 3 frames dreamed") and "Save last 10 s" in said
     assert "frames/s · " not in said and not watch.active
-    state.started -= 60  # the run went on for its whole time limit
+    state.started = state.seen - 60  # the run went on for its whole time limit (however fast its frames came)
     assert live.watch_stream(60, state)[0].startswith("**Time's up** (60 s per start): 3 frames dreamed")
     # The camera started again: a new run, a fresh dream and recording, the watch on again.
     _, _, again, watch = live.live_frame(frames[0], LIVE_LOOK, 0.5, 128, state)
