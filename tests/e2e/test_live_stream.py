@@ -54,7 +54,10 @@ BAD = {
     "a web URL": ({"url": "http://127.0.0.1:1/frame.png"}, "the URL http://127.0.0.1:1/frame.png was sent"),
     "not an object": (["a", "list"], "was sent; a frame is read only from the request itself"),
     "0x0": (bytes_url(png_claiming(0, 0)), "this is not an image format we read"),
-    "claims 100000x100000": (bytes_url(png_claiming(100_000, 100_000)), "claims too many pixels"),
+    "claims 100000x100000": (
+        bytes_url(png_claiming(100_000, 100_000)),
+        "is 100000x100000 pixels; the limit is 16 megapixels",
+    ),
     "9000x9000": (bytes_url(png_claiming(9000, 9000)), "is 9000x9000 pixels; the limit is 16 megapixels"),
     "2000x16": (data_url(Image.new("RGB", (2000, 16)), "PNG"), "is 2000x16 pixels, too long and thin"),
     "2000x100": (data_url(Image.new("RGB", (2000, 100)), "PNG"), "at the live size (128 px long) it would be 128x6"),
