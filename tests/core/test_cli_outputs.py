@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.scenes import still_scene
 from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.files.clips import write_mp4
 from tests.support import REPO
-from tests.support.live_scenes import still_scene
 from tests.support.photos import skimage_photo
 
 QUICK = ["--max-size", "64", "--steps", "1", "--octaves", "1", "--quiet"]

@@ -20,11 +20,12 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from bench.scenes import panning_scene
 from deepdream_core.files.clips import read_clip
 from deepdream_core.files.records import read_record
 from tests.e2e.test_browser import CHROMIUM, screenshot
 from tests.support.app_server import AppServer, running_app
-from tests.support.live_scenes import panning_scene, write_y4m
+from tests.support.clips import write_y4m
 
 LIVE_SECONDS = 30  # time for pause, resume, snapshot and Save within one start on a loaded machine
 # Cold model load on a CPU shared with other work: generous bounds for waits, never asserted on.
