@@ -44,13 +44,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-@pytest.fixture(scope="module")
-def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 128).save(path)
-    return path
-
-
 def screenshot_between(page: Page, top: str, bottom: str, name: str) -> None:
     """A picture of the page from the top of one element to the bottom of another, as wide as the first."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -29,13 +29,6 @@ from tests.support.odd_images import png_claiming
 from tests.support.photos import skimage_photo
 
 
-@pytest.fixture(scope="module")
-def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 128).save(path)
-    return path
-
-
 @pytest.fixture
 def desktop(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=DESKTOP)
