@@ -29,13 +29,7 @@ from deepdream_studio.uploads import CameraPayload, inline_frame
 from tests.support.live_stream import bytes_url, data_url
 from tests.support.odd_images import png_claiming
 
-
-@pytest.fixture(autouse=True)
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gradio"
-    folder.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 
 
 def sent(frame: object) -> bytes | None:
