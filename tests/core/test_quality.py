@@ -30,7 +30,6 @@ from deepdream_core import (
     LayerTarget,
     SettingsError,
     animate,
-    get_dreamer,
     settings_from_dict_lenient,
 )
 from deepdream_core.cli import EXIT_BAD_INPUT, main
@@ -47,11 +46,6 @@ from deepdream_core.motion.animation import transform_frame
 from tests.support.photos import make_tiny_cnn, skimage_photo
 
 MODEL = "efficientnet_lite0"
-
-
-@pytest.fixture(scope="module")
-def dreamer():
-    return get_dreamer(MODEL, "cpu")
 
 
 def pixels(image: Image.Image) -> np.ndarray:
