@@ -18,7 +18,8 @@ from torch import nn
 
 from deepdream_core import Dreamer, DreamSettings, LayerTarget, SettingsError
 from deepdream_core.dreaming.transforms import pil_to_tensor
-from tests.support.photos import make_tiny_cnn, skimage_photo
+from tests.support.networks import make_tiny_cnn
+from tests.support.photos import skimage_photo
 
 # Few steps and small images keep each test well under a second or two on a shared 2-core machine.
 QUICK = DreamSettings(max_size=64, steps=4, octaves=1, step_size=8.0, smoothing=0.5)

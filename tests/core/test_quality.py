@@ -43,7 +43,8 @@ from deepdream_core.files.links import from_query, to_query
 from deepdream_core.files.presets import load_preset
 from deepdream_core.models.zoo import get_spec
 from deepdream_core.motion.animation import transform_frame
-from tests.support.photos import make_tiny_cnn, skimage_photo
+from tests.support.networks import make_tiny_cnn
+from tests.support.photos import skimage_photo
 
 MODEL = "efficientnet_lite0"
 
