@@ -22,10 +22,10 @@ from gradio_client.exceptions import AppError
 
 from deepdream_core import DreamSettings
 from deepdream_core.files.records import dream_record, png_bytes
-from tests.e2e.test_mcp import session_run
 from tests.support.app_server import AppServer, queue_call, rss_mb, running_app
 from tests.support.clips import make_clip
 from tests.support.hub_standin import HubStandIn
+from tests.support.mcp import session_run
 from tests.support.photos import skimage_photo
 
 # 304 M parameters: built for real, 1.2 GB. A failed load of it kept all of that, per request.

@@ -17,8 +17,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from deepdream_core.dreaming.json_input import MAX_JSON_DEPTH
-from tests.e2e.test_mcp import session_run
 from tests.support.app_server import api_call, queue_call
+from tests.support.mcp import session_run
 
 TINY = {"max_size": 64, "steps": 1, "octaves": 1, "seed": 0}
 DEEP = "[" * 100_000 + "]" * 100_000

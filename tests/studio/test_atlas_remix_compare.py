@@ -19,7 +19,7 @@ from deepdream_studio.controls import settings_from_values
 from deepdream_studio.sharing import make_link
 from deepdream_studio.sweeps import variants_from_request
 from deepdream_studio.tabs import compare, dreaming, layers, remix
-from tests.studio.test_controls import control_values
+from tests.support.controls import control_values
 
 pytestmark = pytest.mark.usefixtures("uploads", "empty_cache")  # uploads: tests/studio/conftest.py
 

@@ -21,8 +21,8 @@ from deepdream_studio.config import StudioConfig
 from deepdream_studio.handlers import bind, user_errors
 from deepdream_studio.sharing import file_updates, link_updates, look_about, make_link
 from deepdream_studio.tabs import dreaming, photo, video, zoom
-from tests.studio.test_controls import control_values
 from tests.support import ABOUT, said_seconds
+from tests.support.controls import control_values
 from tests.support.photos import skimage_photo
 
 pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py

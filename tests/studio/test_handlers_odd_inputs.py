@@ -24,7 +24,7 @@ from deepdream_studio.controls import settings_from_values
 from deepdream_studio.gpu import check_offered
 from deepdream_studio.sharing import file_updates, link_updates
 from deepdream_studio.tabs.motion_controls import chosen_settings
-from tests.studio.test_controls import control_values
+from tests.support.controls import control_values
 
 pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 

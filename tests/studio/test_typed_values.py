@@ -14,7 +14,7 @@ from deepdream_studio import build_demo
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.sharing import make_link
 from deepdream_studio.tabs import compare, dreaming, live, remix, video, zoom
-from tests.studio.test_controls import control_values
+from tests.support.controls import control_values
 
 pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 
