@@ -7,7 +7,7 @@ Targets (issue 30): at default settings, >= 5 frames/s dreamed at 256 px on two 
 <= 1.5 (``live_flicker_still``). The change figures do not depend on the machine at a fixed budget
 (tests/core/test_live.py asserts them); the frame rate does: measure it on a quiet machine.
 
-A camera is played from a generated scene (tests/support/live_scenes.py: a photo with sensor noise, still or
+A camera is played from a generated scene (bench/scenes.py: a photo with sensor noise, still or
 panning 3 px a frame) at 30 frames/s through :func:`deepdream_core.motion.live.play`, exactly as the ``live``
 CLI plays a clip: frames the session cannot keep up with are dropped. The default live look, the adaptive budget.
 """
@@ -19,11 +19,11 @@ import statistics
 import torch
 from PIL import Image
 
+from bench.scenes import dream_change, mean_change, panning_scene, still_scene
 from deepdream_core import LiveSession, LiveSettings
 from deepdream_core.dreaming.transforms import pil_to_tensor
 from deepdream_core.files.presets import load_preset
 from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, play
-from tests.support.live_scenes import dream_change, mean_change, panning_scene, still_scene
 
 CAMERA_FPS = 30
 

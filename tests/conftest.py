@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 from torch import nn
 
-from tests.support.photos import make_tiny_cnn, skimage_photo
+from tests.support.networks import make_tiny_cnn
+from tests.support.photos import skimage_photo
 
 E2E = Path(__file__).resolve().parent / "e2e"
 

@@ -23,7 +23,7 @@ from deepdream_core.files.records import read_record, save_png
 from deepdream_core.jobs.batch import EXIT_SOME_FAILED, BatchItem, collect
 from deepdream_core.motion.segments import SegmentSettings, dream_in_segments, join
 from deepdream_core.motion.video import VideoSettings
-from tests.support import REPO
+from tests.support import REPO, finished_pngs
 from tests.support.clips import boundary_ratio, make_clip
 from tests.support.photos import skimage_photo
 
@@ -39,11 +39,6 @@ def photo_folder(root: Path, names: tuple[str, ...] = PHOTOS) -> Path:
         skimage_photo(name, 96).save(folder / ("trip" if index == 0 else "") / f"{name}.jpg", quality=90)
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
     return folder
-
-
-def finished_pngs(folder: Path) -> list[Path]:
-    """Outputs under their final names: pathlib's ``*`` also matches the hidden ``.NAME.partial-*.png`` written."""
-    return [path for path in folder.glob("*.png") if not path.name.startswith(".")]
 
 
 def pngs(folder: Path) -> list[str]:

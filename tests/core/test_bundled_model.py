@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from deepdream_core import Dreamer, DreamSettings, LayerTarget, get_dreamer
+from deepdream_core import Dreamer, DreamSettings, LayerTarget
 from deepdream_core.dreaming.objectives import class_index
 from deepdream_core.dreaming.transforms import pil_to_tensor
 from tests.support.photos import skimage_photo
@@ -24,12 +24,7 @@ CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian ca
 
 
 @pytest.fixture(scope="module")
-def dreamer() -> Dreamer:
-    return get_dreamer("efficientnet_lite0", "cpu")
-
-
-@pytest.fixture(scope="module")
-def cat() -> Image.Image:
+def cat_96() -> Image.Image:
     return skimage_photo("chelsea", 96)  # 96x64
 
 
@@ -61,36 +56,36 @@ def test_bundled_weights_are_pretrained_imagenet_weights(dreamer: Dreamer) -> No
     assert "cat" in dreamer.class_names()[top5[0]]
 
 
-def test_dream_grows_the_default_layer(dreamer: Dreamer, cat: Image.Image) -> None:
+def test_dream_grows_the_default_layer(dreamer: Dreamer, cat_96: Image.Image) -> None:
     assert dreamer.default_layer == "blocks.4"
-    result = dreamer.dream(cat, MEASURED)
-    before, after = mean_square(dreamer, cat, "blocks.4"), mean_square(dreamer, result, "blocks.4")
+    result = dreamer.dream(cat_96, MEASURED)
+    before, after = mean_square(dreamer, cat_96, "blocks.4"), mean_square(dreamer, result, "blocks.4")
     # Measured ~2x after 6 steps (the photo of a cat already excites this layer strongly).
     assert after > 1.5 * before
     # The control: a change of the same size in random directions does not grow it.
-    noise = np.random.default_rng(0).choice([-1.0, 1.0], size=np.asarray(cat).shape)
-    change = np.abs(np.asarray(result, float) - np.asarray(cat, float)).mean()
-    shaken = Image.fromarray(np.clip(np.asarray(cat, float) + change * noise, 0, 255).round().astype(np.uint8))
+    noise = np.random.default_rng(0).choice([-1.0, 1.0], size=np.asarray(cat_96).shape)
+    change = np.abs(np.asarray(result, float) - np.asarray(cat_96, float)).mean()
+    shaken = Image.fromarray(np.clip(np.asarray(cat_96, float) + change * noise, 0, 255).round().astype(np.uint8))
     assert mean_square(dreamer, shaken, "blocks.4") < 1.2 * before
 
 
-def test_class_objective_makes_the_picture_that_class(dreamer: Dreamer, cat: Image.Image) -> None:
+def test_class_objective_makes_the_picture_that_class(dreamer: Dreamer, cat_96: Image.Image) -> None:
     goldfish = class_index(dreamer.class_names(), "goldfish", dreamer.name)
-    before = class_probabilities(dreamer, cat)
+    before = class_probabilities(dreamer, cat_96)
     assert before[goldfish] < 1e-6  # a cat photo is not a goldfish...
     # Class alone (the layer's weight 0), so the rise is the class objective's doing.
     settings = MEASURED.replace(steps=3, class_target="goldfish", layers=(LayerTarget("blocks.4", 0.0),))
-    after = class_probabilities(dreamer, dreamer.dream(cat, settings))
+    after = class_probabilities(dreamer, dreamer.dream(cat_96, settings))
     # ...until it is dreamed: measured 7e-17 -> 0.99999 in 3 steps, the top class.
     assert after[goldfish] > 0.5 and after.argmax().item() == goldfish
 
 
-def test_guided_dream_pulls_features_towards_the_guide(dreamer: Dreamer, cat: Image.Image) -> None:
+def test_guided_dream_pulls_features_towards_the_guide(dreamer: Dreamer, cat_96: Image.Image) -> None:
     guide = skimage_photo("coffee", 96)
     settings = MEASURED.replace(layers=(LayerTarget("blocks.6"),))
-    before = feature_similarity(dreamer, cat, guide, "blocks.6")
-    guided = feature_similarity(dreamer, dreamer.dream(cat, settings, guide=guide), guide, "blocks.6")
-    unguided = feature_similarity(dreamer, dreamer.dream(cat, settings), guide, "blocks.6")
+    before = feature_similarity(dreamer, cat_96, guide, "blocks.6")
+    guided = feature_similarity(dreamer, dreamer.dream(cat_96, settings, guide=guide), guide, "blocks.6")
+    unguided = feature_similarity(dreamer, dreamer.dream(cat_96, settings), guide, "blocks.6")
     # Measured: 0.16 before, 0.66 guided, 0.02 for the same dream without the guide.
     assert guided > before + 0.25
     assert guided > unguided + 0.25

@@ -30,10 +30,9 @@ from deepdream_core.dreaming.transforms import pil_to_tensor
 from deepdream_core.files.links import from_query, to_query
 from deepdream_core.models.caffe_googlenet import CaffeGoogLeNet, CaffeLRN, ported_name
 from deepdream_core.models.weights import HubStateDictWeights
-from tests.core.test_security import malicious_checkpoint
 from tests.support import REPO
 from tests.support.caffe_googlenet import ported_shapes, ported_state_dict, pth_bytes
-from tests.support.checkpoints import state_dict_digest
+from tests.support.checkpoints import malicious_checkpoint, state_dict_digest
 from tests.support.hub_standin import HubStandIn
 from tests.support.photos import skimage_photo
 

@@ -24,14 +24,6 @@ from tests.support.photos import skimage_photo
 QUICK = ["--max-size", "64", "--steps", "2", "--octaves", "1", "--quiet"]
 
 
-@pytest.fixture(scope="module")
-def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Chelsea the cat as a 160x106 PNG on disk, as a user would pass it."""
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 160).save(path)
-    return path
-
-
 def pixels(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB")).astype(np.int16)
 

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
+from bench.scenes import still_scene
 from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.files.clips import write_mp4
 from tests.support import REPO
-from tests.support.live_scenes import still_scene
 from tests.support.photos import skimage_photo
 
 QUICK = ["--max-size", "64", "--steps", "1", "--octaves", "1", "--quiet"]
 
 
 @pytest.fixture
-def files(tmp_path: Path) -> dict[str, Path]:
+def user_files(tmp_path: Path) -> dict[str, Path]:
     """A photo (PNG and GIF), a guide and a clip, as a user's files."""
     cat = skimage_photo("chelsea", 96)
     made = {"photo": tmp_path / "chelsea.png", "gif": tmp_path / "chelsea.gif", "guide": tmp_path / "guide.png"}
@@ -56,38 +56,38 @@ OVERWRITES = {
 
 @pytest.mark.parametrize("case", OVERWRITES)
 def test_no_command_writes_over_its_input(
-    case: str, files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    case: str, user_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv, what = OVERWRITES[case]
-    before = {name: path.read_bytes() for name, path in files.items()}
-    args = [part.format(**files) for part in argv]
+    before = {name: path.read_bytes() for name, path in user_files.items()}
+    args = [part.format(**user_files) for part in argv]
     assert main([*args, *(QUICK if args[0] in ("dream", "sweep") else ["--quiet"])]) == EXIT_BAD_INPUT
     said = capsys.readouterr().err
     assert f"is the {what} file this command reads; writing the dream there would replace it" in said, said
-    assert {name: path.read_bytes() for name, path in files.items()} == before
+    assert {name: path.read_bytes() for name, path in user_files.items()} == before
 
 
 @pytest.mark.parametrize("link", [os.link, os.symlink])
 def test_the_same_file_under_another_name_is_refused_too(
-    link, files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    link, user_files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     other = tmp_path / "other-name.png"
-    link(files["photo"], other)
-    before = files["photo"].read_bytes()
-    assert main(["dream", str(files["photo"]), "-o", str(other), *QUICK]) == EXIT_BAD_INPUT
+    link(user_files["photo"], other)
+    before = user_files["photo"].read_bytes()
+    assert main(["dream", str(user_files["photo"]), "-o", str(other), *QUICK]) == EXIT_BAD_INPUT
     assert "is the input file this command reads" in capsys.readouterr().err
-    assert files["photo"].read_bytes() == before
+    assert user_files["photo"].read_bytes() == before
 
 
-def test_a_batch_never_writes_over_its_guide(files: dict[str, Path], tmp_path: Path, capsys) -> None:
+def test_a_batch_never_writes_over_its_guide(user_files: dict[str, Path], tmp_path: Path, capsys) -> None:
     """The guide sits in the output folder under the name the photo's dream would take."""
     out = tmp_path / "dreams"
     out.mkdir()
     guide = out / "chelsea.png"
-    guide.write_bytes(files["guide"].read_bytes())
-    assert main(["batch", str(files["photo"]), "-o", str(out), "--guide", str(guide), *QUICK]) == EXIT_BAD_INPUT
+    guide.write_bytes(user_files["guide"].read_bytes())
+    assert main(["batch", str(user_files["photo"]), "-o", str(out), "--guide", str(guide), *QUICK]) == EXIT_BAD_INPUT
     assert "is the guide file this command reads" in capsys.readouterr().err
-    assert guide.read_bytes() == files["guide"].read_bytes()
+    assert guide.read_bytes() == user_files["guide"].read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -102,17 +102,17 @@ def test_a_batch_never_writes_over_its_guide(files: dict[str, Path], tmp_path: P
     ],
 )
 def test_an_output_that_is_a_folder_gets_one_line(
-    argv: list[str], files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    argv: list[str], user_files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "a-folder.png"  # named like a file, as a typo would be
     folder.mkdir()
-    assert main([*(part.format(**files) for part in argv), "-o", str(folder)]) == EXIT_BAD_INPUT
+    assert main([*(part.format(**user_files) for part in argv), "-o", str(folder)]) == EXIT_BAD_INPUT
     said = capsys.readouterr().err
     assert said.startswith(f"error: output: {folder} is a folder; give a file name in it, such as {folder}/dream.")
     assert said.count("\n") == 1
 
 
-def test_an_output_folder_that_cannot_be_written_gets_one_line(files: dict[str, Path], tmp_path: Path) -> None:
+def test_an_output_folder_that_cannot_be_written_gets_one_line(user_files: dict[str, Path], tmp_path: Path) -> None:
     """A folder without write permission (refused before dreaming; root may write in any, so not for root) and one
     no file can be made in (``/proc``, refused when written): one line each, no traceback, nothing written."""
     locked = tmp_path / "locked"
@@ -123,7 +123,7 @@ def test_an_output_folder_that_cannot_be_written_gets_one_line(files: dict[str, 
         outputs[locked / "dream.png"] = said
     for output, said in outputs.items():
         done = subprocess.run(
-            [sys.executable, "-m", "deepdream_core", "dream", str(files["photo"]), "-o", str(output), *QUICK],
+            [sys.executable, "-m", "deepdream_core", "dream", str(user_files["photo"]), "-o", str(output), *QUICK],
             cwd=REPO,
             capture_output=True,
             text=True,

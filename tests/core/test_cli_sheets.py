@@ -16,16 +16,8 @@ from deepdream_core.files.presets import load_preset
 from deepdream_core.jobs.atlas import model_folder
 from deepdream_core.jobs.sheets import contact_sheet
 from tests.support import REPO
-from tests.support.photos import skimage_photo
 
 QUICK = ["--max-size", "48", "--octaves", "1", "--quiet"]
-
-
-@pytest.fixture(scope="module")
-def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 96).save(path)
-    return path
 
 
 def test_sweep_one_setting_writes_one_labelled_sheet(

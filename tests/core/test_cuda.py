@@ -8,7 +8,6 @@ Skipped without a CUDA GPU; ``bench/gpu.sh`` runs it on one.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -24,6 +23,7 @@ from deepdream_core.dreaming.gradients import StepGradient
 from deepdream_core.dreaming.graphs import GraphCache
 from deepdream_core.dreaming.tiles import auto_tile_size
 from deepdream_core.dreaming.transforms import pil_to_tensor
+from tests.support.networks import Overflows
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -124,20 +124,6 @@ def test_a_pass_that_cannot_be_captured_runs_eagerly_with_a_log_line(
     eager, _ = lite0.gradient(image, objective, 512)
     assert torch.allclose(grad, eager, rtol=1e-3, atol=1e-6)
     assert np.isfinite(step.loss())
-
-
-class Overflows(nn.Module):
-    """Activations of about 1e6: fine in fp32, infinite in fp16 (max 65504)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.body = nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 8, 3, padding=1), relu=nn.ReLU()))
-        with torch.no_grad():
-            self.body.conv.weight.mul_(1e6)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
 
 
 def test_an_overflowed_graphed_step_changes_nothing_and_the_next_read_goes_fp32(photo: Image.Image) -> None:

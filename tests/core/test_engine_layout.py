@@ -148,6 +148,25 @@ def test_no_module_of_the_product_is_too_long_to_read() -> None:
     assert not long
 
 
+def test_the_bench_imports_no_test_module() -> None:
+    """The bench is a tool of the repository, run without the suite: what it shares with the tests lives in
+    ``bench/`` (the live scenes) and the tests import it from there, never the other way round."""
+    found = sorted(
+        f"{path.relative_to(REPO)}: {name}"
+        for path in (REPO / "bench").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+        if name == "tests" or name.startswith("tests.")
+    )
+    assert not found
+
+
 def test_no_class_of_the_engine_is_too_long_to_read() -> None:
     long = {
         f"{path.relative_to(REPO)}: {node.name}": node.end_lineno - node.lineno + 1

@@ -24,7 +24,7 @@ from deepdream_core import DeviceError, Dreamer, DreamSettings, LayerTarget, get
 from deepdream_core.cli import EXIT_NO_WEIGHTS
 from tests.support import REPO
 from tests.support.hub_standin import HubStandIn, closed_endpoint
-from tests.support.photos import make_tiny_cnn
+from tests.support.networks import make_tiny_cnn
 
 # Runs in a child process with HF_ENDPOINT set: load a tiny CNN's weights from the Hub twice, with
 # the cache entry corrupted in between; then fail on a model the Hub lacks; then dream with the
@@ -37,7 +37,7 @@ HUB_CHILD = textwrap.dedent("""
     from deepdream_core import DreamSettings, WeightsUnavailableError, dream
     from deepdream_core.models.weights import HubWeights, load_state_dict
     from deepdream_core.models.zoo import load_model
-    from tests.support.photos import make_tiny_cnn
+    from tests.support.networks import make_tiny_cnn
 
     report = {}
     source = HubWeights("test/tiny-cnn")

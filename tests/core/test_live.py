@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+from bench.scenes import dream_change, mean_change, panning_scene, still_scene
 from deepdream_core import LiveSession, LiveSettings, SettingsError
 from deepdream_core.cli import EXIT_BAD_INPUT, main
 from deepdream_core.dreaming.transforms import pil_to_tensor
@@ -19,7 +20,7 @@ from deepdream_core.files.clips import read_clip
 from deepdream_core.files.presets import load_preset
 from deepdream_core.files.records import read_record
 from deepdream_core.motion.live import BUDGETS, LIVE_LOOK, LiveInputError, choose_budget, play
-from tests.support.live_scenes import dream_change, mean_change, panning_scene, still_scene, write_scene
+from tests.support.clips import write_scene
 
 # Small frames and a fixed budget: the same frames on any machine, and quick on two shared cores.
 SIZE = (160, 120)

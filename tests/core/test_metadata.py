@@ -40,7 +40,8 @@ TINY = ["--max-size", "48", "--octaves", "1", "--steps", "2", "--quiet"]
 
 
 @pytest.fixture(scope="module")
-def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def photo_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Chelsea as a camera's JPEG (96x64, quality 90): these dreams start from the kind of file a phone gives."""
     path = tmp_path_factory.mktemp("photo") / "chelsea.jpg"
     skimage_photo("chelsea", 96).save(path, quality=90)
     return path
@@ -270,9 +271,9 @@ def cli_dream(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_same_inputs_in_two_processes_give_byte_identical_pngs(photo_file: Path, tmp_path: Path) -> None:
+def test_same_inputs_in_two_processes_give_byte_identical_pngs(photo_jpeg: Path, tmp_path: Path) -> None:
     runs = [
-        cli_dream(str(photo_file), "-o", str(tmp_path / f"{name}.png"), "--seed", "7", *TINY)
+        cli_dream(str(photo_jpeg), "-o", str(tmp_path / f"{name}.png"), "--seed", "7", *TINY)
         for name in ("first", "second")
     ]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr
@@ -281,14 +282,14 @@ def test_same_inputs_in_two_processes_give_byte_identical_pngs(photo_file: Path,
 
 
 def test_cli_round_trip_through_settings_from_is_byte_identical(
-    photo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    photo_jpeg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first, again = tmp_path / "first.png", tmp_path / "again.png"
     assert (
         main(
             [
                 "dream",
-                str(photo_file),
+                str(photo_jpeg),
                 "-o",
                 str(first),
                 "--seed",
@@ -304,12 +305,12 @@ def test_cli_round_trip_through_settings_from_is_byte_identical(
     )
     seed = read_record(first)["settings"]["seed"]
     assert isinstance(seed, int)  # the seed drawn for "random" is the one recorded
-    assert main(["dream", str(photo_file), "-o", str(again), "--settings-from", str(first), "--quiet"]) == 0
+    assert main(["dream", str(photo_jpeg), "-o", str(again), "--settings-from", str(first), "--quiet"]) == 0
     assert first.read_bytes() == again.read_bytes()
     # Flags given on top win; the rest still comes from the file.
     other = tmp_path / "other.png"
     assert (
-        main(["dream", str(photo_file), "-o", str(other), "--settings-from", str(first), "--steps", "1", "--quiet"])
+        main(["dream", str(photo_jpeg), "-o", str(other), "--settings-from", str(first), "--steps", "1", "--quiet"])
         == 0
     )
     record = read_record(other)["settings"]
@@ -318,11 +319,11 @@ def test_cli_round_trip_through_settings_from_is_byte_identical(
 
 
 def test_cli_settings_from_a_forged_file_notes_what_was_skipped(
-    photo_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    photo_jpeg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = forged(tmp_path / "forged.png", {"steps": 1, "max_size": 40, "octaves": 1, "jitter": 10**6})
     assert (
-        main(["dream", str(photo_file), "-o", str(tmp_path / "out.png"), "--settings-from", str(source), "--quiet"])
+        main(["dream", str(photo_jpeg), "-o", str(tmp_path / "out.png"), "--settings-from", str(source), "--quiet"])
         == 0
     )
     assert "note: settings-from: jitter: must be from 0 to 128, got 1000000\n" in capsys.readouterr().err

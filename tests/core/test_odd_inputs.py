@@ -25,7 +25,6 @@ from deepdream_core.jobs.sheets import setting_variants
 from deepdream_core.models.echo import ECHO_CHARS, echo
 from deepdream_core.motion.animation import MOTION_RANGES
 from deepdream_core.motion.segments import SEGMENT_RANGES, SegmentSettings
-from tests.support.photos import skimage_photo
 
 # As JSON spells them (Python's parser reads all four; 1e309 overflows to Infinity), and what messages say.
 NON_FINITE = {"NaN": "NaN", "Infinity": "Infinity", "1e309": "Infinity", "-Infinity": "-Infinity"}
@@ -45,13 +44,6 @@ def png_with_record(path: Path, text: str) -> Path:
     info = PngImagePlugin.PngInfo()
     info.add_text(CHUNK, text)
     Image.new("RGB", (16, 16), "grey").save(path, pnginfo=info)
-    return path
-
-
-@pytest.fixture(scope="module")
-def photo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photo") / "chelsea.png"
-    skimage_photo("chelsea", 64).save(path)
     return path
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
-from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -16,6 +15,7 @@ from deepdream_core import Dreamer, DreamSettings, LayerTarget, get_dreamer, get
 from deepdream_core.dreaming.devices import resolve_precision
 from deepdream_core.dreaming.transforms import pil_to_tensor
 from tests.support import REPO
+from tests.support.networks import Overflows
 
 SMALL = DreamSettings(max_size=128, steps=4, octaves=2, seed=1, device="cpu")
 
@@ -42,20 +42,6 @@ def test_bf16_dream_tracks_fp32_on_the_bundled_model(photo: Image.Image) -> None
     # change the photo), one reason the bundled model stays in fp32 under precision="auto".
     assert np.abs(bf16 - fp32).mean() < 8
     assert get_spec("efficientnet_lite0").mixed_precision is False
-
-
-class Overflows(nn.Module):
-    """A real network whose activations reach about 1e6: fine in fp32, infinite in fp16 (max 65504)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.body = nn.Sequential(OrderedDict(conv=nn.Conv2d(3, 8, 3, padding=1), relu=nn.ReLU()))
-        with torch.no_grad():
-            self.body.conv.weight.mul_(1e6)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
 
 
 def test_a_network_that_overflows_in_low_precision_falls_back_to_fp32(photo: Image.Image) -> None:

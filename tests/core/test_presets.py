@@ -15,8 +15,8 @@ from deepdream_core import ZOO, get_spec
 from deepdream_core.dreaming.objectives import class_index
 from deepdream_core.files.links import from_query, to_query
 from deepdream_core.files.presets import PRESETS_DIR, all_presets, fingerprint, load_preset, preset_names
-from tests.core.test_space_metadata import preloads
 from tests.support import REPO
+from tests.support.space import preloads
 
 NAMES = preset_names()
 # What users look for in the gallery (issue 3); every one needs at least one preset.

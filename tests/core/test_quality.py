@@ -30,7 +30,6 @@ from deepdream_core import (
     LayerTarget,
     SettingsError,
     animate,
-    get_dreamer,
     settings_from_dict_lenient,
 )
 from deepdream_core.cli import EXIT_BAD_INPUT, main
@@ -44,14 +43,10 @@ from deepdream_core.files.links import from_query, to_query
 from deepdream_core.files.presets import load_preset
 from deepdream_core.models.zoo import get_spec
 from deepdream_core.motion.animation import transform_frame
-from tests.support.photos import make_tiny_cnn, skimage_photo
+from tests.support.networks import make_tiny_cnn
+from tests.support.photos import skimage_photo
 
 MODEL = "efficientnet_lite0"
-
-
-@pytest.fixture(scope="module")
-def dreamer():
-    return get_dreamer(MODEL, "cpu")
 
 
 def pixels(image: Image.Image) -> np.ndarray:

@@ -6,7 +6,6 @@ The threat model is in README.md, section Security.
 from __future__ import annotations
 
 import ast
-import builtins
 import io
 import re
 import subprocess
@@ -23,23 +22,8 @@ from deepdream_core.dreaming.images import MAX_FILE_BYTES, ImageInputError, load
 from deepdream_core.files.presets import load_preset
 from deepdream_core.models.weights import TorchvisionWeights, WeightsUnavailableError
 from tests.support import REPO
+from tests.support.checkpoints import malicious_checkpoint
 from tests.support.hub_standin import HubStandIn
-
-
-class Payload:
-    """Unpickling this runs code: it writes ``marker``."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple:
-        return builtins.exec, (f"open({str(self.marker)!r}, 'w').write('code ran')",)
-
-
-def malicious_checkpoint(marker: Path) -> bytes:
-    buffer = io.BytesIO()
-    torch.save({"conv1.weight": Payload(marker)}, buffer)
-    return buffer.getvalue()
 
 
 def test_payload_runs_when_fully_unpickled(tmp_path: Path) -> None:

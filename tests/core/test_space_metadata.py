@@ -19,7 +19,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from safetensors.torch import save as save_safetensors
@@ -30,6 +29,7 @@ from tests.support import REPO
 from tests.support.caffe_googlenet import ported_state_dict, pth_bytes
 from tests.support.checkpoints import random_checkpoint, state_dict_digest
 from tests.support.hub_standin import HubStandIn, closed_endpoint, write_hub_cache
+from tests.support.space import front_matter, preloads
 
 tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11's tomllib")
 
@@ -75,25 +75,8 @@ HUB_FILES = {
 HUB_MODELS = {(weights.repo_id, weights.filename): name for name, weights in HUB_WEIGHTS.items()}
 
 
-def front_matter() -> dict:
-    text = (REPO / "README.md").read_text()
-    match = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
-    assert match, "README.md must start with a YAML block between --- lines"
-    return yaml.safe_load(match.group(1))
-
-
 def pyproject() -> dict:
     return tomllib.loads((REPO / "pyproject.toml").read_text())
-
-
-def preloads() -> list[tuple[str, list[str]]]:
-    """``preload_from_hub`` entries as (repository, files); the documented form is ``repo file1,file2 [commit]``."""
-    entries = []
-    for entry in front_matter()["preload_from_hub"]:
-        repo, files, *revision = entry.split()
-        assert not revision, f"{entry!r}: a pinned commit would fetch other weights than the loader's 'main'"
-        entries.append((repo, files.split(",")))
-    return entries
 
 
 def test_front_matter_is_yaml_with_documented_keys_only() -> None:

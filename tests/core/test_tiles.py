@@ -35,7 +35,8 @@ from deepdream_core.files.links import from_query, to_query
 from deepdream_core.files.presets import PRESETS_DIR, fingerprint, load_preset
 from deepdream_core.files.records import dream_record, save_png
 from deepdream_core.models.zoo import ZOO
-from tests.support.photos import make_tiny_cnn, skimage_photo
+from tests.support.networks import make_tiny_cnn
+from tests.support.photos import skimage_photo
 
 GIB = 2**30
 

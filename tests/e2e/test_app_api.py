@@ -16,14 +16,6 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from tests.support import ABOUT
-from tests.support.photos import skimage_photo
-
-
-@pytest.fixture(scope="module")
-def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 128).save(path)
-    return path
 
 
 def dream(client: Client, photo: Path, settings: dict) -> tuple[str, str]:

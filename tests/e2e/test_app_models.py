@@ -22,10 +22,10 @@ from gradio_client.exceptions import AppError
 
 from deepdream_core import DreamSettings
 from deepdream_core.files.records import dream_record, png_bytes
-from tests.e2e.test_mcp import session_run
 from tests.support.app_server import AppServer, queue_call, rss_mb, running_app
 from tests.support.clips import make_clip
 from tests.support.hub_standin import HubStandIn
+from tests.support.mcp import session_run
 from tests.support.photos import skimage_photo
 
 # 304 M parameters: built for real, 1.2 GB. A failed load of it kept all of that, per request.
@@ -47,35 +47,28 @@ def app_env(hub: HubStandIn, workdir: Path, **extra: str) -> dict[str, str]:
     return {**hub.env(workdir / "hf-home"), "DEEPDREAM_CACHE": str(workdir / "cache"), **extra}
 
 
-@pytest.fixture(scope="module")
-def photo(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("photo") / "chelsea.png"
-    skimage_photo("chelsea", 96).save(path)
-    return str(path)
-
-
-def dream_with(client: Client, photo: str, model: str) -> None:
-    client.predict(handle_file(photo), json.dumps({**TINY, "model": model}), None, None, api_name="/dream")
+def dream_with(client: Client, photo: Path, model: str) -> None:
+    client.predict(handle_file(str(photo)), json.dumps({**TINY, "model": model}), None, None, api_name="/dream")
 
 
 def test_failing_large_model_requests_give_their_memory_back(
-    tmp_path_factory: pytest.TempPathFactory, hub: HubStandIn, photo: str
+    tmp_path_factory: pytest.TempPathFactory, hub: HubStandIn, cat_png: Path
 ) -> None:
     workdir = tmp_path_factory.mktemp("no-weights")
     with running_app(workdir, app_env(hub, workdir)) as server:
         client = Client(server.url, verbose=False)
         failure = f"Could not load weights for model '{LARGE}': .* was not found on the Hugging Face Hub"
         with pytest.raises(AppError, match=failure):
-            dream_with(client, photo, LARGE)  # the first also imports what any model load needs
+            dream_with(client, cat_png, LARGE)  # the first also imports what any model load needs
         before = rss_mb(server)
         for _ in range(10):
             with pytest.raises(AppError, match=failure):
-                dream_with(client, photo, LARGE)
+                dream_with(client, cat_png, LARGE)
         after = rss_mb(server)
         assert after - before < 100, f"resident memory {before:.0f} -> {after:.0f} MB over 10 failed loads"
         assert hub.downloads(f"timm/{LARGE}", "model.safetensors") == 0  # asked for, found missing
         assert any(LARGE in path for _, path in hub.requests)
-        dream_with(client, photo, "efficientnet_lite0")  # and the server still dreams
+        dream_with(client, cat_png, "efficientnet_lite0")  # and the server still dreams
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +80,16 @@ def one_model_app(tmp_path_factory: pytest.TempPathFactory, hub: HubStandIn) -> 
 
 
 def test_a_model_the_demo_does_not_offer_is_refused_on_every_api_path(
-    one_model_app: AppServer, hub: HubStandIn, photo: str, tmp_path: Path
+    one_model_app: AppServer, hub: HubStandIn, cat_png: Path, tmp_path: Path
 ) -> None:
     client = Client(one_model_app.url, verbose=False)
     settings = json.dumps({**TINY, "model": LARGE})
     calls = {
-        "/dream": (handle_file(photo), settings, None, None),
-        "/dream_stream": (handle_file(photo), settings, None, None),
-        "/animate": (handle_file(photo), settings, '{"frames": 2}'),
+        "/dream": (handle_file(str(cat_png)), settings, None, None),
+        "/dream_stream": (handle_file(str(cat_png)), settings, None, None),
+        "/animate": (handle_file(str(cat_png)), settings, '{"frames": 2}'),
         "/dream_video": (handle_file(str(make_clip(tmp_path / "clip.mp4", frames=2))), settings, "{}"),
-        "/sweep": (handle_file(photo), settings, '{"setting": "steps", "values": [1, 2, 3]}'),
+        "/sweep": (handle_file(str(cat_png)), settings, '{"setting": "steps", "values": [1, 2, 3]}'),
     }
     before, asked = rss_mb(one_model_app), len(hub.requests)
     for api_name, args in calls.items():

@@ -17,17 +17,9 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from tests.support.clips import FPS, FRAMES, SIZE, make_clip
-from tests.support.photos import skimage_photo
 
 TINY = json.dumps({"max_size": 64, "octaves": 1, "steps": 1, "step_size": 3})
 APP_MAX_FRAMES = 6
-
-
-@pytest.fixture(scope="module")
-def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 64).save(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +36,9 @@ def read_mp4(path: str) -> tuple[int, tuple[int, int], Fraction, list[str]]:
         return len(frames), frames[0].size, video.average_rate, [a.codec_context.name for a in result.streams.audio]
 
 
-def test_animate_streams_every_frame_then_an_mp4_and_a_gif(client: Client, cat_png: Path) -> None:
+def test_animate_streams_every_frame_then_an_mp4_and_a_gif(client: Client, cat_png_64: Path) -> None:
     motion = json.dumps({"frames": 4, "zoom": 1.1, "rotate": 2, "fps": 6})
-    job = client.submit(handle_file(str(cat_png)), TINY, motion, api_name="/animate")
+    job = client.submit(handle_file(str(cat_png_64)), TINY, motion, api_name="/animate")
     frame, mp4, gif, status = job.result(timeout=300)
     streamed = job.outputs()[:-1]
     assert [text.split(" done")[0] for _, _, _, text in streamed] == [f"Dreaming… Frame {i} of 4" for i in range(1, 5)]
@@ -92,15 +84,17 @@ def test_a_clip_over_the_apps_cap_is_cut_with_a_notice(client: Client, clips: di
 
 
 def test_a_text_file_named_mp4_gets_the_video_message_and_the_app_keeps_serving(
-    client: Client, tmp_path: Path, cat_png: Path, app_server
+    client: Client, tmp_path: Path, cat_png_64: Path, app_server
 ) -> None:
     text = tmp_path / "holiday.mp4"
     text.write_text("not a video, just notes\n")
     with pytest.raises(AppError, match=r"this is a text file, not a video; upload an MP4, MOV, WebM"):
         client.predict(handle_file(str(text)), TINY, "{}", api_name="/dream_video")
     with pytest.raises(AppError, match=r"^zoom: must be from 0\.5 to 2, got 5$"):
-        client.predict(handle_file(str(cat_png)), TINY, json.dumps({"zoom": 5}), api_name="/animate")
+        client.predict(handle_file(str(cat_png_64)), TINY, json.dumps({"zoom": 5}), api_name="/animate")
     with pytest.raises(AppError, match=r"^video: not valid JSON"):
         client.predict(handle_file(str(text)), TINY, "{blend: 1", api_name="/dream_video")
-    _, mp4, _, status = client.predict(handle_file(str(cat_png)), TINY, json.dumps({"frames": 2}), api_name="/animate")
+    _, mp4, _, status = client.predict(
+        handle_file(str(cat_png_64)), TINY, json.dumps({"frames": 2}), api_name="/animate"
+    )
     assert status.startswith("Done") and read_mp4(mp4)[0] == 2 and app_server.alive()

@@ -17,9 +17,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from deepdream_core.dreaming.json_input import MAX_JSON_DEPTH
-from tests.e2e.test_mcp import session_run
 from tests.support.app_server import api_call, queue_call
-from tests.support.photos import skimage_photo
+from tests.support.mcp import session_run
 
 TINY = {"max_size": 64, "steps": 1, "octaves": 1, "seed": 0}
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -41,21 +40,14 @@ REFUSED = (
 )
 
 
-@pytest.fixture(scope="module")
-def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 64).save(path)
-    return path
-
-
 def app_error(client: Client, *args: object, api_name: str) -> str:
     with pytest.raises(AppError) as raised:
         client.predict(*args, api_name=api_name)
     return str(raised.value)
 
 
-def test_nan_and_infinity_get_the_settings_message(client: Client, cat_png: Path) -> None:
-    photo = handle_file(str(cat_png))
+def test_nan_and_infinity_get_the_settings_message(client: Client, cat_png_64: Path) -> None:
+    photo = handle_file(str(cat_png_64))
     settings = json.dumps(TINY).replace('"steps": 1', '"steps": NaN')
     assert app_error(client, photo, settings, None, None, api_name="/dream") == (
         "steps: must be a number from 1 to 100, got NaN"
@@ -70,8 +62,8 @@ def test_nan_and_infinity_get_the_settings_message(client: Client, cat_png: Path
     )
 
 
-def test_deep_json_is_refused_with_a_message(client: Client, cat_png: Path) -> None:
-    photo = handle_file(str(cat_png))
+def test_deep_json_is_refused_with_a_message(client: Client, cat_png_64: Path) -> None:
+    photo = handle_file(str(cat_png_64))
     for args, api_name, argument in (
         ((photo, DEEP, None, None), "/dream", "settings"),
         ((photo, json.dumps(TINY), DEEP), "/sweep", "sweep"),
@@ -82,7 +74,7 @@ def test_deep_json_is_refused_with_a_message(client: Client, cat_png: Path) -> N
 
 
 def test_a_request_body_nested_too_deep_is_refused_and_the_app_keeps_serving(
-    client: Client, app_server, cat_png: Path
+    client: Client, app_server, cat_png_64: Path
 ) -> None:
     # The whole body nested 10^5 deep, not one argument: Gradio's API and the MCP server parse it themselves.
     too_deep = f"request body: the JSON nests deeper than {MAX_JSON_DEPTH} levels, so it was not read; send "
@@ -101,7 +93,7 @@ def test_a_request_body_nested_too_deep_is_refused_and_the_app_keeps_serving(
         assert error["jsonrpc"] == "2.0" and error["id"] is None and error["error"]["code"] == -32700, error
         assert error["error"]["message"].startswith(too_deep + "each tool argument as its schema says"), error
     # Then a normal request on each transport is served, and the log holds no traceback.
-    png, status = client.predict(handle_file(str(cat_png)), json.dumps(TINY), None, None, api_name="/dream")
+    png, status = client.predict(handle_file(str(cat_png_64)), json.dumps(TINY), None, None, api_name="/dream")
     assert Path(png).exists() and status.startswith("Done"), status
     tools = asyncio.run(session_run(app_server.url, lambda session: session.list_tools())).tools
     assert "dream" in {tool.name for tool in tools}
@@ -126,8 +118,8 @@ def test_a_share_link_with_nan_and_an_8_kb_model_opens_with_short_notes(app_serv
     assert "(8,192 characters)" in note and len(note) < 1000, len(note)  # it was 8,275 characters
 
 
-def test_a_long_value_in_the_api_is_echoed_short(client: Client, cat_png: Path) -> None:
-    message = app_error(client, handle_file(str(cat_png)), json.dumps({LONG_NAME: 1}), None, None, api_name="/dream")
+def test_a_long_value_in_the_api_is_echoed_short(client: Client, cat_png_64: Path) -> None:
+    message = app_error(client, handle_file(str(cat_png_64)), json.dumps({LONG_NAME: 1}), None, None, api_name="/dream")
     assert "(8,192 characters): unknown setting" in message and len(message) < 600
 
 
@@ -148,10 +140,10 @@ def test_gradio_client_and_mcp_get_the_private_address_message(client: Client, a
     assert result.isError and f"photo: http://localhost/photo.png {REFUSED}" in texts, texts
 
 
-def test_mcp_gets_the_settings_messages(app_server, cat_png: Path) -> None:
+def test_mcp_gets_the_settings_messages(app_server, cat_png_64: Path) -> None:
     import base64
 
-    photo = "data:image/png;base64," + base64.b64encode(cat_png.read_bytes()).decode()
+    photo = "data:image/png;base64," + base64.b64encode(cat_png_64.read_bytes()).decode()
 
     def call(settings: str):
         arguments = {"photo": photo, "settings_json": settings}
@@ -167,6 +159,6 @@ def test_mcp_gets_the_settings_messages(app_server, cat_png: Path) -> None:
         assert result.isError and expected in texts and len(texts) < 1000, texts
 
 
-def test_the_app_keeps_serving(client: Client, cat_png: Path) -> None:
-    png, status = client.predict(handle_file(str(cat_png)), json.dumps(TINY), None, None, api_name="/dream")
+def test_the_app_keeps_serving(client: Client, cat_png_64: Path) -> None:
+    png, status = client.predict(handle_file(str(cat_png_64)), json.dumps(TINY), None, None, api_name="/dream")
     assert Path(png).exists() and status.startswith("Done")

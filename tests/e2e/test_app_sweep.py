@@ -16,13 +16,6 @@ from tests.support.photos import skimage_photo
 SMALL = {"max_size": 64, "octaves": 1}
 
 
-@pytest.fixture(scope="module")
-def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 96).save(path)
-    return path
-
-
 def test_a_setting_sweep_streams_cells_then_one_png_sheet(client: Client, cat_png: Path) -> None:
     job = client.submit(
         handle_file(str(cat_png)),

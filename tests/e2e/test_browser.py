@@ -14,35 +14,25 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from deepdream_core import DreamSettings, LayerTarget, dream_record, save_png
 from deepdream_core.files.presets import load_preset
-from tests.support import ABOUT, REPO, said_seconds
+from tests.support import ABOUT, said_seconds
 from tests.support.app_server import AppServer, running_app
+from tests.support.browser import (
+    ARTIFACTS,
+    DESKTOP,
+    DREAM_WAIT_MS,
+    PHONE,
+    new_page,
+    open_advanced,
+    open_app,
+    overlaps,
+    screenshot,
+    upload,
+)
 from tests.support.photos import skimage_photo
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = REPO / "test-artifacts"
-# Cold model load and a CPU shared with other work: generous bounds for waits, never asserted on.
-DREAM_WAIT_MS = 240_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -54,18 +44,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-@pytest.fixture(scope="module")
-def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 128).save(path)
-    return path
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
 def screenshot_between(page: Page, top: str, bottom: str, name: str) -> None:
     """A picture of the page from the top of one element to the bottom of another, as wide as the first."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -74,21 +52,6 @@ def screenshot_between(page: Page, top: str, bottom: str, name: str) -> None:
     height = last["y"] + last["height"] - first["y"]
     clip = {"x": first["x"], "y": first["y"], "width": first["width"], "height": height}
     page.screenshot(path=ARTIFACTS / f"{name}.png", clip=clip, full_page=True)
-
-
-def open_app(page: Page, url: str) -> None:
-    page.goto(url)
-    expect(page.locator("#dream")).to_be_visible()
-
-
-def upload(page: Page, photo: Path) -> None:
-    page.locator("#photo input[type=file]").set_input_files(str(photo))
-    expect(page.locator("#status")).to_contain_text("Ready")
-
-
-def open_advanced(page: Page) -> None:
-    page.locator("#advanced").get_by_text("Advanced: every setting").click()
-    expect(page.locator("#steps input[type=number]")).to_be_visible()
 
 
 def test_upload_pick_a_look_dream_and_share(page: Page, app_server, cat_png: Path) -> None:
@@ -347,15 +310,10 @@ def test_the_time_estimate_shows_next_to_dream_and_follows_the_settings(
     expect(estimate).to_contain_text("a first guess")  # the cost the two were computed with never changed
 
 
-PHONE = {"width": 390, "height": 844}
-
-
 def test_on_a_phone_the_photo_a_look_and_dream_fit_the_first_screen(
     browser: Browser, app_server, cat_png: Path
 ) -> None:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
+    page = new_page(browser, PHONE)
     try:
         open_app(page, app_server.url)
         first_look = page.locator("#preset-gallery button.thumbnail-item").first
@@ -379,7 +337,7 @@ def test_on_a_phone_the_photo_a_look_and_dream_fit_the_first_screen(
         expect(page.locator("#status")).to_contain_text("Done", timeout=DREAM_WAIT_MS)
         screenshot(page, "phone-dreamed")
     finally:
-        context.close()
+        page.context.close()
 
 
 def test_compare_tab_makes_one_sheet_and_offers_it_as_a_png(page: Page, app_server, cat_png: Path) -> None:
@@ -423,21 +381,13 @@ def test_a_dreamed_png_dropped_back_in_restores_every_control(page: Page, app_se
     screenshot(page, "settings-from-a-dream")
 
 
-def overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
-    """Whether two bounding boxes share any area."""
-    across = a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
-    return across and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
-
-
 CUT = "el => el.scrollWidth > el.clientWidth + 1"  # text wider than its box: cut off, or ending in "…"
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, PHONE])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE])
 def test_every_label_reads_whole(browser: Browser, app_server, cat_png: Path, viewport: dict[str, int]) -> None:
     """Look names, the network, the before/after label and the Zoom tab's start image: none cut off."""
-    context = browser.new_context(viewport=viewport, is_mobile=viewport == PHONE, has_touch=viewport == PHONE)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
+    page = new_page(browser, viewport)
     try:
         open_app(page, app_server.url + "?steps=1&octaves=1")
         captions = page.locator("#preset-gallery .caption-label")
@@ -459,4 +409,4 @@ def test_every_label_reads_whole(browser: Browser, app_server, cat_png: Path, vi
         assert not overlaps(start_box, button_box), "no button over the label"
         screenshot(page, f"labels-{viewport['width']}")
     finally:
-        context.close()
+        page.context.close()

@@ -14,10 +14,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_browser import (
+from tests.support.browser import (
+    DESKTOP,
     DREAM_WAIT_MS,
     PHONE,
-    browser,  # noqa: F401  (a fixture)
+    new_page,
     open_advanced,
     open_app,
     overlaps,
@@ -27,30 +28,14 @@ from tests.e2e.test_browser import (
 from tests.support.odd_images import png_claiming
 from tests.support.photos import skimage_photo
 
-DESKTOP = {"width": 1366, "height": 768}
-
-
-@pytest.fixture(scope="module")
-def cat_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("photos") / "chelsea.png"
-    skimage_photo("chelsea", 128).save(path)
-    return path
-
 
 @pytest.fixture
-def desktop(browser: Browser) -> Iterator[Page]:  # noqa: F811
+def desktop(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     page.set_default_timeout(60_000)
     yield page
     context.close()
-
-
-def new_page(browser: Browser, viewport: dict[str, int]) -> Page:  # noqa: F811
-    phone = viewport == PHONE
-    page = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone).new_page()
-    page.set_default_timeout(60_000)
-    return page
 
 
 def logged_since(app_server, start: int) -> str:
@@ -105,7 +90,7 @@ def test_a_bad_value_in_advanced_is_said_in_the_status_and_nothing_runs(
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE])
 def test_a_link_with_bad_values_opens_with_a_closable_note_in_the_visitors_words(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     app_server,
     viewport: dict[str, int],
 ) -> None:

@@ -18,18 +18,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
+from bench.scenes import panning_scene
 from deepdream_core.files.clips import read_clip
 from deepdream_core.files.records import read_record
-from tests.e2e.test_browser import CHROMIUM, screenshot
 from tests.support.app_server import AppServer, running_app
-from tests.support.live_scenes import panning_scene, write_y4m
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
+from tests.support.clips import write_y4m
 
 LIVE_SECONDS = 30  # time for pause, resume, snapshot and Save within one start on a loaded machine
 # Cold model load on a CPU shared with other work: generous bounds for waits, never asserted on.
 FIRST_FRAME_WAIT_S = 120
-BASE_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +47,11 @@ def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[np
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
 def camera_browser(playwright: Playwright, camera_clip: tuple[Path, list[np.ndarray]]) -> Iterator[Browser]:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
         args=[
-            *BASE_ARGS,
+            *CHROMIUM_ARGS,
             "--use-fake-ui-for-media-stream",
             "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-video-capture={camera_clip[0]}",
@@ -266,7 +260,7 @@ def test_time_limit_ends_a_visit_and_the_next_visitor_waits_for_the_one_slot(
 def test_a_refused_or_missing_camera_gets_a_message(
     live_server: AppServer, playwright: Playwright, flags: list[str], message: str
 ) -> None:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*BASE_ARGS, *flags])
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *flags])
     try:
         page = browser.new_page()
         page.goto(live_server.url)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bench.scenes import panning_scene
 from tests.support.app_server import AppServer, rss_mb, running_app
-from tests.support.live_scenes import panning_scene
 from tests.support.live_stream import bytes_url, data_url, stream
 from tests.support.odd_images import png_claiming
 

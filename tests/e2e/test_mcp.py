@@ -7,21 +7,10 @@ import base64
 import io
 import json
 
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
-
+from tests.support.mcp import session_run
 from tests.support.photos import skimage_photo
 
 TINY = json.dumps({"max_size": 64, "steps": 1, "octaves": 1, "seed": 5})
-
-
-async def session_run(url: str, work):
-    async with (
-        streamable_http_client(url + "gradio_api/mcp/") as (read, write, _),
-        ClientSession(read, write) as session,
-    ):
-        await session.initialize()
-        return await work(session)
 
 
 def test_the_endpoints_are_tools_with_descriptions_and_typed_parameters(app_server) -> None:

@@ -22,8 +22,7 @@ pytest.importorskip("ray")
 
 from deepdream_core.files.records import read_record
 from deepdream_core.motion.segments import SegmentSettings
-from tests.core.test_batch import finished_pngs
-from tests.support import REPO
+from tests.support import REPO, finished_pngs
 from tests.support.clips import boundary_ratio, make_clip
 from tests.support.photos import skimage_photo
 from tests.support.ray_cluster import LOOPBACK, RayCluster, running_cluster

@@ -14,19 +14,14 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.support import REPO, said_seconds
+from tests.support import said_seconds
 from tests.support.app_server import AppServer, running_app
+from tests.support.browser import ARTIFACTS, DESKTOP, DREAM_WAIT_MS, PHONE, new_page
 from tests.support.odd_images import png_claiming
 from tests.support.photos import skimage_photo
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = REPO / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 768}
-# Cold model load and a CPU shared with other work: generous bounds for waits, never asserted on.
-WAIT_MS = 240_000
 LONG = "?steps=100&octaves=4&max_size=512"  # a dream that runs until it is stopped (minutes on two cores)
 SHORT = "?steps=2&octaves=1&max_size=128"
 # What Gradio itself would show of its queue or of a progress bar: the status line says all that, once.
@@ -40,17 +35,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def astronaut(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("photos") / "astronaut.png"
     skimage_photo("astronaut", 512).save(path)
@@ -58,9 +42,7 @@ def astronaut(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def visitor(browser: Browser, app: AppServer, viewport: dict[str, int], query: str = "") -> Page:
-    phone = viewport == PHONE
-    page = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone).new_page()
-    page.set_default_timeout(60_000)
+    page = new_page(browser, viewport)
     page.goto(app.url + query)
     expect(page.locator("#dream")).to_be_visible()
     return page
@@ -68,7 +50,7 @@ def visitor(browser: Browser, app: AppServer, viewport: dict[str, int], query: s
 
 def with_photo(page: Page, photo: Path) -> Page:
     page.locator("#photo input[type=file]").set_input_files(str(photo))
-    expect(page.locator("#status")).to_contain_text("Ready", timeout=WAIT_MS)
+    expect(page.locator("#status")).to_contain_text("Ready", timeout=DREAM_WAIT_MS)
     return page
 
 
@@ -94,7 +76,7 @@ def test_on_a_phone_the_growing_picture_its_status_and_stop_stay_in_view(
     page = with_photo(visitor(browser, app, PHONE, LONG), astronaut)
     try:
         page.locator("#dream").click()
-        expect(page.locator("#status")).to_contain_text("Octave 1 of 4", timeout=WAIT_MS)  # the first preview
+        expect(page.locator("#status")).to_contain_text("Octave 1 of 4", timeout=DREAM_WAIT_MS)  # the first preview
         for moment in range(3):  # from the first preview on, as the run goes
             assert shown(page, "#dream-result") >= 0.5, "at least half of the growing picture"
             assert shown(page, "#status") == 1 and shown(page, "#stop") == 1, "all of the status, and Stop"
@@ -154,7 +136,7 @@ def test_visitors_in_line_are_told_their_place_and_wait_and_can_leave(
     third = with_photo(visitor(browser, app, DESKTOP, SHORT), astronaut)
     try:
         first.locator("#dream").click()
-        expect(first.locator("#status")).to_contain_text("Octave", timeout=WAIT_MS)
+        expect(first.locator("#status")).to_contain_text("Octave", timeout=DREAM_WAIT_MS)
         # Before pressing Dream, the estimate under it counts the dream ahead.
         expect(phone.locator("#estimate")).to_contain_text(re.compile(r"in line \(1 dream ahead\)"), timeout=30_000)
 
@@ -186,7 +168,7 @@ def test_visitors_in_line_are_told_their_place_and_wait_and_can_leave(
 
         first.locator("#stop").click()
         expect(first.locator("#status")).to_contain_text("Stopped at octave")
-        expect(third.locator("#status")).to_contain_text("Done", timeout=WAIT_MS)  # its turn came
+        expect(third.locator("#status")).to_contain_text("Done", timeout=DREAM_WAIT_MS)  # its turn came
         expect(third.locator("#dream")).to_have_text("✨ Dream")
         expect(third.locator("#stop")).to_be_hidden()
         screenshot(third, "desktop-after-the-line")
@@ -228,7 +210,7 @@ def test_the_other_tabs_say_the_wait_too(browser: Browser, app: AppServer, astro
     zoom = visitor(browser, app, PHONE, SHORT)
     try:
         first.locator("#dream").click()
-        expect(first.locator("#status")).to_contain_text("Octave", timeout=WAIT_MS)
+        expect(first.locator("#status")).to_contain_text("Octave", timeout=DREAM_WAIT_MS)
         zoom.get_by_role("tab", name="Zoom animation").click()
         zoom.locator("#animate").click()
         status = zoom.locator("#anim-status")

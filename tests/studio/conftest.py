@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.photos import skimage_photo
+
 
 @pytest.fixture
 def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -14,3 +16,11 @@ def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def cat_png(uploads: Path) -> str:
+    """Chelsea at 96x64 as an upload (in this test's upload folder), by the path a handler is given."""
+    path = uploads / "cat.png"
+    skimage_photo("chelsea", 96).save(path)
+    return str(path)

@@ -19,29 +19,19 @@ from deepdream_studio.controls import settings_from_values
 from deepdream_studio.sharing import make_link
 from deepdream_studio.sweeps import variants_from_request
 from deepdream_studio.tabs import compare, dreaming, layers, remix
-from tests.studio.test_controls import control_values
-from tests.support.photos import skimage_photo
+from tests.support.controls import control_values
+
+pytestmark = pytest.mark.usefixtures("uploads", "empty_cache")  # uploads: tests/studio/conftest.py
 
 TINY = DreamSettings(max_size=48, steps=1, octaves=1, seed=3)
 CONFIG = StudioConfig(atlas_size=40)
 LAYERS = [layer.path for layer in get_spec(BUNDLED_MODEL).layers]
 
 
-@pytest.fixture(autouse=True)
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Gradio's upload folder for this test, and an empty atlas cache."""
-    folder = tmp_path / "gradio"
-    folder.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
-    monkeypatch.setenv("DEEPDREAM_CACHE", str(tmp_path / "cache"))
-    return folder
-
-
 @pytest.fixture
-def cat_png(uploads: Path) -> str:
-    path = uploads / "cat.png"
-    skimage_photo("chelsea", 96).save(path)
-    return str(path)
+def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty atlas cache for this test."""
+    monkeypatch.setenv("DEEPDREAM_CACHE", str(tmp_path / "cache"))
 
 
 def selected(index: int) -> gr.SelectData:

@@ -20,18 +20,8 @@ from deepdream_studio.controls import (
     class_choices,
     model_changed,
     settings_from_values,
-    values_from_settings,
 )
-
-
-def control_values(settings: DreamSettings) -> dict:
-    """What the browser would send back, by control name, after the page filled its controls with ``settings``."""
-    values = {}
-    for name, update in values_from_settings(settings).items():
-        if isinstance(update, dict):
-            update = update.get("value", 0)  # gr.skip() leaves the seed box as it was
-        values[name] = update
-    return values
+from tests.support.controls import control_values
 
 
 def test_every_setting_has_a_control_or_is_api_only() -> None:

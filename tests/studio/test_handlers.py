@@ -21,28 +21,14 @@ from deepdream_studio.config import StudioConfig
 from deepdream_studio.handlers import bind, user_errors
 from deepdream_studio.sharing import file_updates, link_updates, look_about, make_link
 from deepdream_studio.tabs import dreaming, photo, video, zoom
-from tests.studio.test_controls import control_values
 from tests.support import ABOUT, said_seconds
+from tests.support.controls import control_values
 from tests.support.photos import skimage_photo
+
+pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 
 TINY = DreamSettings(max_size=64, steps=1, octaves=1, seed=3)
 CONFIG = StudioConfig(preview_interval_s=0.0, motion_max_frames=3)
-
-
-@pytest.fixture(autouse=True)
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Gradio's upload folder for this test: uploads and results land here, and the inputs must be in it."""
-    folder = tmp_path / "gradio"
-    folder.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def cat_png(uploads: Path) -> str:
-    path = uploads / "cat.png"
-    skimage_photo("chelsea", 96).save(path)
-    return str(path)
 
 
 def test_user_errors_become_messages_for_plain_handlers_and_generators() -> None:

@@ -24,29 +24,15 @@ from deepdream_studio.controls import settings_from_values
 from deepdream_studio.gpu import check_offered
 from deepdream_studio.sharing import file_updates, link_updates
 from deepdream_studio.tabs.motion_controls import chosen_settings
-from tests.studio.test_controls import control_values
-from tests.support.photos import skimage_photo
+from tests.support.controls import control_values
+
+pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 
 CONFIG = StudioConfig(preview_interval_s=0.0, motion_max_frames=3)
 STEPS_NAN = "steps: must be a number from 1 to 100, got NaN"
 DEEP = "[" * 100_000 + "]" * 100_000
 TOO_DEEP = f"the JSON nests deeper than {MAX_JSON_DEPTH} levels, so it was not read"
 LONG_NAME = "m" * 8192
-
-
-@pytest.fixture(autouse=True)
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gradio"
-    folder.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
-def cat_png(uploads: Path) -> str:
-    path = uploads / "cat.png"
-    skimage_photo("chelsea", 64).save(path)
-    return str(path)
 
 
 def error_of(call) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.scenes import still_scene
 from deepdream_core.files.clips import read_clip
 from deepdream_core.files.presets import all_presets
 from deepdream_core.files.records import read_record
@@ -25,17 +26,10 @@ from deepdream_core.motion.live import LIVE_LOOK
 from deepdream_studio.tabs import live
 from deepdream_studio.tabs.replay import RECORD_FPS, Replay
 from deepdream_studio.uploads import CameraPayload, inline_frame
-from tests.support.live_scenes import still_scene
 from tests.support.live_stream import bytes_url, data_url
 from tests.support.odd_images import png_claiming
 
-
-@pytest.fixture(autouse=True)
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gradio"
-    folder.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 
 
 def sent(frame: object) -> bytes | None:

@@ -9,7 +9,7 @@ from deepdream_core import get_spec
 from deepdream_core.files.presets import all_presets, load_preset
 from deepdream_studio.gpu import ZERO_GPU_MODELS, offered_looks, offered_models
 from deepdream_studio.tabs import photo
-from tests.core.test_space_metadata import preloads
+from tests.support.space import preloads
 
 CLASSIC = ("classic-2015", "pagodas")
 

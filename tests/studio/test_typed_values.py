@@ -5,7 +5,6 @@ clamp, no traceback (issue 30.5, 29.5). Handlers called as plain functions, on t
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -15,8 +14,7 @@ from deepdream_studio import build_demo
 from deepdream_studio.config import StudioConfig
 from deepdream_studio.sharing import make_link
 from deepdream_studio.tabs import compare, dreaming, live, remix, video, zoom
-from tests.studio.test_controls import control_values
-from tests.support.photos import skimage_photo
+from tests.support.controls import control_values
 
 pytestmark = pytest.mark.usefixtures("uploads")  # Gradio's upload folder: tests/studio/conftest.py
 
@@ -33,13 +31,6 @@ TYPED = [
     ("seed", None, "⚠️ Seed: must be a whole number from 0 to 2147483647, got no number."),
     ("seed", 1.5, "⚠️ Seed: must be a whole number from 0 to 2147483647, got 1.5."),
 ]
-
-
-@pytest.fixture
-def cat_png(uploads: Path) -> str:
-    path = uploads / "cat.png"
-    skimage_photo("chelsea", 96).save(path)
-    return str(path)
 
 
 def test_every_numeric_control_on_every_tab_hands_over_what_was_sent() -> None:

@@ -17,3 +17,8 @@ def said_seconds(text: str) -> float:
         return 0.5
     number = int(found[0].split()[1])
     return number * 60 if found[0].endswith("min") else number
+
+
+def finished_pngs(folder: Path) -> list[Path]:
+    """Outputs under their final names: pathlib's ``*`` also matches the hidden ``.NAME.partial-*.png`` written."""
+    return [path for path in folder.glob("*.png") if not path.name.startswith(".")]

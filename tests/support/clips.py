@@ -1,4 +1,5 @@
-"""Generated test clips for the motion tests (core, CLI and app): moving shapes over a panning texture, with sound."""
+"""Generated test clips for the motion tests (core, CLI and app): moving shapes over a panning texture, with sound;
+and a camera scene (``bench/scenes.py``) written as a clip, for the live tests."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import av
 import cv2
 import numpy as np
 from PIL import Image
+
+from deepdream_core.files.clips import write_mp4
 
 # The test clip: a texture panning by PAN pixels per frame (so its motion is known exactly), with a
 # disc and a square moving on their own over it, and a sine tone.
@@ -75,3 +78,20 @@ def boundary_ratio(frames: Sequence[Image.Image], parts: Sequence[range]) -> flo
     changes = frame_changes(frames)
     cut = range(parts[1].start - 1, parts[0].stop)  # change i is between frames i and i + 1
     return max(changes[i] for i in cut) / statistics.median(c for i, c in enumerate(changes) if i not in cut)
+
+
+def write_scene(frames: list[Image.Image], path: Path, fps: int = 10) -> Path:
+    """The frames as an MP4 clip (H.264 at high quality, so the sensor noise survives)."""
+    write_mp4(frames, path, fps)
+    return path
+
+
+def write_y4m(frames: list[Image.Image], path: Path, fps: int = 10) -> Path:
+    """The frames as a raw Y4M clip (4:2:0), what Chromium's --use-file-for-fake-video-capture plays in a loop."""
+    width, height = frames[0].width // 2 * 2, frames[0].height // 2 * 2
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            rgb = np.ascontiguousarray(np.asarray(frame)[:height, :width])
+            out.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path

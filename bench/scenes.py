@@ -1,13 +1,14 @@
-"""Camera scenes for the live mode's tests and benchmark: a still scene and a panning one, with sensor noise.
+"""Camera scenes for the live figures: a still scene and a panning one, with sensor noise, and the changes measured.
 
 A real camera's frames differ even when nothing moves (sensor noise, about 2 grey levels), so the
-still scene has it too: flicker is measured against that change.
+still scene has it too: flicker is measured against that change. ``bench/live.py`` measures on these scenes and
+``tests/core/test_live.py`` asserts the figures that do not depend on the machine on the same ones, so both
+import them from here (the bench never imports the tests).
 """
 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -58,24 +59,3 @@ def dream_change(dreams: list[Image.Image], camera: list[Image.Image]) -> float:
     """Mean absolute difference between each dream and its camera frame, in grey levels: how visibly it dreams."""
     pairs = zip(dreams, camera, strict=True)
     return float(np.mean([np.abs(np.asarray(d, np.float32) - np.asarray(c, np.float32)).mean() for d, c in pairs]))
-
-
-def write_scene(frames: list[Image.Image], path: Path, fps: int = 10) -> Path:
-    """The frames as an MP4 clip (H.264 at high quality, so the sensor noise survives)."""
-    from deepdream_core.files.clips import write_mp4
-
-    write_mp4(frames, path, fps)
-    return path
-
-
-def write_y4m(frames: list[Image.Image], path: Path, fps: int = 10) -> Path:
-    """The frames as a raw Y4M clip (4:2:0), what Chromium's --use-file-for-fake-video-capture plays in a loop."""
-    import cv2
-
-    width, height = frames[0].width // 2 * 2, frames[0].height // 2 * 2
-    with path.open("wb") as out:
-        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in frames:
-            rgb = np.ascontiguousarray(np.asarray(frame)[:height, :width])
-            out.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
