@@ -3,8 +3,9 @@
 :func:`timed` wraps a dream's progress: it keeps the run in this process's list of runs in progress
 (:func:`runs_in_progress`: what the load counts as dreams running alongside, and what a queue reads to say how long
 is left), and when the run ends, folds its time into the cost table (:meth:`.costs.CostTable.record_run`), timed
-from the end of its first step and taken back to a quiet machine's time by the load measured while it ran. The
-public :func:`dream` and :func:`dream_frames` go through it, and so do the CLI, batch, the sheets and the app.
+over the steps that are not an octave's first and taken back to a quiet machine's time by the load measured while
+it ran. The public :func:`dream` and :func:`dream_frames` go through it, and so do the CLI, batch, the sheets and
+the app.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class Run:
     first_step: float | None = None  # when its first step ended (the model is loaded by then)
     first_share: float = 0.0  # the share of the work done by then
     share: float = 0.0  # the share of the work done now
+    # The time and share of the work of the steps that teach the cost table: every step but an octave's first.
+    timed_s: float = 0.0
+    timed_share: float = 0.0
     slowdowns: list[float] = field(default_factory=list)  # the load's slowdown, read as it ran
 
     def remaining(self, now: float | None = None) -> float:
@@ -86,39 +90,43 @@ def timed(
 ) -> Iterator[DreamProgress]:
     """``events`` (a dream's progress, as the loop yields it) passed through, the run timed on the way.
 
-    When the final event comes, the cost table (``costs``, default this process's) learns from the steps after
-    the first: the first dream of a process also loads the model (a 3-step 128 px first dream took 7.9 s here,
-    5.7 s of it up to the end of the first step; timed whole, it taught a cost 2.4 times too high), so the first
-    step's share of the work is taken off; and from the machine's ``load`` as it ran, so the table keeps a quiet
-    machine's cost. ``estimate`` is the dream's, on a quiet machine.
+    When the final event comes, the cost table (``costs``, default this process's) learns from every step but an
+    octave's first: the first dream of a process also loads the model (a 3-step 128 px first dream took 7.9 s
+    here, 5.7 s of it up to the end of the first step; timed whole, it taught a cost 2.4 times too high), and the
+    first step at a new size is slow the first time a process takes it (the Caffe GoogLeNet's first 256 px dream:
+    59, 81 and 112 ms for the later octaves' first steps against 27, 40 and 70 for the others; timed with them, its
+    next look at 512 px was estimated 29 % long). It learns from the machine's ``load`` as it ran too, so the
+    table keeps a quiet machine's cost. ``estimate`` is the dream's, on a quiet machine.
     """
     run = Run(estimate, key)
     with _RUNS_LOCK:
         _RUNS.append(run)
-    last_read = 0.0
+    last_read = last_event = 0.0
     try:
         for event in events:
             now = time.monotonic()
-            run.share = estimate.share_done(event.octave, event.step, event.done, event.total)
+            share = estimate.share_done(event.octave, event.step, event.done, event.total)
             if run.first_step is None:
-                run.first_step, run.first_share = now, run.share
+                run.first_step, run.first_share = now, share
+            elif event.step > 1:
+                run.timed_s += now - last_event
+                run.timed_share += share - run.share
+            run.share, last_event = share, now
             if event.final or now - last_read >= LOAD_EVERY_S:
                 alongside = len(runs_in_progress(estimate.device)) - 1  # this process's other dreams
                 run.slowdowns.append(load().slowdown(estimate.device, alongside))
                 last_read = now
             if event.final:
-                _learn(run, costs or COSTS, now)
+                _learn(run, costs or COSTS)
             yield event
     finally:
         with _RUNS_LOCK:
             _RUNS.remove(run)
 
 
-def _learn(run: Run, costs: CostTable, now: float) -> None:
+def _learn(run: Run, costs: CostTable) -> None:
     estimate = run.estimate
-    assert run.first_step is not None, "the final event comes after at least one step"
-    share = 1.0 - run.first_share  # a one-step dream: nothing after its first step to time
-    seconds, work = now - run.first_step, estimate.megapixel_steps * share
+    seconds, work = run.timed_s, estimate.megapixel_steps * run.timed_share  # a one-step dream: none timed
     if seconds < MIN_TIMED_S or work < MIN_TIMED_MEGAPIXEL_STEPS:
         return
     costs.record_run(estimate.model, estimate.device, work, seconds, _mean(run.slowdowns))

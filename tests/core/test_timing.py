@@ -14,6 +14,7 @@ import pytest
 
 from deepdream_core import DreamProgress, DreamSettings, dream, dream_frames
 from deepdream_core.cli import main
+from deepdream_core.dreaming.transforms import octave_sizes
 from deepdream_core.jobs import timing
 from deepdream_core.jobs.costs import COSTS, CostTable, DefaultCost
 from deepdream_core.jobs.estimate import estimate_dream
@@ -55,12 +56,15 @@ def test_a_dream_from_every_path_teaches_the_estimate(tmp_path: Path, monkeypatc
 def steps(
     settings: DreamSettings, pause_s: float = 0.0, first_s: float = 0.0, times: list[float] | None = None
 ) -> Iterator[DreamProgress]:
-    """The events a dream of ``settings`` yields, taking ``first_s`` for its first step and ``pause_s`` for each
-    other (the loop's shape without its work); when each was yielded goes to ``times``."""
+    """The events a dream of ``settings`` yields, taking ``first_s`` for each octave's first step and ``pause_s``
+    times the octave's share of the last octave's pixels for each other (the loop's shape without its work); when
+    each was yielded goes to ``times``."""
     total, done = settings.octaves * settings.steps, 0
+    side = settings.max_size
+    pixels = [h * w for h, w in octave_sizes((side, side), settings.octaves, settings.octave_scale)]
     for octave in range(1, settings.octaves + 1):
         for step in range(1, settings.steps + 1):
-            time.sleep(first_s if done == 0 else pause_s)
+            time.sleep(first_s if step == 1 else pause_s * pixels[octave - 1] / pixels[-1])
             done += 1
             if times is not None:
                 times.append(time.monotonic())
@@ -88,6 +92,18 @@ def test_a_run_teaches_from_after_its_first_step_at_a_quiet_machines_cost() -> N
     expected = (times[-1] - times[0]) / (3 * 512 * 512 / 1e6) / 2
     assert measured and learned == pytest.approx(expected, rel=0.05)
     assert costs.runs_recorded(LITE0, "cpu") == 1
+
+
+def test_a_run_teaches_nothing_from_an_octaves_first_step() -> None:
+    """A step at a new size is slow the first time a process takes it: no octave's first step is timed."""
+    settings = DreamSettings(max_size=512, steps=4, octaves=3, device="cpu")
+    costs = cost_table()
+    estimate = estimate_dream(settings, (512, 512), costs=costs)
+    events = steps(settings, pause_s=0.2, first_s=0.6)
+    assert list(timed(events, estimate, costs=costs, load=lambda: QUIET))[-1].final
+    learned, measured = costs.seconds_per_megapixel_step(LITE0, "cpu")
+    # Each timed step took 0.2 s per 512x512 pixels, whatever its octave; the 0.6 s first steps would triple it.
+    assert measured and learned == pytest.approx(0.2 / (512 * 512 / 1e6), rel=0.1)
 
 
 def test_a_run_too_short_or_too_small_to_time_teaches_nothing() -> None:
