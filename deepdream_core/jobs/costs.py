@@ -123,16 +123,18 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
             LOGITS: 1.44,
         },
     ),
-    # The Caffe GoogLeNets (one network, two sets of weights): bench/zoo_costs.py, one thread, thread CPU time, on
-    # a busy machine (load average 7-11): 1.62 (bvlc) and 1.49 (places365) s per megapixel-step at
-    # inception_4c/output against torchvision's GoogLeNet's 1.27 at inception4c in the same run, so its 0.52
-    # above times 1.27 and 1.17: 0.66 and 0.61, 0.64 for both. Shares from the same runs, averaged over the two
-    # and made non-decreasing with depth; a class target's pass runs every block (its logits come from
-    # inception_4d's classifier, the rest still runs), so it costs at least inception_5b's. To re-measure quietly.
-    "bvlc_googlenet": DefaultCost(cpu=0.64, gpu=0.64 * GPU_PER_CPU, shares=_CAFFE_GOOGLENET_SHARES),
+    # The Caffe GoogLeNets (one network, two sets of weights): bench/zoo_costs.py on a quiet machine (taskset -c
+    # 0,1, load average under 2): 1.51 s per megapixel-step at inception_4c/output for both, one thread in thread
+    # CPU time, against the bundled model's 0.92 at blocks.4 in the same run, so 0.56 x 1.51 / 0.92 = 0.92. (A
+    # first run on a busy machine, scaled by torchvision's GoogLeNet instead, gave 0.64: the 256 px classic look
+    # then read half its real time, bench/estimate.py.) Shares from the busy run, averaged over the two and made
+    # non-decreasing with depth, within 0.05 of the quiet run's below logits; a class target's pass runs every
+    # block (its logits come from inception_4d's classifier, the rest still runs), so it costs at least
+    # inception_5b's.
+    "bvlc_googlenet": DefaultCost(cpu=0.92, gpu=0.92 * GPU_PER_CPU, shares=_CAFFE_GOOGLENET_SHARES),
     "googlenet_places365": DefaultCost(
-        cpu=0.64,
-        gpu=0.64 * GPU_PER_CPU,
+        cpu=0.92,
+        gpu=0.92 * GPU_PER_CPU,
         shares={k: v for k, v in _CAFFE_GOOGLENET_SHARES.items() if k != "inception_3b/5x5_reduce"},  # not listed
     ),
     "inception_v3": DefaultCost(
