@@ -123,14 +123,14 @@ DEFAULT_COSTS: dict[str, DefaultCost] = {
             LOGITS: 1.44,
         },
     ),
-    # The Caffe GoogLeNets (one network, two sets of weights): bench/zoo_costs.py on a quiet machine (taskset -c
-    # 0,1, load average under 2): 1.51 s per megapixel-step at inception_4c/output for both, one thread in thread
-    # CPU time, against the bundled model's 0.92 at blocks.4 in the same run, so 0.56 x 1.51 / 0.92 = 0.92. (A
-    # first run on a busy machine, scaled by torchvision's GoogLeNet instead, gave 0.64: the 256 px classic look
-    # then read half its real time, bench/estimate.py.) Shares from the busy run, averaged over the two and made
-    # non-decreasing with depth, within 0.05 of the quiet run's below logits; a class target's pass runs every
-    # block (its logits come from inception_4d's classifier, the rest still runs), so it costs at least
-    # inception_5b's.
+    # The Caffe GoogLeNets (one network, two sets of weights): bench/zoo_costs.py on a quiet machine (an Intel Xeon,
+    # taskset -c 0,1, load average under 2): 1.51 s per megapixel-step at inception_4c/output for both, one thread in
+    # thread CPU time, against the bundled model's 0.92 at blocks.4 in the same run, so 0.56 x 1.51 / 0.92 = 0.92 (a
+    # ratio within one run, so the machine matters little). A first run on a busy machine, scaled by torchvision's
+    # GoogLeNet instead, gave 0.64: the 256 px classic look then read half its real time (bench/estimate.py). Shares
+    # from the busy run, averaged over the two and made non-decreasing with depth, within 0.05 of the quiet run's
+    # below logits; a class target's pass runs every block (its logits come from inception_4d's classifier, the rest
+    # still runs), so it costs at least inception_5b's.
     "bvlc_googlenet": DefaultCost(cpu=0.92, gpu=0.92 * GPU_PER_CPU, shares=_CAFFE_GOOGLENET_SHARES),
     "googlenet_places365": DefaultCost(
         cpu=0.92,
